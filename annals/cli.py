@@ -1,0 +1,80 @@
+"""The command line: `annals [build|check|serve]`, also run as `python build.py`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .pipeline import Options, build, check
+from .problems import BuildFailed, Problem
+from .write import OutputRefused
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="annals", description="Build a fact archive from content/ into a static site.")
+    parser.add_argument("command", nargs="?", default="build", choices=("build", "check", "serve"),
+                        help="build (default): write the site; check: validate only; serve: preview with live reload")
+    parser.add_argument("--root", type=Path, default=Path.cwd(),
+                        help="the project folder holding content/, templates/ and static/ (default: here)")
+    parser.add_argument("--out", type=Path, help="output folder (default: _site, or _offline with --offline)")
+    parser.add_argument("--base-url", help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/")
+    parser.add_argument("--offline", action="store_true", help="write the edition that reads from file:// (links name index.html)")
+    parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    parser.add_argument("--verbose", "-v", action="store_true", help="also list every page rendered")
+    return parser
+
+
+def options_from(args) -> Options:
+    root = args.root.resolve()
+    out = args.out if args.out is not None else Path("_offline" if args.offline else "_site")
+    out = out if out.is_absolute() else root / out
+    return Options(root=root, out=out, base_url=args.base_url, offline=args.offline, strict=args.strict)
+
+
+def report_problems(problems: list[Problem], stream=sys.stderr) -> None:
+    for problem in problems:
+        print(problem, file=stream)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"{errors} error(s), {warnings} warning(s)", file=stream)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    options = options_from(args)
+    if args.command == "check":
+        problems = check(options)
+        listed = problems.sorted()
+        if listed or not args.quiet:
+            report_problems(listed, sys.stderr if problems.fails(args.strict) else sys.stdout)
+        return EXIT_PROBLEMS if problems.fails(args.strict) else EXIT_OK
+    if args.command == "serve":
+        from .serve import serve  # livereload is only needed here
+        return serve(options, port=args.port, quiet=args.quiet)
+    try:
+        report = build(options)
+    except BuildFailed as failed:
+        report_problems(failed.problems)
+        print(f"build failed: nothing written; {options.out} is as it was", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except OutputRefused as refused:
+        print(f"annals: {refused}", file=sys.stderr)
+        return EXIT_USAGE
+    for warning in report.warnings:
+        print(warning, file=sys.stderr)
+    if args.verbose:
+        for path in report.rendered:
+            print(f"rendered /{path}")
+    if not args.quiet:
+        print(f"built {report.pages} pages into {options.out}: {len(report.rendered)} rendered, "
+              f"{report.written} files written, {report.removed} removed, in {report.seconds:.2f}s")
+    return EXIT_OK
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The fields of every content file: one declaration, read by the loader and the docs test."""
+from __future__ import annotations
+
+from .model import Citation, Measure
+from .schema import (Field, date, identifier, list_of, nested, number, one_of,
+                     period, text, url)
+
+SOURCE_KINDS = ("news-article", "press-release", "report", "dataset", "statement",
+                "social-media", "web-page", "book", "other")
+APPROX = ("exact", "about", "at-least", "at-most")
+RANKS = ("preferred", "normal", "deprecated")
+
+CITATION_FIELDS = (
+    Field("source", identifier, required=True, doc="id of a file in content/sources/"),
+    Field("quote", text, required=True, doc="short passage, verbatim from the source"),
+)
+citations = list_of(nested(CITATION_FIELDS, Citation))
+
+SITE_FIELDS = (
+    Field("title", text, required=True, doc="the archive's name"),
+    Field("description", text, required=True, doc="one or two sentences on what it holds"),
+    Field("base_url", url, required=True, doc="absolute URL the site is published at, ending in /"),
+    Field("language", text, required=True, doc="BCP 47 language tag, e.g. en"),
+    Field("licence", text, required=True, doc="licence of the archive's text and data"),
+    Field("publisher", text, doc="who publishes the archive"),
+)
+
+METRIC_FIELDS = (
+    Field("label", text, required=True, doc="name shown on pages"),
+    Field("unit", text, required=True, doc="plural noun written after numbers"),
+    Field("description", text, required=True, doc="what is counted"),
+)
+
+OPERATION_FIELDS = (
+    Field("id", identifier, doc="must equal the file name stem if given"),
+    Field("name", text, required=True, doc="full name"),
+    Field("aliases", list_of(text), default=(), doc="other names"),
+    Field("parent", identifier, doc="id of the enclosing operation"),
+    Field("start", date, doc="when it began, at the precision known"),
+    Field("end", date, doc="when it ended, at the precision known"),
+    Field("theatre", text, doc="where it took place"),
+    Field("summary", text, doc="Markdown"),
+    Field("sources", citations, default=(), doc="where its name and dates come from"),
+)
+
+SOURCE_FIELDS = (
+    Field("id", identifier, doc="must equal the file name stem if given"),
+    Field("title", text, required=True, doc="headline, or a [description] if it has none"),
+    Field("kind", one_of(*SOURCE_KINDS), required=True, doc=" | ".join(SOURCE_KINDS)),
+    Field("publisher", text, doc="who published it"),
+    Field("author", text, doc="who wrote it"),
+    Field("published", date, doc="publication date"),
+    Field("updated", date, doc="a date the source prints as updated"),
+    Field("url", url, doc="http(s) address; never invented"),
+    Field("accessed", date, doc="when the archive last read it"),
+    Field("notes", text, doc="Markdown"),
+    Field("text_file", text, doc="path under content/sources/ of the full text, to check quotes against"),
+)
+
+MEASURE_FIELDS = (
+    Field("metric", identifier, required=True, doc="id from content/metrics.yaml"),
+    Field("value", number, required=True, doc="digits only, no separators"),
+    Field("aggregation", one_of("period", "cumulative"), required=True,
+          doc="period: covers `when`; cumulative: running total as of the end of `when`"),
+    Field("approx", one_of(*APPROX), default="exact", doc=" | ".join(APPROX)),
+    Field("since", date, doc="cumulative only: when the running total starts counting"),
+)
+
+
+def _measure(loc, **values) -> Measure:
+    return Measure(**values)
+
+
+FACT_FIELDS = (
+    Field("id", identifier, doc="must equal the file name stem if given"),
+    Field("claim", text, required=True, doc="one sentence, the fact in the archive's words"),
+    Field("when", period, doc="date or {from, to} range; absent if unknown"),
+    Field("operations", list_of(identifier), default=(), doc="operation ids"),
+    Field("places", list_of(text), default=(), doc="place names"),
+    Field("measure", nested(MEASURE_FIELDS, _measure), doc="makes the fact a measure"),
+    Field("originator", text, doc="who produced the figure or statement"),
+    Field("speaker", text, doc="makes the fact a statement"),
+    Field("speaker_role", text, doc="the speaker's role, as the source gives it"),
+    Field("sources", citations, required=True, doc="at least one {source, quote}"),
+    Field("rank", one_of(*RANKS), default="normal", doc=" | ".join(RANKS)),
+    Field("rank_reason", text, doc="why; required when deprecated"),
+    Field("notes", text, doc="Markdown: how an ambiguous source was read"),
+    Field("aliases", list_of(identifier), default=(), doc="earlier ids, kept as redirects"),
+)
+
+ARTICLE_FIELDS = (
+    Field("title", text, required=True, doc="headline"),
+    Field("date", date, required=True, doc="publication date"),
+    Field("summary", text, doc="one sentence"),
+    Field("authors", list_of(text), default=(), doc="names"),
+    Field("operations", list_of(identifier), default=(), doc="operation ids it is about"),
+)
+
+ALL = {
+    "content/site.yaml": SITE_FIELDS,
+    "content/metrics.yaml (each metric)": METRIC_FIELDS,
+    "content/operations/<id>.yaml": OPERATION_FIELDS,
+    "content/sources/<id>.yaml": SOURCE_FIELDS,
+    "content/facts/**/<id>.yaml": FACT_FIELDS,
+    "measure (in a fact)": MEASURE_FIELDS,
+    "sources[] (in a fact, operation)": CITATION_FIELDS,
+    "content/articles/<slug>.md (front matter)": ARTICLE_FIELDS,
+}

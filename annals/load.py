@@ -1,0 +1,297 @@
+"""Read content/ into an Archive: each file on its own, every problem located.
+
+`read_file` is a pure function of a file's path and bytes, so the pipeline
+can run it in worker processes and the preview server can cache it by digest.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from . import fields as F
+from .model import Archive, Article, Fact, Metric, Operation, Site, Source
+from .problems import Loc, Problem, Problems
+from .schema import ID_RE, Invalid, record
+from .yamlread import Map, YamlError, read_yaml
+
+MAX_YAML_BYTES = 256 * 1024
+MAX_MARKDOWN_BYTES = 1024 * 1024
+FACT_REF = re.compile(r"\[\[fact:([^\]\n]*)\]\]")
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one file yields: its records (zero or more) and its problems."""
+
+    kind: str
+    records: tuple[Any, ...]
+    problems: tuple[Problem, ...]
+
+
+def kind_of(rel: str) -> str | None:
+    """Which loader reads a path relative to the project root, or None if none should."""
+    parts = rel.split("/")
+    name = parts[-1]
+    if rel == "content/site.yaml":
+        return "site"
+    if rel == "content/metrics.yaml":
+        return "metrics"
+    if len(parts) == 3 and parts[1] == "operations" and name.endswith(".yaml"):
+        return "operation"
+    if len(parts) == 3 and parts[1] == "sources" and name.endswith(".yaml"):
+        return "source"
+    if len(parts) >= 3 and parts[1] == "facts" and name.endswith(".yaml"):
+        return "fact"
+    if len(parts) == 3 and parts[1] == "articles" and name.endswith(".md"):
+        return "article"
+    return None
+
+
+def ignored(name: str) -> bool:
+    """Editor droppings and hidden files: never content, never an error."""
+    return name.startswith(".") or name.endswith("~") or name.startswith("#")
+
+
+def content_files(root: Path) -> tuple[list[str], list[Problem]]:
+    """Every content file to read (relative paths, sorted), and files that look misplaced."""
+    content = root / "content"
+    found, stray = [], []
+    if not content.is_dir():
+        return [], [Problem(Loc("content"), "no content/ folder here")]
+    for path in sorted(content.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if any(ignored(part) for part in path.relative_to(content).parts):
+            continue
+        if path.is_dir():
+            continue
+        if kind_of(rel):
+            found.append(rel)
+        elif not _allowed_extra(rel):
+            stray.append(Problem(Loc(rel), _stray_message(rel)))
+    return found, stray
+
+
+def _allowed_extra(rel: str) -> bool:
+    # Full texts of sources, kept for quote checking, live beside the sources.
+    return rel.startswith("content/sources/") and rel.count("/") >= 3
+
+
+def _stray_message(rel: str) -> str:
+    if rel.endswith(".yml"):
+        return "is not read: content files end in .yaml, not .yml"
+    return ("is not read: not a content file (expected site.yaml, metrics.yaml, "
+            "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml or articles/<slug>.md)")
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+def read_file(rel: str, data: bytes) -> Loaded:
+    kind = kind_of(rel) or "unknown"
+    problems = Problems()
+    records: tuple = ()
+    limit = MAX_MARKDOWN_BYTES if kind == "article" else MAX_YAML_BYTES
+    if len(data) > limit:
+        problems.error(Loc(rel), f"file is over the limit of {limit:,} bytes and was not read: split it up")
+        return Loaded(kind, (), tuple(problems.items))
+    text = _decode(rel, data, problems)
+    if text is not None:
+        try:
+            records = _READERS[kind](rel, text, digest(data), problems)
+        except Invalid:
+            records = ()
+    return Loaded(kind, tuple(records), tuple(problems.items))
+
+
+def _decode(rel: str, data: bytes, problems: Problems) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        problems.error(Loc(rel, line), f"not UTF-8: byte 0x{data[err.start]:02x} cannot be read; save the file as UTF-8")
+        return None
+    if "\x00" in text:
+        problems.error(Loc(rel, text[: text.index("\x00")].count("\n") + 1), "contains a NUL character; is this a text file?")
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0):
+    try:
+        root, soft = read_yaml(text, rel, line_offset)
+    except YamlError as err:
+        problems.error(err.loc, err.message)
+        raise Invalid
+    for loc, message in soft:
+        problems.error(loc, message)
+    if root is None:
+        problems.error(Loc(rel, 1 + line_offset), "is empty")
+        raise Invalid
+    return root
+
+
+def _stem_id(rel: str, values: dict, problems: Problems, locs: dict) -> str:
+    stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if not ID_RE.match(stem):
+        problems.error(Loc(rel), f"file name '{stem}' is not a valid id; use lower-case letters, digits and single hyphens")
+        raise Invalid
+    if values.get("id") not in (None, stem):
+        problems.error(locs["id"], f"id '{values['id']}' differs from the file name '{stem}'; the file name is the id")
+        raise Invalid
+    values.pop("id", None)
+    return stem
+
+
+def _site(rel, text, dig, problems):
+    root = _parse(rel, text, problems)
+    values = record(root, F.SITE_FIELDS, problems, "site.yaml")
+    if not values["base_url"].endswith("/"):
+        problems.error(root.get("base_url").loc, "base_url: must end with '/'")
+        raise Invalid
+    return (Site(loc=Loc(rel, 1), **values),)
+
+
+def _metrics(rel, text, dig, problems):
+    root = _parse(rel, text, problems)
+    if not isinstance(root, Map):
+        problems.error(root.loc, "metrics.yaml: expected a mapping from metric id to its fields")
+        raise Invalid
+    out = []
+    for key, (key_loc, node) in root.items.items():
+        if not ID_RE.match(key):
+            problems.error(key_loc, f"'{key}' is not a valid metric id; use lower-case letters, digits and single hyphens")
+            continue
+        try:
+            out.append(Metric(id=key, loc=key_loc, **record(node, F.METRIC_FIELDS, problems, f"metric '{key}'")))
+        except Invalid:
+            continue
+    return tuple(out)
+
+
+def _operation(rel, text, dig, problems):
+    root = _parse(rel, text, problems)
+    locs: dict[str, Loc] = {}
+    values = record(root, F.OPERATION_FIELDS, problems, "operation", locs)
+    ident = _stem_id(rel, values, problems, locs)
+    return (Operation(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+
+
+def _source(rel, text, dig, problems):
+    root = _parse(rel, text, problems)
+    locs: dict[str, Loc] = {}
+    values = record(root, F.SOURCE_FIELDS, problems, "source", locs)
+    ident = _stem_id(rel, values, problems, locs)
+    return (Source(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+
+
+def _fact(rel, text, dig, problems):
+    root = _parse(rel, text, problems)
+    locs: dict[str, Loc] = {}
+    values = record(root, F.FACT_FIELDS, problems, "fact", locs)
+    ident = _stem_id(rel, values, problems, locs)
+    ok = True
+    if not values["sources"]:
+        problems.error(locs["sources"], "sources: a fact needs at least one source")
+        ok = False
+    measure = values["measure"]
+    if measure is not None and measure.since is not None:
+        if measure.aggregation != "cumulative":
+            problems.error(locs["measure"], "measure.since: only a cumulative measure counts from a start")
+            ok = False
+        elif values["when"] is not None and measure.since.first > values["when"].last:
+            problems.error(locs["measure"], "measure.since: the running total starts after `when` ends")
+            ok = False
+    if values["rank"] == "deprecated" and not values["rank_reason"]:
+        problems.error(locs["rank"], "rank: a deprecated fact needs a rank_reason")
+        ok = False
+    if values["speaker_role"] and not values["speaker"]:
+        problems.error(locs["speaker_role"], "speaker_role: given without a speaker")
+        ok = False
+    if ident in values["aliases"]:
+        problems.error(locs["aliases"], f"aliases: '{ident}' is the fact's own id")
+        ok = False
+    if not ok:
+        raise Invalid
+    return (Fact(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+
+
+def _article(rel, text, dig, problems):
+    match = _FRONT.match(text)
+    if not match:
+        problems.error(Loc(rel, 1), "an article starts with YAML front matter between two '---' lines")
+        raise Invalid
+    front = match.group(1) or ""
+    root = _parse(rel, front, problems, line_offset=1)
+    locs: dict[str, Loc] = {}
+    values = record(root, F.ARTICLE_FIELDS, problems, "article front matter", locs)
+    slug = _stem_id(rel, values, problems, locs)
+    body = text[match.end():]
+    body_line = text[: match.end()].count("\n") + 1
+    cites = tuple(
+        (m.group(1).strip(), Loc(rel, body_line + body[: m.start()].count("\n")))
+        for m in FACT_REF.finditer(body)
+    )
+    return (Article(slug=slug, body=body, body_line=body_line, loc=Loc(rel, 1), digest=dig,
+                    cites=cites, locs=MappingProxyType(locs), **values),)
+
+
+_READERS = {
+    "site": _site, "metrics": _metrics, "operation": _operation,
+    "source": _source, "fact": _fact, "article": _article,
+}
+
+
+def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
+    """Gather per-file results into one Archive, reporting ids written twice."""
+    site = None
+    tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article")}
+    folded: dict[tuple[str, str], Loc] = {}
+    for rel, result in loaded:
+        problems.items.extend(result.problems)
+        for rec in result.records:
+            if isinstance(rec, Site):
+                site = rec
+                continue
+            kind = type(rec).__name__.lower()
+            key = rec.slug if isinstance(rec, Article) else rec.id
+            keys = [key] + list(getattr(rec, "aliases", ()) if isinstance(rec, Fact) else [])
+            clash = False
+            for k in keys:
+                first = folded.get((kind, k.casefold()))
+                if first is not None:
+                    what = "alias" if k != key else "id"
+                    problems.error(rec.loc, f"{kind} {what} '{k}' is already used by {first}")
+                    clash = True
+                else:
+                    folded[(kind, k.casefold())] = rec.loc
+            if not clash:
+                tables[kind][key] = rec
+    if site is None and not any(rel == "content/site.yaml" for rel, _ in loaded):
+        problems.error(Loc("content/site.yaml"), "missing: every archive needs a site.yaml")
+    return Archive(
+        site=site,
+        metrics=tables["metric"], operations=tables["operation"], sources=tables["source"],
+        facts=tables["fact"], articles=tables["article"],
+    )
+
+
+def load(root: Path, problems: Problems) -> Archive:
+    files, stray = content_files(root)
+    problems.items.extend(stray)
+    loaded = [(rel, read_file(rel, _read_bytes(root / rel, problems, rel))) for rel in files]
+    return assemble(loaded, problems)
+
+
+def _read_bytes(path: Path, problems: Problems, rel: str) -> bytes:
+    size = path.stat().st_size
+    limit = MAX_MARKDOWN_BYTES if rel.endswith(".md") else MAX_YAML_BYTES
+    if size > limit:  # refuse before reading the whole thing into memory
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+    return path.read_bytes()

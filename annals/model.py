@@ -1,0 +1,146 @@
+"""The archive as data: frozen records, each knowing where it was written.
+
+Records refer to each other by id only; `index` resolves the references, so
+that every cross-record lookup passes through one place that can record it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Mapping
+
+from .periods import Period
+from .problems import Loc
+
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    description: str
+    base_url: str
+    language: str
+    licence: str
+    publisher: str | None = None
+    loc: Loc = Loc("content/site.yaml")
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    label: str
+    unit: str
+    description: str
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Citation:
+    source: str
+    quote: str
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    name: str
+    loc: Loc
+    digest: str
+    aliases: tuple[str, ...] = ()
+    parent: str | None = None
+    start: Period | None = None
+    end: Period | None = None
+    theatre: str | None = None
+    summary: str | None = None
+    sources: tuple[Citation, ...] = ()
+    locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    kind: str
+    loc: Loc
+    digest: str
+    publisher: str | None = None
+    author: str | None = None
+    published: Period | None = None
+    updated: Period | None = None
+    url: str | None = None
+    accessed: Period | None = None
+    notes: str | None = None
+    text_file: str | None = None
+    locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Measure:
+    metric: str
+    value: Decimal
+    aggregation: str  # "period" | "cumulative"
+    approx: str = "exact"  # "exact" | "about" | "at-least" | "at-most"
+    since: Period | None = None
+
+    @property
+    def number(self) -> int | float:
+        """The value as a JSON number: an int where it is whole."""
+        return int(self.value) if self.value == self.value.to_integral_value() else float(self.value)
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    claim: str
+    loc: Loc
+    digest: str
+    sources: tuple[Citation, ...]
+    when: Period | None = None
+    operations: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    measure: Measure | None = None
+    originator: str | None = None
+    speaker: str | None = None
+    speaker_role: str | None = None
+    rank: str = "normal"  # "preferred" | "normal" | "deprecated"
+    rank_reason: str | None = None
+    notes: str | None = None
+    aliases: tuple[str, ...] = ()
+    locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        if self.measure is not None:
+            return "measure"
+        if self.speaker is not None:
+            return "statement"
+        return "event"
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    title: str
+    date: Period
+    body: str
+    body_line: int  # the line of the file where the Markdown body starts
+    loc: Loc
+    digest: str
+    summary: str | None = None
+    authors: tuple[str, ...] = ()
+    operations: tuple[str, ...] = ()
+    cites: tuple[tuple[str, Loc], ...] = ()  # fact ids cited inline, with where
+    locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Archive:
+    """Everything loaded from content/, before cross-references are checked."""
+
+    site: Site | None
+    metrics: Mapping[str, Metric] = field(default_factory=dict)
+    operations: Mapping[str, Operation] = field(default_factory=dict)
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    facts: Mapping[str, Fact] = field(default_factory=dict)
+    articles: Mapping[str, Article] = field(default_factory=dict)

@@ -1,0 +1,197 @@
+"""The plan: every page of the site, and how each gathers what it shows.
+
+A page's context is built through a `Reader`, which records every record and
+query the page touches. Those keys are the page's dependencies: nobody
+declares them by hand, so an incremental build that re-renders a page when
+one of its keys changes is right by construction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable
+
+from . import urls
+from .index import Index, Key
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str                 # the permalink path, see urls
+    template: str             # Jinja template, or "" for pages written by a producer
+    kind: str                 # which context builder / producer makes it
+    key: Hashable = None      # the record or period it is about
+    source: str = ""          # what asked for this page, for error messages
+
+
+class Reader:
+    """The index as one page sees it: every lookup is recorded as a dependency."""
+
+    def __init__(self, index: Index):
+        self._index = index
+        self.deps: dict[Key, None] = {}
+
+    def get(self, *key: Hashable) -> Any:
+        self.deps[key] = None
+        return self._index.get(key)
+
+    def facts(self, ids) -> list:
+        return [self.get("fact", i) for i in ids]
+
+
+def plan(index: Index) -> list[Page]:
+    """Every page to write, in a stable order."""
+    a = index.archive
+    pages = [
+        Page(urls.home(), "home.html", "home"),
+        Page(urls.timeline(), "timeline.html", "timeline"),
+        Page(urls.operations(), "operations.html", "operations"),
+        Page(urls.sources(), "sources.html", "sources"),
+        Page(urls.articles(), "articles.html", "articles"),
+        Page("404.html", "404.html", "404"),
+    ]
+    pages += [Page(urls.year(y), "year.html", "year", y) for y in sorted(index.by_year)]
+    pages += [Page(urls.month(ym), "month.html", "month", ym) for ym in sorted(index.by_month)]
+    pages += [Page(urls.operation(i), "operation.html", "operation", i, a.operations[i].loc.path) for i in sorted(a.operations)]
+    pages += [Page(urls.source(i), "source.html", "source", i, a.sources[i].loc.path) for i in sorted(a.sources)]
+    pages += [Page(urls.article(s), "article.html", "article", s, a.articles[s].loc.path) for s in sorted(a.articles)]
+    pages += [Page(urls.fact(i), "fact.html", "fact", i, a.facts[i].loc.path) for i in index.ordered]
+    pages += [Page(urls.fact(old), "redirect.html", "alias", old, a.facts[new].loc.path)
+              for old, new in sorted(index.aliases.items())]
+    return pages
+
+
+# -- context builders: one per kind of page ---------------------------------
+
+def _fact_row(r: Reader, fact) -> dict:
+    """What a list of facts shows of one fact."""
+    return {"fact": fact, "disputed": bool(r.get("disputes", fact.id)),
+            "metric": r.get("metric", fact.measure.metric) if fact.measure else None}
+
+
+def _rows(r: Reader, ids) -> list[dict]:
+    return [_fact_row(r, f) for f in r.facts(ids)]
+
+
+def _home(r: Reader, _key) -> dict:
+    facts = r.get("all", "facts")
+    months = r.get("all", "months")
+    ops = [r.get("operation", o) for o in r.get("all", "operations")]
+    undated = set(r.get("all", "undated"))
+    dated = [f for f in facts if f not in undated]
+    return {
+        "counts": {"facts": len(facts), "sources": len(r.get("all", "sources")),
+                   "operations": len(ops), "articles": len(r.get("all", "articles"))},
+        "span": (r.get("fact", dated[0]).when, r.get("fact", dated[-1]).when) if dated else None,
+        "latest": list(reversed(_rows(r, dated[-8:]))),
+        "operations": [o for o in ops if o.parent is None],
+        "children": {o.id: [r.get("operation", c) for c in r.get("children", o.id)] for o in ops},
+        "years": r.get("all", "years"),
+        "months": months,
+        "articles": [r.get("article", s) for s in r.get("all", "articles")],
+    }
+
+
+def _fact(r: Reader, ident) -> dict:
+    fact = r.get("fact", ident)
+    return {
+        "fact": fact,
+        "metric": r.get("metric", fact.measure.metric) if fact.measure else None,
+        "sources": [(c, r.get("source", c.source)) for c in fact.sources],
+        "operations": [r.get("operation", o) for o in fact.operations],
+        "disputes": _rows(r, r.get("disputes", ident)),
+        "articles": [r.get("article", s) for s in r.get("citing", ident)],
+    }
+
+
+def _timeline(r: Reader, _key) -> dict:
+    months = r.get("all", "months")
+    by_year: dict[int, list] = {}
+    for ym in months:
+        by_year.setdefault(ym[0], []).append((ym, len(r.get("month", ym))))
+    return {"years": [(y, len(r.get("year", y)), by_year.get(y, [])) for y in r.get("all", "years")],
+            "undated": _rows(r, r.get("all", "undated"))}
+
+
+def _neighbours(seq, item):
+    i = seq.index(item)
+    return (seq[i - 1] if i > 0 else None, seq[i + 1] if i + 1 < len(seq) else None)
+
+
+def _year(r: Reader, y) -> dict:
+    rows = _rows(r, r.get("year", y))
+    groups: dict = {}
+    for row in rows:
+        groups.setdefault(row["fact"].when.month if row["fact"].when.precision != "year" else None, []).append(row)
+    prev, nxt = _neighbours(list(r.get("all", "years")), y)
+    return {"year": y, "whole_year": groups.pop(None, []), "months": sorted(groups.items()),
+            "prev": prev, "next": nxt}
+
+
+def _month(r: Reader, ym) -> dict:
+    prev, nxt = _neighbours(list(r.get("all", "months")), ym)
+    return {"ym": ym, "rows": _rows(r, r.get("month", ym)), "prev": prev, "next": nxt}
+
+
+def _operations(r: Reader, _key) -> dict:
+    ops = [r.get("operation", o) for o in r.get("all", "operations")]
+    return {"roots": [o for o in ops if o.parent is None],
+            "children": {o.id: [r.get("operation", c) for c in r.get("children", o.id)] for o in ops},
+            "counts": {o.id: len(r.get("op-facts", o.id)) for o in ops}}
+
+
+def _operation(r: Reader, ident) -> dict:
+    op = r.get("operation", ident)
+    rows = []
+    for fact_id, via in r.get("op-facts", ident):
+        row = _fact_row(r, r.get("fact", fact_id))
+        row["via"] = r.get("operation", via) if via != ident else None
+        rows.append(row)
+    return {"op": op,
+            "parent": r.get("operation", op.parent) if op.parent else None,
+            "children": [r.get("operation", c) for c in r.get("children", ident)],
+            "rows": rows,
+            "sources": [(c, r.get("source", c.source)) for c in op.sources]}
+
+
+def _sources(r: Reader, _key) -> dict:
+    return {"sources": [(r.get("source", s), len(r.get("source-facts", s))) for s in r.get("all", "sources")]}
+
+
+def _source(r: Reader, ident) -> dict:
+    return {"source": r.get("source", ident), "rows": _rows(r, r.get("source-facts", ident))}
+
+
+def _articles(r: Reader, _key) -> dict:
+    return {"articles": [r.get("article", s) for s in r.get("all", "articles")]}
+
+
+def _article(r: Reader, slug) -> dict:
+    article = r.get("article", slug)
+    cited = [i for i, _ in article.cites]
+    known = [i for i in dict.fromkeys(cited) if i in r.get("all", "facts")]
+    return {"article": article, "cited": _rows(r, known),
+            "operations": [r.get("operation", o) for o in article.operations]}
+
+
+def _alias(r: Reader, old) -> dict:
+    target = dict(r.get("all", "aliases"))[old]
+    return {"old": old, "fact": r.get("fact", target)}
+
+
+def _not_found(r: Reader, _key) -> dict:
+    return {}
+
+
+CONTEXTS: dict[str, Callable[[Reader, Any], dict]] = {
+    "home": _home, "fact": _fact, "timeline": _timeline, "year": _year, "month": _month,
+    "operations": _operations, "operation": _operation, "sources": _sources, "source": _source,
+    "articles": _articles, "article": _article, "alias": _alias, "404": _not_found,
+}
+
+
+def context(page: Page, index: Index) -> tuple[dict, Reader]:
+    reader = Reader(index)
+    ctx = CONTEXTS[page.kind](reader, page.key)
+    reader.get("site")
+    ctx["site"] = index.archive.site
+    return ctx, reader

@@ -1,0 +1,187 @@
+"""Typed fields: how each YAML node becomes a value, or a located problem.
+
+Every content file is described by a tuple of `Field`s. Unknown keys are
+errors with a did-you-mean; a scalar is converted from the exact text
+written, by the type its field declares, never by YAML's own guessing.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+from .periods import Period, parse_point, single
+from .problems import Loc, Problems
+from .yamlread import Map, Node, Scalar, Seq
+
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+class Invalid(Exception):
+    """A value that cannot be used; the converter already reported why."""
+
+
+Convert = Callable[[Node, str, Problems], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    convert: Convert
+    required: bool = False
+    default: Any = None
+    doc: str = ""
+
+
+def did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _fail(problems: Problems, loc: Loc, message: str):
+    problems.error(loc, message)
+    raise Invalid
+
+
+def _scalar(node: Node, name: str, problems: Problems) -> Scalar:
+    if not isinstance(node, Scalar):
+        kind = "a list" if isinstance(node, Seq) else "a mapping"
+        _fail(problems, node.loc, f"{name}: expected a single value, found {kind}")
+    if not node.quoted and node.text.strip() in _NULLS:
+        _fail(problems, node.loc, f"{name}: is empty; write a value or leave the field out")
+    return node
+
+
+def text(node: Node, name: str, problems: Problems) -> str:
+    value = _scalar(node, name, problems).text.strip()
+    if not value:
+        _fail(problems, node.loc, f"{name}: is empty; write a value or leave the field out")
+    return value
+
+
+def identifier(node: Node, name: str, problems: Problems) -> str:
+    value = text(node, name, problems)
+    if not ID_RE.match(value):
+        _fail(problems, node.loc, f"{name}: '{value}' is not a valid id; use lower-case letters, digits and single hyphens")
+    return value
+
+
+def number(node: Node, name: str, problems: Problems) -> Decimal:
+    scalar = _scalar(node, name, problems)
+    raw = scalar.text.strip()
+    if scalar.quoted:
+        _fail(problems, node.loc, f"{name}: write the number without quotes")
+    if not _NUMBER.match(raw):
+        digits = raw.replace(",", "").replace("_", "").replace(" ", "")
+        if _NUMBER.match(digits):
+            _fail(problems, node.loc, f"{name}: '{raw}' has separators; write digits only ({digits})")
+        if re.match(r"^-?0[0-9]", raw):
+            _fail(problems, node.loc, f"{name}: '{raw}' has a leading zero; write {raw.lstrip('0') or '0'}, or quote it if it is not a number")
+        _fail(problems, node.loc, f"{name}: '{raw}' is not a number; write digits, like 4848 or 12.5")
+    return Decimal(raw)
+
+
+def date(node: Node, name: str, problems: Problems) -> Period:
+    raw = text(node, name, problems)
+    try:
+        return single(parse_point(raw))
+    except ValueError as err:
+        _fail(problems, node.loc, f"{name}: {err}")
+
+
+def period(node: Node, name: str, problems: Problems) -> Period:
+    """A date of any precision, or a range `{from: ..., to: ...}`."""
+    if not isinstance(node, Map):
+        return date(node, name, problems)
+    values = record(node, RANGE_FIELDS, problems, name)
+    start, end = values["from"].start, values["to"].start
+    if end.last < start.first or start == end:
+        _fail(problems, node.loc, f"{name}: the range must end after it starts ({start.iso()} to {end.iso()})")
+    return Period(start, end)
+
+
+def one_of(*choices: str) -> Convert:
+    def convert(node: Node, name: str, problems: Problems) -> str:
+        value = text(node, name, problems)
+        if value not in choices:
+            _fail(problems, node.loc, f"{name}: '{value}' is not one of {', '.join(choices)}{did_you_mean(value, choices)}")
+        return value
+    return convert
+
+
+def url(node: Node, name: str, problems: Problems) -> str:
+    value = text(node, name, problems)
+    if not re.match(r"^https?://[^\s/$.?#][^\s<>\"']*$", value):
+        _fail(problems, node.loc, f"{name}: '{value}' is not an http(s) URL")
+    return value
+
+
+def list_of(item: Convert) -> Convert:
+    def convert(node: Node, name: str, problems: Problems) -> tuple:
+        if not isinstance(node, Seq):
+            _fail(problems, node.loc, f"{name}: expected a list, like [a, b]")
+        out, ok = [], True
+        for i, child in enumerate(node.items):
+            try:
+                value = item(child, f"{name}[{i + 1}]", problems)
+            except Invalid:
+                ok = False
+                continue
+            if value in out:
+                problems.error(child.loc, f"{name}: '{value}' is listed twice")
+                ok = False
+            out.append(value)
+        if not ok:
+            raise Invalid
+        return tuple(out)
+    return convert
+
+
+def nested(fields: tuple[Field, ...], build: Callable[..., Any]) -> Convert:
+    def convert(node: Node, name: str, problems: Problems):
+        values = record(node, fields, problems, name)
+        return build(loc=node.loc, **values)
+    return convert
+
+
+def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, what: str,
+           locs: dict[str, Loc] | None = None) -> dict[str, Any]:
+    """Convert a mapping node by its fields; report every problem, then raise Invalid if any."""
+    if not isinstance(node, Map):
+        loc = node.loc if node is not None else Loc("")
+        _fail(problems, loc, f"{what}: expected a mapping of fields (key: value)")
+    known = {f.name: f for f in fields}
+    ok = True
+    for key, (key_loc, _) in node.items.items():
+        if key not in known:
+            problems.error(key_loc, f"unknown field '{key}' in {what}{did_you_mean(key, known)}")
+            ok = False
+    values: dict[str, Any] = {}
+    for f in fields:
+        child = node.get(f.name)
+        if child is None:
+            if f.required:
+                problems.error(node.loc, f"{what}: missing required field '{f.name}'")
+                ok = False
+            else:
+                values[f.name] = f.default
+            continue
+        if locs is not None:
+            locs[f.name] = child.loc
+        try:
+            values[f.name] = f.convert(child, f.name, problems)
+        except Invalid:
+            ok = False
+    if not ok:
+        raise Invalid
+    return values
+
+
+RANGE_FIELDS = (
+    Field("from", date, required=True, doc="first date of the range"),
+    Field("to", date, required=True, doc="last date of the range"),
+)

@@ -1,0 +1,95 @@
+"""The permalink scheme, and nothing else knows it.
+
+A page is addressed by its *path*: '' for home, 'facts/<id>/' for a fact,
+'data/facts.json' for a file. Links between pages are always relative, so the
+same output works at a sub-path on GitHub Pages and opened from disk; the
+offline flavour spells out 'index.html' because file:// does not.
+"""
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import urlsplit
+
+
+def home() -> str:
+    return ""
+
+
+def fact(ident: str) -> str:
+    return f"facts/{ident}/"
+
+
+def timeline() -> str:
+    return "timeline/"
+
+
+def year(y: int) -> str:
+    return f"timeline/{y:04d}/"
+
+
+def month(ym: tuple[int, int]) -> str:
+    return f"timeline/{ym[0]:04d}/{ym[1]:02d}/"
+
+
+def operations() -> str:
+    return "operations/"
+
+
+def operation(ident: str) -> str:
+    return f"operations/{ident}/"
+
+
+def sources() -> str:
+    return "sources/"
+
+
+def source(ident: str) -> str:
+    return f"sources/{ident}/"
+
+
+def articles() -> str:
+    return "articles/"
+
+
+def article(slug: str) -> str:
+    return f"articles/{slug}/"
+
+
+def metrics() -> str:
+    return "metrics/"
+
+
+def metric(ident: str) -> str:
+    return f"metrics/{ident}/"
+
+
+def search() -> str:
+    return "search/"
+
+
+def static(name: str) -> str:
+    return f"static/{name}"
+
+
+def output_file(path: str) -> str:
+    """The file a path is written to, relative to the output folder."""
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def relative(from_path: str, to_path: str, offline: bool = False) -> str:
+    """A link from the page at `from_path` to `to_path` that needs no server."""
+    here = posixpath.dirname(output_file(from_path))
+    target = output_file(to_path) if offline else to_path
+    if not offline and (target == "" or target.endswith("/")):
+        rel = posixpath.relpath(target.rstrip("/") or ".", here or ".")
+        return "./" if rel == "." else rel + "/"
+    return posixpath.relpath(target, here or ".")
+
+
+def root_relative(base_url: str, path: str) -> str:
+    """'/repo/static/style.css' for a site at https://owner.github.io/repo/."""
+    return urlsplit(base_url).path.rstrip("/") + "/" + path
+
+
+def absolute(base_url: str, path: str) -> str:
+    return base_url + path

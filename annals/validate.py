@@ -1,0 +1,106 @@
+"""Cross-reference checks: every id a record names must exist.
+
+Runs on the whole Archive after loading; each check reports at the line where
+the reference was written, and all of them run, whatever the others found.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .model import Archive, Citation
+from .problems import Loc, Problems
+from .schema import did_you_mean
+
+QUOTE_MAX = 300
+
+
+def validate(archive: Archive, root: Path, problems: Problems) -> None:
+    _operations(archive, problems)
+    _facts(archive, problems)
+    _articles(archive, problems)
+    _quotes_against_texts(archive, root, problems)
+
+
+def _missing(problems: Problems, loc: Loc, what: str, ident: str, known) -> None:
+    problems.error(loc, f"unknown {what} '{ident}'{did_you_mean(ident, known)}")
+
+
+def _citations(citations: tuple[Citation, ...], archive: Archive, problems: Problems) -> None:
+    for cite in citations:
+        if cite.source not in archive.sources:
+            _missing(problems, cite.loc, "source", cite.source, archive.sources)
+        if len(cite.quote) > QUOTE_MAX:
+            problems.warning(cite.loc, f"quote is {len(cite.quote)} characters; keep quotes short (at most {QUOTE_MAX})")
+
+
+def _operations(archive: Archive, problems: Problems) -> None:
+    for op in archive.operations.values():
+        _citations(op.sources, archive, problems)
+        if op.parent is not None and op.parent not in archive.operations:
+            _missing(problems, op.locs["parent"], "operation", op.parent, archive.operations)
+        if op.start and op.end and op.end.last < op.start.first:
+            problems.error(op.locs["end"], f"end {op.end.iso()} is before start {op.start.iso()}")
+    for op in archive.operations.values():
+        seen, current = [op.id], op.parent
+        while current in archive.operations:
+            if current in seen:
+                problems.error(op.locs["parent"], f"operation parents form a loop: {' → '.join(seen + [current])}")
+                break
+            seen.append(current)
+            current = archive.operations[current].parent
+
+
+def _facts(archive: Archive, problems: Problems) -> None:
+    for fact in archive.facts.values():
+        _citations(fact.sources, archive, problems)
+        for op in fact.operations:
+            if op not in archive.operations:
+                _missing(problems, fact.locs["operations"], "operation", op, archive.operations)
+        if fact.measure is not None and fact.measure.metric not in archive.metrics:
+            _missing(problems, fact.locs["measure"], "metric", fact.measure.metric, archive.metrics)
+
+
+def _articles(archive: Archive, problems: Problems) -> None:
+    aliases = {alias: f.id for f in archive.facts.values() for alias in f.aliases}
+    for article in archive.articles.values():
+        for op in article.operations:
+            if op not in archive.operations:
+                _missing(problems, article.locs["operations"], "operation", op, archive.operations)
+        for ident, loc in article.cites:
+            if ident in archive.facts:
+                continue
+            if ident in aliases:
+                problems.warning(loc, f"[[fact:{ident}]] is an old id of '{aliases[ident]}'; cite the current id")
+            else:
+                _missing(problems, loc, "fact", ident, archive.facts)
+
+
+def _normal(text: str) -> str:
+    # Quotes are checked modulo white space and typographic quote marks,
+    # which copy-and-paste routinely changes.
+    text = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _quotes_against_texts(archive: Archive, root: Path, problems: Problems) -> None:
+    texts: dict[str, str] = {}
+    for source in archive.sources.values():
+        if source.text_file is None:
+            continue
+        path = (root / "content" / "sources" / source.text_file).resolve()
+        inside = (root / "content" / "sources").resolve()
+        if inside not in path.parents or not path.is_file():
+            problems.error(source.locs["text_file"], f"text_file '{source.text_file}' is not a file under content/sources/")
+            continue
+        try:
+            texts[source.id] = _normal(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            problems.error(source.locs["text_file"], f"text_file '{source.text_file}' is not UTF-8")
+    if not texts:
+        return
+    records = list(archive.facts.values()) + list(archive.operations.values())
+    for rec in records:
+        for cite in rec.sources:
+            if cite.source in texts and _normal(cite.quote) not in texts[cite.source]:
+                problems.error(cite.loc, f"quote does not occur in the text of source '{cite.source}'")

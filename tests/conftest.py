@@ -1,0 +1,177 @@
+"""Shared fixtures: small inline sites, the real CLI, a real browser, a real HTTP server."""
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import shutil
+import socketserver
+import threading
+import textwrap
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from annals.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+# The smallest valid archive; tests add or override files by path.
+MINIMAL = {
+    "content/site.yaml": """\
+        title: Test Archive
+        description: A small archive written by a test.
+        base_url: https://example.org/archive/
+        language: en
+        licence: CC BY 4.0
+        """,
+    "content/metrics.yaml": """\
+        weapons-released:
+          label: Weapons released
+          unit: weapons
+          description: Bombs and missiles released.
+        """,
+    "content/operations/op-a.yaml": """\
+        name: Operation A
+        theatre: Somewhere
+        """,
+    "content/operations/op-b.yaml": """\
+        name: Operation B
+        parent: op-a
+        """,
+    "content/sources/src-1.yaml": """\
+        title: A report
+        kind: report
+        """,
+    "content/facts/2017/f-june.yaml": """\
+        claim: 100 weapons were released in June 2017.
+        when: 2017-06
+        operations: [op-b]
+        measure:
+          metric: weapons-released
+          value: 100
+          aggregation: period
+        sources:
+          - source: src-1
+            quote: "100 weapons in June"
+        """,
+    "content/facts/2017/f-event.yaml": """\
+        claim: Something happened.
+        when: 2017-07-09
+        operations: [op-a]
+        sources:
+          - source: src-1
+            quote: "something happened"
+        """,
+}
+
+
+def write_files(root: Path, files: dict[str, str | bytes | None]) -> None:
+    """Write files under root; a None value deletes the file."""
+    for rel, text in files.items():
+        path = root / rel
+        if text is None:
+            path.unlink(missing_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def make_site(tmp_path: Path, files: dict[str, str | bytes | None] | None = None, minimal: bool = True) -> Path:
+    """A project folder with the repo's templates and static files and the given content."""
+    root = tmp_path / "site"
+    root.mkdir(exist_ok=True)
+    for folder in ("templates", "static"):
+        if not (root / folder).exists():
+            shutil.copytree(REPO / folder, root / folder)
+    write_files(root, {**(MINIMAL if minimal else {}), **(files or {})})
+    return root
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def problems(self) -> list[str]:
+        return [line for line in self.err.splitlines() if ": " in line and not line.startswith("build failed")
+                and not line[0].isdigit()]
+
+
+def annals(root: Path, *args: str) -> Run:
+    """Run the real command line in-process, capturing what it prints."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(["--root", str(root), *args])
+        except SystemExit as exit_:  # argparse usage errors
+            code = exit_.code
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def site(tmp_path):
+    return functools.partial(make_site, tmp_path)
+
+
+# -- a real browser ------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+# -- a real HTTP server on 127.0.0.1 ---------------------------------------------
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    """serve(folder, prefix='') -> base URL; the folder appears under /prefix/ like on GitHub Pages."""
+    servers = []
+
+    def serve(folder: Path, prefix: str = "") -> str:
+        docroot = folder
+        if prefix:
+            docroot = folder.parent / f"_serve_{prefix}"
+            docroot.mkdir(exist_ok=True)
+            link = docroot / prefix
+            if not link.exists():
+                link.symlink_to(folder, target_is_directory=True)
+        handler = functools.partial(_Quiet, directory=str(docroot))
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        return base + (prefix + "/" if prefix else "")
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
