@@ -17,7 +17,7 @@ from .index import Index, Key
 @dataclass(frozen=True)
 class Page:
     path: str                 # the permalink path, see urls
-    template: str             # Jinja template, or "" for pages written by a producer
+    template: str             # Jinja template, or "" for files made by a producer (see PRODUCERS)
     kind: str                 # which context builder / producer makes it
     key: Hashable = None      # the record or period it is about
     source: str = ""          # what asked for this page, for error messages
@@ -187,6 +187,16 @@ CONTEXTS: dict[str, Callable[[Reader, Any], dict]] = {
     "operations": _operations, "operation": _operation, "sources": _sources, "source": _source,
     "articles": _articles, "article": _article, "alias": _alias, "404": _not_found,
 }
+
+
+# Files that are data, not HTML (JSON, CSV): kind -> function(reader, key) -> bytes.
+# They read the index through the same Reader, so their dependencies are recorded too.
+PRODUCERS: dict[str, Callable[[Reader, Any], bytes]] = {}
+
+
+def produce(page: Page, index: Index) -> tuple[bytes, Reader]:
+    reader = Reader(index)
+    return PRODUCERS[page.kind](reader, page.key), reader
 
 
 def context(page: Page, index: Index) -> tuple[dict, Reader]:

@@ -14,7 +14,7 @@ from . import urls
 from .index import Index, build_index
 from .load import load
 from .model import Archive
-from .pages import Page, context, plan
+from .pages import Page, context, plan, produce
 from .problems import BuildFailed, Loc, Problem, Problems
 from .render import Renderer, TemplateProblem
 from .state import PageState, State
@@ -128,7 +128,7 @@ def render_pages(pages, index, renderer, state, writer, problems, report) -> dic
     new_state: dict[str, PageState] = {}
     reported: set[Loc] = set()
     for page in pages:
-        template_fp = renderer.template_fingerprint(page.template)
+        template_fp = renderer.template_fingerprint(page.template) if page.template else "-"
         old = state.pages.get(page.path)
         target = urls.output_file(page.path)
         if (old is not None and old.template == template_fp
@@ -137,9 +137,12 @@ def render_pages(pages, index, renderer, state, writer, problems, report) -> dic
             writer.keep(target)
             new_state[page.path] = old
             continue
-        ctx, reader = context(page, index)
         try:
-            data = renderer.render(page, ctx, reader)
+            if page.template:
+                ctx, reader = context(page, index)
+                data = renderer.render(page, ctx, reader)
+            else:
+                data, reader = produce(page, index)
         except TemplateProblem as err:
             if err.problem.loc not in reported:
                 reported.add(err.problem.loc)
