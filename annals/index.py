@@ -86,6 +86,8 @@ class Index:
             return self.disputes.get(key[1], ())
         if kind == "all":
             return self.lists[key[1]]
+        if kind == "changed":  # when a fact's file was last committed, or None
+            return a.changed.get(a.facts[key[1]].loc.path)
         raise KeyError(key)
 
     def fingerprint(self, key: Key) -> str:

@@ -144,3 +144,6 @@ class Archive:
     sources: Mapping[str, Source] = field(default_factory=dict)
     facts: Mapping[str, Fact] = field(default_factory=dict)
     articles: Mapping[str, Article] = field(default_factory=dict)
+    # content path -> UTC time of the last commit that touched it (see history);
+    # a file without an entry has no known date.
+    changed: Mapping[str, str] = field(default_factory=dict)

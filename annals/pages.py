@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
-from . import urls
+from . import cite, urls
 from .index import Index, Key
 
 
@@ -100,7 +100,13 @@ def _fact(r: Reader, ident) -> dict:
         "operations": [r.get("operation", o) for o in fact.operations],
         "disputes": _rows(r, r.get("disputes", ident)),
         "articles": [r.get("article", s) for s in r.get("citing", ident)],
+        "cite": _citation(cite.cited(r, ident)),
     }
+
+
+def _citation(c: cite.Cited) -> dict:
+    return {"text": cite.plain(c), "biblatex": cite.biblatex(c), "csl_json": cite.csl_json(c),
+            "ris": cite.ris(c), "meta": cite.meta_tags(c), "json_ld": cite.json_ld(c), "changed": c.day}
 
 
 def _timeline(r: Reader, _key) -> dict:

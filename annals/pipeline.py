@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import urls
+from . import history, urls
 from .index import Index, build_index
 from .load import load
 from .model import Archive
@@ -44,6 +44,7 @@ class Report:
 def read_archive(options: Options, problems: Problems) -> tuple[Archive, Index | None]:
     """Load, validate and index: everything `check` does, nothing written."""
     archive = load(options.root, problems)
+    archive = dataclasses.replace(archive, changed=history.last_changed(options.root))
     validate(archive, options.root, problems)
     if problems.errors:
         return archive, None

@@ -20,6 +20,12 @@ from .pages import Page, Reader
 from .periods import MONTHS
 from .problems import Loc, Problem
 
+# Every page may load only files of its own site: no CDN, font or tracker can be
+# slipped in by a template or by content, and inline <script> never runs. A data
+# block (<script type="application/ld+json">) is not executed, so it needs no exception.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                           "object-src 'none'; base-uri 'none'; form-action 'none'")
+
 APPROX_WORDS = {"exact": "", "about": "about ", "at-least": "at least ", "at-most": "at most "}
 
 
@@ -61,7 +67,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(number=number, figure=figure, month_label=month_label)
-        self.env.globals.update(u=urls, MONTHS=MONTHS)
+        self.env.globals.update(u=urls, MONTHS=MONTHS, csp=CONTENT_SECURITY_POLICY)
         self.markdown = Markdown()
         self._fingerprints: dict[str, str] = {}
 

@@ -67,6 +67,34 @@ def search() -> str:
     return "search/"
 
 
+def facts_json() -> str:
+    return "data/facts.json"
+
+
+def facts_schema() -> str:
+    return "data/facts.schema.json"
+
+
+def facts_csv() -> str:
+    return "data/facts.csv"
+
+
+def month_facts(ym: tuple[int, int]) -> str:
+    return month(ym) + "facts.json"
+
+
+def operation_facts(ident: str) -> str:
+    return operation(ident) + "facts.json"
+
+
+def feed() -> str:
+    return "feed.xml"
+
+
+def sitemap() -> str:
+    return "sitemap.xml"
+
+
 def static(name: str) -> str:
     return f"static/{name}"
 
