@@ -67,7 +67,7 @@ def _origin(c: Cited) -> str | None:
     return None
 
 
-def _note(c: Cited) -> str:
+def describe(c: Cited) -> str:
     """Period, originator and sources as one sentence each: the fields no format has a slot for."""
     parts = [f"Fact for {c.fact.when.label()}." if c.fact.when else "Undated fact."]
     origin = _origin(c)
@@ -83,7 +83,7 @@ def plain(c: Cited) -> str:
     parts = [f"{c.author}.", f"“{_one_line(c.fact.claim)}”"]
     if c.author != c.site.title:
         parts.append(f"In {c.site.title}.")
-    parts.append(_note(c))
+    parts.append(describe(c))
     if c.day:
         parts.append(f"Last changed {c.day.label()}.")
     parts.append(c.url)
@@ -114,7 +114,7 @@ def biblatex(c: Cited) -> str:
     fields.append(("url", _tex_url(c.url)))
     if c.day:
         fields.append(("urldate", c.day.iso()))
-    fields.append(("note", _tex(_note(c))))
+    fields.append(("note", _tex(describe(c))))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@online{{{c.fact.id},\n{body}\n}}\n"
 
@@ -135,7 +135,7 @@ def _csl_period(period: Period) -> dict:
 def csl(c: Cited) -> dict:
     item = {"id": c.fact.id, "type": "webpage", "title": _one_line(c.fact.claim),
             "author": [{"literal": c.author}], "container-title": c.site.title,
-            "URL": c.url, "language": c.site.language, "note": _note(c)}
+            "URL": c.url, "language": c.site.language, "note": describe(c)}
     if c.site.publisher:
         item["publisher"] = c.site.publisher
     if c.day:
@@ -158,8 +158,9 @@ def ris(c: Cited) -> str:
     if c.day:
         slashed = f"{c.day.year:04d}/{c.day.month:02d}/{c.day.day:02d}"
         lines += [("PY", f"{c.day.year:04d}"), ("DA", slashed), ("Y2", slashed)]
-    lines += [("UR", c.url), ("LA", c.site.language), ("N1", _note(c)), ("ER", "")]
-    return "".join(f"{tag}  - {_one_line(value)}\r\n" for tag, value in lines)
+    lines += [("UR", c.url), ("LA", c.site.language), ("N1", describe(c)), ("ER", "")]
+    # Lines end in LF: the text is shown in a page, where HTML reads CRLF as LF anyway.
+    return "".join(f"{tag}  - {_one_line(value)}\n" for tag, value in lines)
 
 
 # -- what Zotero, Google Scholar and search engines read from the page -------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
-from . import cite, urls
+from . import cite, exports, urls
 from .index import Index, Key
 
 
@@ -57,6 +57,27 @@ def plan(index: Index) -> list[Page]:
     pages += [Page(urls.fact(i), "fact.html", "fact", i, a.facts[i].loc.path) for i in index.ordered]
     pages += [Page(urls.fact(old), "redirect.html", "alias", old, a.facts[new].loc.path)
               for old, new in sorted(index.aliases.items())]
+    pages += data_files(index)
+    pages.append(Page(urls.sitemap(), "", "sitemap", tuple(p.path for p in pages if listed(p))))
+    return pages
+
+
+# HTML pages that are not content of their own: left out of the sitemap.
+UNLISTED_KINDS = frozenset({"404", "alias"})
+
+
+def listed(page: Page) -> bool:
+    return bool(page.template) and page.kind not in UNLISTED_KINDS
+
+
+def data_files(index: Index) -> list[Page]:
+    """The facts as data (see exports): whole archive, per month, per operation; and the feed."""
+    a = index.archive
+    pages = [Page(urls.facts_json(), "", "facts-json"), Page(urls.facts_schema(), "", "facts-schema"),
+             Page(urls.facts_csv(), "", "facts-csv"), Page(urls.feed(), "", "feed")]
+    pages += [Page(urls.month_facts(ym), "", "month-json", ym) for ym in sorted(index.by_month)]
+    pages += [Page(urls.operation_facts(i), "", "operation-json", i, a.operations[i].loc.path)
+              for i in sorted(a.operations)]
     return pages
 
 
@@ -100,7 +121,7 @@ def _fact(r: Reader, ident) -> dict:
         "operations": [r.get("operation", o) for o in fact.operations],
         "disputes": _rows(r, r.get("disputes", ident)),
         "articles": [r.get("article", s) for s in r.get("citing", ident)],
-        "cite": _citation(cite.cited(r, ident)),
+        "citation": _citation(cite.cited(r, ident)),
     }
 
 
@@ -197,7 +218,11 @@ CONTEXTS: dict[str, Callable[[Reader, Any], dict]] = {
 
 # Files that are data, not HTML (JSON, CSV): kind -> function(reader, key) -> bytes.
 # They read the index through the same Reader, so their dependencies are recorded too.
-PRODUCERS: dict[str, Callable[[Reader, Any], bytes]] = {}
+PRODUCERS: dict[str, Callable[[Reader, Any], bytes]] = {
+    "facts-json": exports.facts_json, "facts-schema": exports.facts_schema, "facts-csv": exports.facts_csv,
+    "month-json": exports.month_json, "operation-json": exports.operation_json,
+    "feed": exports.feed, "sitemap": exports.sitemap,
+}
 
 
 def produce(page: Page, index: Index) -> tuple[bytes, Reader]:

@@ -117,6 +117,12 @@ def _config_fingerprint(options: Options, index: Index) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
+def _key_fingerprint(key) -> str:
+    # A producer's key may carry what it makes (the sitemap's list of pages),
+    # so a changed key must remake the file even when no record changed.
+    return "key:" + hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
+
+
 def render_pages(pages, index, renderer, state, writer, problems, report) -> dict[str, PageState]:
     """Render the pages whose inputs changed; keep the others as they are on disk."""
     fingerprints: dict = {}
@@ -129,7 +135,7 @@ def render_pages(pages, index, renderer, state, writer, problems, report) -> dic
     new_state: dict[str, PageState] = {}
     reported: set[Loc] = set()
     for page in pages:
-        template_fp = renderer.template_fingerprint(page.template) if page.template else "-"
+        template_fp = renderer.template_fingerprint(page.template) if page.template else _key_fingerprint(page.key)
         old = state.pages.get(page.path)
         target = urls.output_file(page.path)
         if (old is not None and old.template == template_fp

@@ -67,7 +67,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(number=number, figure=figure, month_label=month_label)
-        self.env.globals.update(u=urls, MONTHS=MONTHS, csp=CONTENT_SECURITY_POLICY)
+        self.env.globals.update(u=urls, MONTHS=MONTHS, csp=Markup(CONTENT_SECURITY_POLICY))
         self.markdown = Markdown()
         self._fingerprints: dict[str, str] = {}
 

@@ -175,3 +175,14 @@ def http_server():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+# -- the embedded archive, built once per test session ---------------------------
+
+@pytest.fixture(scope="session")
+def embedded_build(tmp_path_factory) -> Path:
+    """_site/ of the repo's own content/, written to a temporary folder, read-only for tests."""
+    out = tmp_path_factory.mktemp("embedded") / "_site"
+    run = annals(REPO, "--out", str(out), "--quiet")
+    assert run.code == 0, run.err
+    return out

@@ -1,0 +1,241 @@
+"""The archive as data files: facts as JSON (with its JSON Schema) and CSV, an Atom feed, a sitemap.
+
+Each producer is a function (reader, key) -> bytes that reads the index through
+the page's Reader, like a page's context does, so its dependencies are recorded.
+Output is deterministic: fields in a fixed order, no clock; a date that is not
+known is null or left out.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+from . import cite, urls
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+# Only when neither git nor any fact gives a date does an entry need one.
+NO_DATE = "1970-01-01T00:00:00Z"
+
+
+# -- one fact as data --------------------------------------------------------------
+
+def fact_record(r, ident: str) -> dict:
+    """One fact, every field present (null or [] when absent), in a fixed order."""
+    c = cite.cited(r, ident)
+    f = c.fact
+    when = None
+    if f.when is not None:
+        when = {"iso": f.when.iso(), "precision": f.when.precision,
+                "first": f.when.first.isoformat(), "last": f.when.last.isoformat(), "label": f.when.label()}
+    measure = None
+    if f.measure is not None:
+        metric = r.get("metric", f.measure.metric)
+        measure = {"metric": metric.id, "label": metric.label, "unit": metric.unit, "value": f.measure.number,
+                   "aggregation": f.measure.aggregation, "approx": f.measure.approx,
+                   "since": f.measure.since.iso() if f.measure.since else None}
+    return {
+        "id": f.id, "permalink": c.url, "claim": f.claim, "kind": f.kind, "when": when,
+        "operations": list(f.operations), "places": list(f.places), "measure": measure,
+        "originator": f.originator, "speaker": f.speaker, "speaker_role": f.speaker_role,
+        "sources": [_cited_source(r.get("source", s.source), s.quote) for s in f.sources],
+        "rank": f.rank, "rank_reason": f.rank_reason,
+        "disputed_with": list(r.get("disputes", ident)), "aliases": list(f.aliases),
+        "notes": f.notes, "last_changed": c.changed,
+    }
+
+
+def _cited_source(source, quote: str) -> dict:
+    return {"source": source.id, "title": source.title, "publisher": source.publisher,
+            "url": source.url, "quote": quote}
+
+
+def _document(r, ids, **scope) -> bytes:
+    site = r.get("site")
+    doc = {"archive": site.title, "base_url": site.base_url, "licence": site.licence,
+           "language": site.language, **scope, "count": len(ids),
+           "facts": [fact_record(r, i) for i in ids]}
+    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def facts_json(r, _key) -> bytes:
+    return _document(r, r.get("all", "facts"))
+
+
+def month_json(r, ym) -> bytes:
+    return _document(r, r.get("month", ym), month=f"{ym[0]:04d}-{ym[1]:02d}")
+
+
+def operation_json(r, ident) -> bytes:
+    """An operation's facts rolled up: its own and those of its sub-operations."""
+    op = r.get("operation", ident)
+    ids = [fact_id for fact_id, _via in r.get("op-facts", ident)]
+    return _document(r, ids, operation={"id": op.id, "name": op.name})
+
+
+# -- the JSON Schema of those documents --------------------------------------------------
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(properties: dict, required=None) -> dict:
+    return {"type": "object", "additionalProperties": False,
+            "required": list(properties) if required is None else required, "properties": properties}
+
+
+_TEXT = {"type": "string", "minLength": 1}
+_ID = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
+_DATE = {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
+_DAY = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+FACT_SCHEMA = _object({
+    "id": _ID,
+    "permalink": {"type": "string", "format": "uri", "pattern": "^https?://"},
+    "claim": _TEXT,
+    "kind": {"enum": ["measure", "event", "statement"]},
+    "when": _nullable(_object({
+        "iso": {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$",
+                "description": "ISO 8601 at the precision written; a range is start/end"},
+        "precision": {"enum": ["year", "month", "day", "range"]},
+        "first": {**_DAY, "description": "first day the period covers"},
+        "last": {**_DAY, "description": "last day the period covers"},
+        "label": _TEXT})),
+    "operations": {"type": "array", "items": _ID},
+    "places": {"type": "array", "items": _TEXT},
+    "measure": _nullable(_object({
+        "metric": _ID, "label": _TEXT, "unit": _TEXT,
+        "value": {"type": "number"},
+        "aggregation": {"enum": ["period", "cumulative"]},
+        "approx": {"enum": ["exact", "about", "at-least", "at-most"]},
+        "since": _nullable(_DATE)})),
+    "originator": _nullable(_TEXT),
+    "speaker": _nullable(_TEXT),
+    "speaker_role": _nullable(_TEXT),
+    "sources": {"type": "array", "minItems": 1, "items": _object({
+        "source": _ID, "title": _TEXT, "publisher": _nullable(_TEXT),
+        "url": _nullable({"type": "string", "format": "uri"}), "quote": _TEXT})},
+    "rank": {"enum": ["preferred", "normal", "deprecated"]},
+    "rank_reason": _nullable(_TEXT),
+    "disputed_with": {"type": "array", "items": _ID},
+    "aliases": {"type": "array", "items": _ID},
+    "notes": _nullable({"type": "string"}),
+    "last_changed": _nullable({"type": "string", "format": "date-time",
+                               "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+                               "description": "UTC time of the last git commit of the fact's file"}),
+})
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Annals facts",
+    "description": "The facts of an Annals archive: all of them (data/facts.json), "
+                   "one month's (timeline/<yyyy>/<mm>/facts.json) or one operation's (operations/<id>/facts.json).",
+    **_object({
+        "archive": _TEXT,
+        "base_url": {"type": "string", "format": "uri"},
+        "licence": _TEXT,
+        "language": _TEXT,
+        "month": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+        "operation": _object({"id": _ID, "name": _TEXT}),
+        "count": {"type": "integer", "minimum": 0},
+        "facts": {"type": "array", "items": FACT_SCHEMA},
+    }, required=["archive", "base_url", "licence", "language", "count", "facts"]),
+}
+
+
+def facts_schema(_r, _key) -> bytes:
+    return (json.dumps(SCHEMA, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+# -- CSV: one row per fact ---------------------------------------------------------
+
+CSV_COLUMNS = ("id", "permalink", "claim", "kind", "when", "precision", "first_day", "last_day",
+               "operations", "places", "metric", "value", "unit", "aggregation", "approx", "since",
+               "originator", "speaker", "speaker_role", "sources", "quotes", "rank", "rank_reason",
+               "disputed_with", "aliases", "last_changed")
+
+
+def _csv_row(record: dict, fact) -> list[str]:
+    when, measure = record["when"] or {}, record["measure"] or {}
+    row = {
+        **{k: record[k] for k in ("id", "permalink", "claim", "kind", "originator", "speaker",
+                                  "speaker_role", "rank", "rank_reason", "last_changed")},
+        "when": when.get("iso"), "precision": when.get("precision"),
+        "first_day": when.get("first"), "last_day": when.get("last"),
+        "operations": "; ".join(record["operations"]), "places": "; ".join(record["places"]),
+        "metric": measure.get("metric"), "unit": measure.get("unit"),
+        # the value as written, not through a float: 0.1 stays 0.1
+        "value": str(fact.measure.value) if fact.measure else None,
+        "aggregation": measure.get("aggregation"), "approx": measure.get("approx"), "since": measure.get("since"),
+        "sources": "; ".join(s["source"] for s in record["sources"]),
+        "quotes": "\n".join(s["quote"] for s in record["sources"]),
+        "disputed_with": "; ".join(record["disputed_with"]), "aliases": "; ".join(record["aliases"]),
+    }
+    return ["" if row[c] is None else str(row[c]) for c in CSV_COLUMNS]
+
+
+def facts_csv(r, _key) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: CRLF, quotes doubled
+    writer.writerow(CSV_COLUMNS)
+    for ident in r.get("all", "facts"):
+        writer.writerow(_csv_row(fact_record(r, ident), r.get("fact", ident)))
+    return buffer.getvalue().encode("utf-8")
+
+
+# -- Atom feed ---------------------------------------------------------------------
+
+def _updated(c: cite.Cited) -> str | None:
+    """When git last saw the fact change, else the end of the period it covers."""
+    if c.changed:
+        return c.changed
+    return f"{c.fact.when.last.isoformat()}T00:00:00Z" if c.fact.when else None
+
+
+def _entry(r, c: cite.Cited, updated: str) -> str:
+    f = c.fact
+    parts = [f"<id>{escape(c.url)}</id>",
+             f"<title type=\"text\">{escape(f.claim)}</title>",
+             f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(c.url)}/>",
+             f"<updated>{updated}</updated>",
+             f"<summary type=\"text\">{escape(cite.describe(c))}</summary>"]
+    parts += [f"<category term={quoteattr(o)} label={quoteattr(r.get('operation', o).name)}/>"
+              for o in f.operations]
+    return "<entry>\n" + "\n".join(parts) + "\n</entry>\n"
+
+
+def feed(r, _key) -> bytes:
+    """Every fact, the most recently changed first; each entry's id is its permalink."""
+    site = r.get("site")
+    cited = [cite.cited(r, i) for i in r.get("all", "facts")]
+    times = [_updated(c) for c in cited]
+    # An undated fact outside git is as new as the newest entry: never the clock.
+    newest = max((t for t in times if t), default=NO_DATE)
+    order = sorted(range(len(cited)), key=lambda i: (times[i] or newest, i), reverse=True)
+    head = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f"<feed xmlns={quoteattr(ATOM_NS)} xml:lang={quoteattr(site.language)}>",
+        f"<title type=\"text\">{escape(site.title)}</title>",
+        f"<subtitle type=\"text\">{escape(site.description)}</subtitle>",
+        f"<id>{escape(site.base_url)}</id>",
+        f"<link rel=\"self\" type=\"application/atom+xml\" href={quoteattr(urls.absolute(site.base_url, urls.feed()))}/>",
+        f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(site.base_url)}/>",
+        f"<updated>{newest}</updated>",
+        f"<author><name>{escape(site.publisher or site.title)}</name></author>",
+        f"<rights>{escape(site.licence)}</rights>",
+        "<generator>Annals</generator>",
+    ]
+    body = "".join(_entry(r, cited[i], times[i] or newest) for i in order)
+    return ("\n".join(head) + "\n" + body + "</feed>\n").encode("utf-8")
+
+
+# -- sitemap -----------------------------------------------------------------------
+
+def sitemap(r, paths) -> bytes:
+    """Absolute URLs of the HTML pages the plan lists (its key), in plan order."""
+    base = r.get("site").base_url
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', f"<urlset xmlns={quoteattr(SITEMAP_NS)}>"]
+    lines += [f"<url><loc>{escape(urls.absolute(base, p))}</loc></url>" for p in paths]
+    return ("\n".join(lines) + "\n</urlset>\n").encode("utf-8")

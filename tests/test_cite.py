@@ -1,0 +1,241 @@
+"""Cite this: every fact page carries a citation that real citation tools read, dated from git."""
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import bibtexparser
+import pytest
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+from citeproc.source.json import CiteProcJSON
+from lxml import html as lxml_html
+
+from annals.history import last_changed
+from conftest import annals, write_files
+
+FACT = "facts/2017-06-oir-weapons-released/index.html"
+
+
+def git(repo: Path, *args: str, when: str | None = None) -> str:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    if when:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
+    done = subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.org",
+                           "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+                          cwd=repo, env=env, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def committed_site(site, tmp_path):
+    """An inline site inside a git repo one level up (so paths carry a prefix), in two commits."""
+    root = site()
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "first", when="2020-01-02T03:04:05+00:00")
+    write_files(root, {"content/facts/2017/f-june.yaml": (root / "content/facts/2017/f-june.yaml").read_text()
+                       .replace("in June 2017.", "in June 2017 (revised).")})
+    git(tmp_path, "commit", "-qam", "revise", when="2021-05-06T07:08:09+02:00")
+    return root
+
+
+def fact_page(out: Path, ident: str):
+    return lxml_html.fromstring((out / "facts" / ident / "index.html").read_bytes())
+
+
+def metas(doc) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for meta in doc.xpath("//head/meta[@name]"):
+        found.setdefault(meta.get("name"), []).append(meta.get("content"))
+    return found
+
+
+def cite_block(doc, summary: str) -> str:
+    return doc.xpath(f"//section[@id='cite']//details[starts-with(summary, '{summary}')]//code")[0].text_content()
+
+
+# -- last changed, from git --------------------------------------------------------
+
+def test_last_changed_is_the_last_commit_of_each_file_in_utc(site, tmp_path):
+    root = committed_site(site, tmp_path)
+    dates = last_changed(root)
+    assert dates["content/facts/2017/f-june.yaml"] == "2021-05-06T05:08:09Z"
+    assert dates["content/facts/2017/f-event.yaml"] == "2020-01-02T03:04:05Z"
+    assert dates["content/site.yaml"] == "2020-01-02T03:04:05Z"
+
+
+def test_uncommitted_and_untracked_files_have_no_date(site, tmp_path):
+    root = committed_site(site, tmp_path)
+    write_files(root, {"content/facts/2017/f-event.yaml": (root / "content/facts/2017/f-event.yaml").read_text() + "places: [Mosul]\n",
+                       "content/facts/2017/f-new.yaml": "claim: New.\nsources:\n  - source: src-1\n    quote: new\n"})
+    dates = last_changed(root)
+    assert "content/facts/2017/f-event.yaml" not in dates
+    assert "content/facts/2017/f-new.yaml" not in dates
+    assert dates["content/facts/2017/f-june.yaml"] == "2021-05-06T05:08:09Z"
+
+
+def test_no_git_and_shallow_clones_give_no_dates(site, tmp_path):
+    root = site()
+    assert last_changed(root) == {}  # tmp_path is no git checkout
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    write_files(repo, {"content/a.yaml": "a: 1\n"})
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one", when="2020-01-01T00:00:00Z")
+    write_files(repo, {"content/a.yaml": "a: 2\n"})
+    git(repo, "commit", "-qam", "two", when="2021-01-01T00:00:00Z")
+    git(tmp_path, "clone", "-q", "--depth", "1", repo.as_uri(), "shallow")
+    assert last_changed(repo) == {"content/a.yaml": "2021-01-01T00:00:00Z"}
+    assert last_changed(tmp_path / "shallow") == {}
+
+
+def test_fact_page_and_citations_carry_the_commit_date(site, tmp_path):
+    root = committed_site(site, tmp_path)
+    assert annals(root).code == 0
+    doc = fact_page(root / "_site", "f-june")
+    assert doc.xpath("//dt[.='Last changed']/following-sibling::dd[1]/time/@datetime") == ["2021-05-06"]
+    assert metas(doc)["citation_date"] == ["2021/05/06"]
+    assert "Last changed 6 May 2021." in doc.xpath("//p[@class='citation']")[0].text_content()
+    entry = bibtexparser.parse_string(cite_block(doc, "biblatex")).entries[0]
+    assert entry.fields_dict["urldate"].value == "2021-05-06"
+    assert entry.fields_dict["date"].value == "2021-05-06"
+
+
+def test_without_history_citations_omit_the_date_and_say_so(site):
+    root = site()
+    assert annals(root).code == 0
+    doc = fact_page(root / "_site", "f-june")
+    text = doc.xpath("//section[@id='cite']")[0].text_content()
+    assert "does not know when the fact last changed" in text
+    assert "citation_date" not in metas(doc) and "DC.date" not in metas(doc)
+    entry = bibtexparser.parse_string(cite_block(doc, "biblatex")).entries[0]
+    assert "urldate" not in entry.fields_dict and "date" not in entry.fields_dict
+    assert not doc.xpath("//dt[.='Last changed']")
+
+
+# -- the formats, read by real tools -------------------------------------------------
+
+def test_biblatex_parses_with_every_field(embedded_build):
+    doc = fact_page(embedded_build, "2017-06-oir-weapons-released")
+    library = bibtexparser.parse_string(cite_block(doc, "biblatex"))
+    assert not library.failed_blocks
+    (entry,) = library.entries
+    fields = {k: f.value for k, f in entry.fields_dict.items()}
+    assert entry.entry_type == "online" and entry.key == "2017-06-oir-weapons-released"
+    assert fields["url"] == "https://example.github.io/annals/facts/2017-06-oir-weapons-released/"
+    assert fields["title"].startswith("Coalition aircraft released 4,848 weapons")
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", fields["urldate"]), "the embedded archive is a git checkout"
+    assert "Fact for June 2017." in fields["note"]
+    assert "[News article on the coalition" in fields["note"]
+
+
+def test_biblatex_escapes_tex_specials_and_stays_parseable(site):
+    root = site({"content/facts/2017/f-odd.yaml": """\
+        claim: "50% of {targets} & $costs_up #1 ~ ^ \\\\ were hit."
+        when: 2017-08
+        originator: A & B
+        sources:
+          - source: src-1
+            quote: "50%"
+        """})
+    assert annals(root).code == 0
+    library = bibtexparser.parse_string(cite_block(fact_page(root / "_site", "f-odd"), "biblatex"))
+    assert not library.failed_blocks
+    title = library.entries[0].fields_dict["title"].value
+    assert title == r"50\% of \{targets\} \& \$costs\_up \#1 \textasciitilde{} \textasciicircum{} \textbackslash{} were hit."
+    assert r"Figure from A \& B." in library.entries[0].fields_dict["note"].value
+
+
+def test_csl_json_renders_with_citeproc(embedded_build):
+    doc = fact_page(embedded_build, "2017-06-oir-weapons-released")
+    items = json.loads(cite_block(doc, "CSL-JSON"))
+    assert items[0]["event-date"] == {"date-parts": [[2017, 6]]}
+    style = CitationStylesStyle("harvard-cite-them-right", validate=False)  # shipped inside citeproc-py
+    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
+    bibliography.register(Citation([CitationItem("2017-06-oir-weapons-released")]))
+    (rendered,) = [str(entry) for entry in bibliography.bibliography()]
+    assert "Coalition aircraft released 4,848 weapons against ISIS" in rendered
+    assert "https://example.github.io/annals/facts/2017-06-oir-weapons-released/" in rendered
+    assert "Accessed:" in rendered
+
+
+def test_csl_json_keeps_a_range_and_the_speaker(embedded_build):
+    doc = fact_page(embedded_build, "2016-10-to-11-oir-weapons-released")
+    (item,) = json.loads(cite_block(doc, "CSL-JSON"))
+    assert len(item["event-date"]["date-parts"]) == 2
+    doc = fact_page(embedded_build, "2017-07-tillerson-much-work-to-be-done")
+    (item,) = json.loads(cite_block(doc, "CSL-JSON"))
+    assert "Statement by Rex Tillerson" in item["note"]
+
+
+def test_ris_is_tagged_lines_from_ty_to_er(embedded_build):
+    text = cite_block(fact_page(embedded_build, "2017-06-oir-weapons-released"), "RIS")
+    lines = text.split("\n")
+    assert lines[-1] == ""
+    tagged = [re.fullmatch(r"([A-Z][A-Z0-9])  - (.*)", line) for line in lines[:-1]]
+    assert all(tagged), lines
+    tags = {m.group(1): m.group(2) for m in tagged}
+    assert tagged[0].group(1) == "TY" and tags["TY"] == "ELEC"
+    assert tagged[-1].group(1) == "ER"
+    assert tags["UR"] == "https://example.github.io/annals/facts/2017-06-oir-weapons-released/"
+    assert tags["TI"].startswith("Coalition aircraft released 4,848")
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", tags["Y2"])
+
+
+def test_meta_tags_json_ld_and_canonical(embedded_build):
+    doc = fact_page(embedded_build, "2016-10-mcgurk-one-week-into-mosul")
+    url = "https://example.github.io/annals/facts/2016-10-mcgurk-one-week-into-mosul/"
+    found = metas(doc)
+    assert found["citation_title"][0].startswith("Brett McGurk tweeted")
+    assert found["citation_public_url"] == [url] and found["DC.identifier"] == [url]
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", found["citation_date"][0])
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", found["DC.date"][0])
+    assert found["DC.title"] == found["citation_title"]
+    assert "2016-10" in found["DC.coverage"] and "Mosul" in found["DC.coverage"]
+    assert doc.xpath("//head/link[@rel='canonical']/@href") == [url]
+    (script,) = doc.xpath("//head/script[@type='application/ld+json']")
+    data = json.loads(script.text)
+    assert data["@type"] == "WebPage" and data["url"] == url
+    assert data["mainEntity"]["@type"] == "Claim"
+    assert data["mainEntity"]["author"] == {"name": "Brett McGurk"}
+    assert data["mainEntity"]["temporalCoverage"] == "2016-10"
+
+
+def test_json_ld_cannot_close_its_script_element(site):
+    root = site({"content/facts/2017/f-html.yaml": """\
+        claim: "A claim with </script><script>alert(1)</script> & <!-- in it."
+        sources:
+          - source: src-1
+            quote: "x"
+        """})
+    assert annals(root).code == 0
+    raw = (root / "_site/facts/f-html/index.html").read_text()
+    head = raw[: raw.index("</head>")]
+    assert head.count("</script>") == 1 and "<!--" not in head
+    doc = fact_page(root / "_site", "f-html")
+    (script,) = doc.xpath("//script[@type='application/ld+json']")
+    assert json.loads(script.text)["name"] == "A claim with </script><script>alert(1)</script> & <!-- in it."
+    assert not doc.xpath("//script[not(@type='application/ld+json')]")
+
+
+def test_base_url_option_sets_every_permalink(site):
+    root = site()
+    assert annals(root, "--base-url", "https://owner.github.io/repo").code == 0
+    doc = fact_page(root / "_site", "f-june")
+    url = "https://owner.github.io/repo/facts/f-june/"
+    assert metas(doc)["citation_public_url"] == [url]
+    assert doc.xpath("//head/link[@rel='canonical']/@href") == [url]
+    assert url in doc.xpath("//p[@class='citation']")[0].text_content()
+    assert f"UR  - {url}" in cite_block(doc, "RIS")
+
+
+@pytest.mark.parametrize("ident", ["f-june", "f-event"])
+def test_every_fact_page_has_a_citation_block(site, ident):
+    root = site()
+    assert annals(root).code == 0
+    doc = fact_page(root / "_site", ident)
+    block = doc.xpath("//section[@id='cite']")[0]
+    assert block.xpath("h2")[0].text == "Cite this fact"
+    assert [s.text for s in block.xpath(".//summary")][:3] == [
+        "biblatex", "CSL-JSON (Zotero, Pandoc, citeproc)", "RIS (EndNote, Zotero, Mendeley)"]
