@@ -51,11 +51,20 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def source_text(source: Source) -> str:
-    """'Title, Publisher, Author, June 2017, URL': a source as a reference names it."""
-    parts = [source.title, source.publisher, source.author,
-             source.published.label() if source.published else None, source.url]
-    return _one_line(", ".join(p for p in parts if p))
+def _same(text: str) -> str:
+    return text
+
+
+def source_text(source: Source, esc=_same, url=_same) -> str:
+    """'Title, Publisher, Author, June 2017, URL': a source as a reference names it.
+
+    `esc` and `url` write text and an address for the target format (biblatex escapes both).
+    """
+    parts = [esc(_one_line(p)) for p in (source.title, source.publisher, source.author,
+                                          source.published.label() if source.published else None) if p]
+    if source.url:
+        parts.append(url(source.url))
+    return ", ".join(parts)
 
 
 def _origin(c: Cited) -> str | None:
@@ -67,15 +76,15 @@ def _origin(c: Cited) -> str | None:
     return None
 
 
-def describe(c: Cited) -> str:
+def describe(c: Cited, esc=_same, url=_same) -> str:
     """Period, originator and sources as one sentence each: the fields no format has a slot for."""
     parts = [f"Fact for {c.fact.when.label()}." if c.fact.when else "Undated fact."]
     origin = _origin(c)
     if origin:
-        parts.append(origin + ".")
+        parts.append(_one_line(origin) + ".")
     label = "Source" if len(c.sources) == 1 else "Sources"
-    parts.append(f"{label}: " + "; ".join(source_text(s) for s in c.sources) + ".")
-    return _one_line(" ".join(parts))
+    sources = "; ".join(source_text(s, esc, url) for s in c.sources)
+    return " ".join(esc(p) for p in parts) + f" {label}: {sources}."
 
 
 def plain(c: Cited) -> str:
@@ -114,7 +123,7 @@ def biblatex(c: Cited) -> str:
     fields.append(("url", _tex_url(c.url)))
     if c.day:
         fields.append(("urldate", c.day.iso()))
-    fields.append(("note", _tex(describe(c))))
+    fields.append(("note", describe(c, _tex, lambda u: r"\url{" + _tex_url(u) + "}")))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@online{{{c.fact.id},\n{body}\n}}\n"
 
