@@ -117,7 +117,8 @@ def _tex_url(url: str) -> str:
 def biblatex(c: Cited) -> str:
     fields = [("author", "{" + _tex(c.author) + "}"),  # double braces: a corporate name, not "Last, First"
               ("title", _tex(c.fact.claim))]
-    fields.append(("organization", _tex(c.site.title)))
+    if c.author != c.site.title:
+        fields.append(("organization", _tex(c.site.title)))
     if c.day:
         fields.append(("date", c.day.iso()))
     fields.append(("url", _tex_url(c.url)))
