@@ -239,3 +239,32 @@ def test_every_fact_page_has_a_citation_block(site, ident):
     assert block.xpath("h2")[0].text == "Cite this fact"
     assert [s.text for s in block.xpath(".//summary")][:3] == [
         "biblatex", "CSL-JSON (Zotero, Pandoc, citeproc)", "RIS (EndNote, Zotero, Mendeley)"]
+
+
+# -- copy buttons, in a real browser ------------------------------------------------------
+
+def test_copy_buttons_copy_each_citation(site, page, http_server):
+    root = site()
+    assert annals(root).code == 0
+    base = http_server(root / "_site", "archive")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base.split("/archive/")[0])
+    hosts = []
+    page.on("request", lambda r: hosts.append(r.url.split("/")[2]))
+    page.goto(base + "facts/f-june/")
+    page.click("summary:text('biblatex')")
+    page.click("button[aria-label='Copy: biblatex']")
+    page.wait_for_selector("button[aria-label='Copy: biblatex']:text('Copied')")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.text_content("pre[data-copy='biblatex']")
+    assert copied.startswith("@online{f-june,")
+    assert set(hosts) == {base.split("/")[2]}
+
+
+def test_copy_buttons_run_from_disk_under_the_policy(site, page):
+    root = site()
+    assert annals(root, "--offline").code == 0
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto((root / "_offline/facts/f-june/index.html").as_uri())
+    assert page.locator("section.cite button.copy").count() == 4, errors
+    assert errors == []
