@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .markup import Markdown, Resolver
 from .model import Archive, Citation
 from .problems import Loc, Problems
 from .schema import did_you_mean
@@ -20,6 +21,7 @@ def validate(archive: Archive, root: Path, problems: Problems) -> None:
     _facts(archive, problems)
     _articles(archive, problems)
     _quotes_against_texts(archive, root, problems)
+    _markdown_links(archive, problems)
 
 
 def _missing(problems: Problems, loc: Loc, what: str, ident: str, known) -> None:
@@ -38,7 +40,8 @@ def _operations(archive: Archive, problems: Problems) -> None:
     for op in archive.operations.values():
         _citations(op.sources, archive, problems)
         if op.parent is not None and op.parent not in archive.operations:
-            _missing(problems, op.locs["parent"], "operation", op.parent, archive.operations)
+            others = [o for o in archive.operations if o != op.id]  # never suggest itself as its parent
+            _missing(problems, op.locs["parent"], "operation", op.parent, others)
         if op.start and op.end and op.end.last < op.start.first:
             problems.error(op.locs["end"], f"end {op.end.iso()} is before start {op.start.iso()}")
     for op in archive.operations.values():
@@ -104,3 +107,37 @@ def _quotes_against_texts(archive: Archive, root: Path, problems: Problems) -> N
         for cite in rec.sources:
             if cite.source in texts and _normal(cite.quote) not in texts[cite.source]:
                 problems.error(cite.loc, f"quote does not occur in the text of source '{cite.source}'")
+
+
+def _markdown_links(archive: Archive, problems: Problems) -> None:
+    """Links the page would show dead (javascript:, data:, empty): the editor meant something else.
+
+    The renderer already drops them; reporting them here tells the editor
+    before a reader finds a link that goes nowhere.
+    """
+    converter = Markdown()
+    fields = [(f.notes, f.locs.get("notes")) for f in archive.facts.values()]
+    fields += [(o.summary, o.locs.get("summary")) for o in archive.operations.values()]
+    fields += [(s.notes, s.locs.get("notes")) for s in archive.sources.values()]
+    for text, loc in fields:
+        if text:
+            for href in _unsafe(converter, text):
+                problems.error(loc, _unsafe_message(href))
+    for article in archive.articles.values():
+        for href in _unsafe(converter, article.body):
+            at = article.body.find(href) if href else -1
+            line = article.body_line + (article.body[:at].count("\n") if at >= 0 else 0)
+            problems.error(Loc(article.loc.path, line), _unsafe_message(href))
+
+
+def _unsafe(converter: Markdown, text: str) -> list[str]:
+    resolver = Resolver(lambda ident: ("#", ident))  # fact references are checked above
+    converter.render(text, resolver)
+    return resolver.unsafe
+
+
+def _unsafe_message(href: str) -> str:
+    if not href.strip():
+        return "link with an empty address; write the address between the parentheses"
+    return (f"link to '{href}' is not allowed and is shown as plain text: "
+            "links may be http(s), mailto or relative to the site")
