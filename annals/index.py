@@ -217,6 +217,9 @@ def _disputes(archive: Archive, ordered) -> dict[str, tuple[str, ...]]:
 
 
 def _fmt(value: Decimal) -> str:
+    # "about" bounds are computed as 0.9 × value: show 380, not 380.0.
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
     return f"{value:,}"
 
 
