@@ -20,7 +20,8 @@ from .yamlread import Map, YamlError, read_yaml
 
 MAX_YAML_BYTES = 256 * 1024
 MAX_MARKDOWN_BYTES = 1024 * 1024
-FACT_REF = re.compile(r"\[\[fact:([^\]\n]*)\]\]")
+# `[[fact:id]]` or `[[fact:id|label]]`, the forms annals.markup renders.
+FACT_REF = re.compile(r"\[\[fact:([^\]|\n]*)(?:\|[^\]\n]*)?\]\]")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 

@@ -1,0 +1,302 @@
+"""Content is data, never code: no script, handler or dangerous URL reaches a page; output stays in its folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from annals.markup import Markdown, Resolver
+from conftest import annals
+
+MARK = "PWNED"
+
+# Written into fields that are plain text: they must be shown as text.
+TEXT_ATTACKS = [
+    f"<script>alert('{MARK}')</script>",
+    f'<img src=x onerror="alert(\'{MARK}\')">',
+    f'" onclick="alert(\'{MARK}\')" x="',
+    f"</title><script>{MARK}</script>",
+    f"<a href=\"javascript:alert('{MARK}')\">x</a>",
+]
+
+# Written into Markdown fields: raw HTML must come out as text.
+MARKDOWN_HTML_ATTACKS = [
+    f"<script>alert('{MARK}')</script>",
+    f'<div onclick="alert(\'{MARK}\')">block</div>',
+    f'Inline <span onmouseover="{MARK}">html</span> and <img src=x onerror={MARK}>.',
+    f"<iframe src=\"javascript:{MARK}\"></iframe>",
+    f"<svg onload={MARK}></svg>",
+]
+
+# Links in Markdown whose URL would run code or carry a document.
+MARKDOWN_LINK_ATTACKS = [
+    f"[a](javascript:alert('{MARK}'))",
+    f"[a](JaVaScRiPt:alert('{MARK}'))",
+    f"[a]( javascript:alert('{MARK}'))",
+    f"[a](java&#x09;script:alert('{MARK}'))",
+    f"[a](javascript&colon;alert('{MARK}'))",
+    f"[a](vbscript:{MARK})",
+    f"[a](data:text/html;base64,{MARK})",
+    f"![i](data:image/svg+xml;base64,{MARK})",
+    f"![i](javascript:{MARK})",
+    f"[a][r]\n\n[r]: javascript:alert('{MARK}')",
+    f"<javascript:alert('{MARK}')>",
+]
+
+
+def assert_inert(html: str, where: str = "") -> None:
+    """Parse as a browser would and look for anything that could run."""
+    tree = lxml.html.document_fromstring(html) if html.lstrip().lower().startswith(("<!doctype", "<html")) \
+        else lxml.html.fragment_fromstring(html, create_parent="div")
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        assert el.tag not in ("script", "iframe", "object", "embed", "svg"), (where, lxml.html.tostring(el))
+        for name, value in el.attrib.items():
+            assert not name.lower().startswith("on"), (where, name, value)
+            if name.lower() in ("href", "src", "action", "formaction", "xlink:href", "content"):
+                plain = "".join(value.split()).lower()
+                assert not plain.startswith(("javascript:", "vbscript:", "data:")), (where, name, value)
+                assert "javascript:" not in plain or name == "content", (where, name, value)
+
+
+@pytest.mark.parametrize("text", MARKDOWN_HTML_ATTACKS + MARKDOWN_LINK_ATTACKS)
+def test_markdown_renders_inert(text):
+    resolver = Resolver(lambda ident: None)
+    html = Markdown().render(text, resolver)
+    assert_inert(html, text)
+
+
+@pytest.mark.parametrize("text", MARKDOWN_LINK_ATTACKS[:-1])  # the last is not a link at all, only text
+def test_markdown_reports_every_dangerous_link(text):
+    resolver = Resolver(lambda ident: None)
+    Markdown().render(text, resolver)
+    assert len(resolver.unsafe) == 1, (text, resolver.unsafe)
+
+
+def test_external_links_get_noopener():
+    html = Markdown().render("[a](https://example.org/x) [b](//example.org/y) [c](../facts/x/) [m](mailto:a@b.c)",
+                             Resolver(lambda ident: None))
+    links = lxml.html.fragment_fromstring(html, create_parent="div").findall(".//a")
+    assert [(a.get("href"), a.get("rel")) for a in links] == [
+        ("https://example.org/x", "noopener noreferrer"),
+        (None, None),  # protocol-relative: from file:// it would ask the local disk; dropped
+        ("../facts/x/", None),
+        ("mailto:a@b.c", None),
+    ]
+
+
+def quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def block(text: str, indent: str = "  ") -> str:
+    return "|\n" + "".join(indent + line + "\n" for line in text.splitlines())
+
+
+def hostile_site(site) -> Path:
+    """Every plain text and Markdown field of every kind of file, filled with attacks that are not link errors."""
+    text = " ".join(TEXT_ATTACKS)
+    md = "\n\n".join(MARKDOWN_HTML_ATTACKS + [f"Template {{{{ 7*7 }}}} and {{% for x in y %}}{MARK}{{% endfor %}}"])
+    return site({
+        "content/site.yaml": f"""\
+            title: {quoted(text)}
+            description: {quoted(text)}
+            base_url: https://example.org/archive/
+            language: en
+            licence: {quoted(text)}
+            publisher: {quoted(text)}
+            """,
+        "content/metrics.yaml": f"weapons-released:\n  label: {quoted(text)}\n  unit: {quoted(text)}\n"
+                                f"  description: {quoted(text)}\n",
+        "content/operations/op-a.yaml": f"name: {quoted(text)}\ntheatre: {quoted(text)}\naliases: [{quoted(text)}]\n"
+                                        f"summary: {block(md)}",
+        "content/sources/src-1.yaml": f"title: {quoted(text)}\nkind: report\npublisher: {quoted(text)}\n"
+                                      f"author: {quoted(text)}\nnotes: {block(md)}",
+        "content/facts/2017/f-june.yaml": f"""\
+claim: {quoted(text + ' {{ 7*7 }} {% if true %}yes{% endif %}')}
+when: 2017-06
+operations: [op-b]
+places: [{quoted(text)}]
+measure:
+  metric: weapons-released
+  value: 100
+  aggregation: period
+originator: {quoted(text)}
+speaker: {quoted(text)}
+speaker_role: {quoted(text)}
+sources:
+  - source: src-1
+    quote: {quoted(text + ' {{ 7*7 }}')}
+notes: {block(md + chr(10) + chr(10) + '[ext](https://example.com/page)')}""",
+        "content/articles/hostile.md": f"---\ntitle: {quoted(text)}\ndate: 2020-01-01\nsummary: {quoted(text)}\n"
+                                      f"authors: [{quoted(text)}]\n---\n{md}\n\nSee [[fact:f-june]] and "
+                                      f"[[fact:f-june|{TEXT_ATTACKS[0]}]].\n",
+    })
+
+
+def test_hostile_content_never_reaches_a_page_as_live_html(site):
+    root = hostile_site(site)
+    run = annals(root)
+    assert run.code == 0, run.err
+    pages = sorted((root / "_site").rglob("*.html"))
+    assert len(pages) > 10
+    seen_text = 0
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert_inert(html, str(page))
+        seen_text += html.count("&lt;script&gt;")
+    assert seen_text > 10  # the attacks are there, as text
+    fact = (root / "_site/facts/f-june/index.html").read_text()
+    assert "{{ 7*7 }}" in fact and "{% if true %}yes{% endif %}" in fact and "{% for x in y %}" in fact
+    assert "49" not in fact
+    article = (root / "_site/articles/hostile/index.html").read_text()
+    assert "{{ 7*7 }}" in article and "49" not in article
+
+
+def test_external_link_in_a_page_gets_rel(site):
+    root = hostile_site(site)
+    assert annals(root).code == 0
+    tree = lxml.html.parse(str(root / "_site/facts/f-june/index.html"))
+    links = [a for a in tree.iter("a") if a.get("href") == "https://example.com/page"]
+    assert len(links) == 1 and links[0].get("rel") == "noopener noreferrer"
+
+
+def test_data_files_escape_content(site):
+    root = hostile_site(site)
+    assert annals(root).code == 0
+    for path in (root / "_site").rglob("*"):
+        if path.suffix in (".xml", ".json"):
+            assert "<script>" not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("field, where, line", [
+    ("notes", "content/facts/2017/f-june.yaml", 11),
+    ("summary", "content/operations/op-a.yaml", 2),
+    ("notes", "content/sources/src-1.yaml", 3),
+])
+def test_dangerous_links_in_markdown_fields_are_located_errors(site, field, where, line):
+    base = {
+        "content/facts/2017/f-june.yaml": """\
+            claim: 100 weapons were released in June 2017.
+            when: 2017-06
+            operations: [op-b]
+            measure:
+              metric: weapons-released
+              value: 100
+              aggregation: period
+            sources:
+              - source: src-1
+                quote: "100 weapons in June"
+            """,
+        "content/operations/op-a.yaml": "name: Operation A\n",
+        "content/sources/src-1.yaml": "title: A report\nkind: report\n",
+    }
+    base[where] = base[where].rstrip() + "\n" if where != "content/facts/2017/f-june.yaml" else base[where]
+    import textwrap
+    text = textwrap.dedent(base[where]) + f"{field}: Read [this](javascript:alert(1)) and ![x](data:image/png;base64,AA).\n"
+    root = site({**base, where: text})
+    run = annals(root, "check")
+    assert run.code == 1
+    assert run.problems == [
+        f"{where}:{line}: link to 'data:image/png;base64,AA' is not allowed and is shown as plain text: "
+        "links may be http(s), mailto or relative to the site",
+        f"{where}:{line}: link to 'javascript:alert(1)' is not allowed and is shown as plain text: "
+        "links may be http(s), mailto or relative to the site",
+    ]
+
+
+def test_dangerous_links_in_an_article_name_their_line(site):
+    root = site({"content/articles/a.md": "---\ntitle: T\ndate: 2020-01-01\n---\n\nFine [x](https://example.org/).\n\n"
+                                          "Then [bad](javascript:alert(1)) and [empty]().\n"})
+    run = annals(root, "check")
+    assert run.code == 1
+    assert run.problems == [
+        "content/articles/a.md:8: link to 'javascript:alert(1)' is not allowed and is shown as plain text: "
+        "links may be http(s), mailto or relative to the site",
+        "content/articles/a.md:8: link with an empty address; write the address between the parentheses",
+    ]
+
+
+def test_source_url_must_be_http(site):
+    root = site({"content/sources/src-1.yaml": "title: T\nkind: report\nurl: javascript:alert(1)\n"})
+    run = annals(root, "check")
+    # Facts citing the broken source are not reported again as citing an unknown one.
+    assert run.problems == ["content/sources/src-1.yaml:3: url: 'javascript:alert(1)' is not an http(s) URL"]
+
+
+# -- the output folder ---------------------------------------------------------------
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>")
+            for p in sorted(folder.rglob("*")) if ".annals-cache" not in p.parts}
+
+
+@pytest.mark.parametrize("out, reason", [
+    (".", "it holds the project itself"),
+    ("..", "it holds the project itself"),
+    ("content", "it is inside content/, which holds your sources"),
+    ("content/facts", "it is inside content/, which holds your sources"),
+    ("templates", "it is inside templates/, which holds your sources"),
+    ("static/out", "it is inside static/, which holds your sources"),
+])
+def test_output_folder_that_holds_the_project_is_refused(site, out, reason):
+    root = site()
+    before = tree(root.parent)
+    run = annals(root, "--out", out)
+    assert run.code == 2
+    target = (root / out).resolve()
+    assert run.err == f"annals: refusing to write the site into {target}: {reason}\n"
+    assert tree(root.parent) == before
+
+
+def test_filesystem_root_is_refused(site):
+    root = site()
+    run = annals(root, "--out", "/")
+    assert run.code == 2
+    assert run.err == "annals: refusing to write the site into /: choose a folder of its own, like _site\n"
+
+
+def test_folder_without_marker_is_refused_and_kept(site, tmp_path):
+    root = site()
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "thesis.txt").write_text("years of work")
+    run = annals(root, "--out", str(other))
+    assert run.code == 2
+    assert run.err == (f"annals: refusing to write the site into {other}: it has files and no .annals-output marker, "
+                       "so Annals did not create it; remove it or choose another folder\n")
+    assert [p.name for p in other.iterdir()] == ["thesis.txt"]
+    assert (other / "thesis.txt").read_text() == "years of work"
+
+
+def test_a_file_as_output_is_refused(site, tmp_path):
+    root = site()
+    target = tmp_path / "file.txt"
+    target.write_text("keep")
+    run = annals(root, "--out", str(target))
+    assert run.code == 2 and "it is a file" in run.err
+    assert target.read_text() == "keep"
+
+
+def test_an_empty_folder_is_accepted_and_marked(site, tmp_path):
+    root = site()
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert annals(root, "--out", str(out)).code == 0
+    assert (out / ".annals-output").is_file() and (out / "index.html").is_file()
+    assert annals(root, "--out", str(out)).code == 0  # its own folder, from now on
+
+
+def test_nothing_written_outside_the_output_folder(site, tmp_path):
+    root = site()
+    out = tmp_path / "elsewhere" / "out"
+    before = tree(tmp_path)
+    assert annals(root, "--out", str(out)).code == 0
+    after = tree(tmp_path)
+    outside = {k for k in set(before) | set(after) if before.get(k) != after.get(k)
+               and k.split("/")[0] != "elsewhere"}
+    # The build's own bookkeeping for incremental builds lives in .annals-cache/ (excluded above).
+    assert outside == set()
+    assert set(after) - set(before) >= {"elsewhere", "elsewhere/out", "elsewhere/out/index.html"}
