@@ -1,13 +1,14 @@
 """Content is data, never code: no script, handler or dangerous URL reaches a page; output stays in its folder."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import lxml.html
 import pytest
 
 from annals.markup import Markdown, Resolver
-from conftest import annals
+from conftest import MINIMAL, annals
 
 MARK = "PWNED"
 
@@ -173,30 +174,13 @@ def test_data_files_escape_content(site):
 
 @pytest.mark.parametrize("field, where, line", [
     ("notes", "content/facts/2017/f-june.yaml", 11),
-    ("summary", "content/operations/op-a.yaml", 2),
+    ("summary", "content/operations/op-a.yaml", 3),
     ("notes", "content/sources/src-1.yaml", 3),
 ])
 def test_dangerous_links_in_markdown_fields_are_located_errors(site, field, where, line):
-    base = {
-        "content/facts/2017/f-june.yaml": """\
-            claim: 100 weapons were released in June 2017.
-            when: 2017-06
-            operations: [op-b]
-            measure:
-              metric: weapons-released
-              value: 100
-              aggregation: period
-            sources:
-              - source: src-1
-                quote: "100 weapons in June"
-            """,
-        "content/operations/op-a.yaml": "name: Operation A\n",
-        "content/sources/src-1.yaml": "title: A report\nkind: report\n",
-    }
-    base[where] = base[where].rstrip() + "\n" if where != "content/facts/2017/f-june.yaml" else base[where]
-    import textwrap
-    text = textwrap.dedent(base[where]) + f"{field}: Read [this](javascript:alert(1)) and ![x](data:image/png;base64,AA).\n"
-    root = site({**base, where: text})
+    text = textwrap.dedent(MINIMAL[where]) if where in MINIMAL else ""
+    text += f"{field}: Read [this](javascript:alert(1)) and ![x](data:image/png;base64,AA).\n"
+    root = site({where: text})
     run = annals(root, "check")
     assert run.code == 1
     assert run.problems == [

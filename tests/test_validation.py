@@ -8,25 +8,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, annals, write_files
+from conftest import MINIMAL, REPO, annals, write_files
 
-GOOD_FACT = """\
-claim: 100 weapons were released in June 2017.
-when: 2017-06
-operations: [op-b]
-measure:
-  metric: weapons-released
-  value: 100
-  aggregation: period
-sources:
-  - source: src-1
-    quote: "100 weapons in June"
-"""
 FACT = "content/facts/2017/f-june.yaml"
+GOOD_FACT = textwrap.dedent(MINIMAL[FACT])  # a valid measure, 11 lines
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
