@@ -5,6 +5,7 @@ through `Index.get(key)`, which is the one place a page's dependencies arise.
 """
 from __future__ import annotations
 
+import calendar
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -225,6 +226,9 @@ def _disputes(archive: Archive, ordered) -> dict[str, tuple[str, ...]]:
 
 
 def _fmt(value: Decimal) -> str:
+    # "about" bounds are computed as 0.9 × value: show 380, not 380.0.
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
     return f"{value:,}"
 
 
@@ -243,17 +247,35 @@ def check_numbers(index: Index, problems: Problems) -> None:
         if m.aggregation == "period" and fact.when.precision in ("range", "year") and fact.when.covers_whole_months():
             _check_sum(fact, fact.when.months(), months, problems)
         if m.aggregation == "cumulative":
+            # Only months wholly inside the running total's span count: a July
+            # figure says nothing about a total "as of 15 July".
             start = m.since.first if m.since else date.min
-            span = [k for k in sorted(months) if start <= date(*k, 1) and date(*k, 1) <= fact.when.last]
+            span = [k for k in sorted(months) if start <= date(*k, 1) and _month_end(k) <= fact.when.last]
             _check_not_exceeded(fact, span, months, problems, "running total")
             series[_series_key(fact, op)].append(fact)
     for facts in series.values():
-        facts.sort(key=lambda f: (f.when.last, f.id))
-        for earlier, later in zip(facts, facts[1:]):
-            lo_earlier, hi_later = bounds(earlier)[0], bounds(later)[1]
-            if later.when.last > earlier.when.last and lo_earlier is not None and hi_later is not None and hi_later < lo_earlier:
-                problems.warning(later.loc, f"running total falls: {_fmt(later.measure.value)} as of {later.when.label()} "
-                                 f"is less than {_fmt(earlier.measure.value)} as of {earlier.when.label()} ({earlier.loc})")
+        _check_never_falls(sorted(facts, key=lambda f: (f.when.last, f.id)), problems)
+
+
+def _check_never_falls(facts: list[Fact], problems: Problems) -> None:
+    """A running total may only grow: compare each with the highest floor set before it.
+
+    Comparing neighbours alone misses a fall hidden behind a vague figure
+    (100, then "at least 50", then 90).
+    """
+    floor: Fact | None = None
+    for fact in facts:
+        hi = bounds(fact)[1]
+        if floor is not None and hi is not None and fact.when.last > floor.when.last and hi < bounds(floor)[0]:
+            problems.warning(fact.loc, f"running total falls: {_fmt(fact.measure.value)} as of {fact.when.label()} "
+                             f"is less than {_fmt(floor.measure.value)} as of {floor.when.label()} ({floor.loc})")
+        lo = bounds(fact)[0]
+        if lo is not None and (floor is None or lo > bounds(floor)[0]):
+            floor = fact
+
+
+def _month_end(ym: tuple[int, int]) -> date:
+    return date(ym[0], ym[1], calendar.monthrange(*ym)[1])
 
 
 def _check_sum(fact: Fact, span, months, problems: Problems) -> None:

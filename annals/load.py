@@ -20,7 +20,8 @@ from .yamlread import Map, YamlError, read_yaml
 
 MAX_YAML_BYTES = 256 * 1024
 MAX_MARKDOWN_BYTES = 1024 * 1024
-FACT_REF = re.compile(r"\[\[fact:([^\]\n]*)\]\]")
+# `[[fact:id]]` or `[[fact:id|label]]`, the forms annals.markup renders.
+FACT_REF = re.compile(r"\[\[fact:([^\]|\n]*)(?:\|[^\]\n]*)?\]\]")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
@@ -98,7 +99,7 @@ def read_file(rel: str, data: bytes) -> Loaded:
     records: tuple = ()
     limit = MAX_MARKDOWN_BYTES if kind == "article" else MAX_YAML_BYTES
     if len(data) > limit:
-        problems.error(Loc(rel), f"file is over the limit of {limit:,} bytes and was not read: split it up")
+        problems.error(Loc(rel, 1), f"file is over the limit of {limit:,} bytes and was not read: split it up")
         return Loaded(kind, (), tuple(problems.items))
     text = _decode(rel, data, problems)
     if text is not None:
@@ -139,7 +140,7 @@ def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0):
 def _stem_id(rel: str, values: dict, problems: Problems, locs: dict) -> str:
     stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     if not ID_RE.match(stem):
-        problems.error(Loc(rel), f"file name '{stem}' is not a valid id; use lower-case letters, digits and single hyphens")
+        problems.error(Loc(rel, 1), f"file name '{stem}' is not a valid id; use lower-case letters, digits and single hyphens")
         raise Invalid
     if values.get("id") not in (None, stem):
         problems.error(locs["id"], f"id '{values['id']}' differs from the file name '{stem}'; the file name is the id")
@@ -251,7 +252,10 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
     """Gather per-file results into one Archive, reporting ids written twice."""
     site = None
     tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article")}
-    folded: dict[tuple[str, str], Loc] = {}
+    # (kind, case-folded key) -> (key as written, "id" or "alias", where): ids
+    # that differ only in case are one file on macOS and Windows, and one URL
+    # on a case-insensitive server, so they clash as surely as equal ones.
+    folded: dict[tuple[str, str], tuple[str, str, Loc]] = {}
     for rel, result in loaded:
         problems.items.extend(result.problems)
         for rec in result.records:
@@ -260,16 +264,19 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
                 continue
             kind = type(rec).__name__.lower()
             key = rec.slug if isinstance(rec, Article) else rec.id
-            keys = [key] + list(getattr(rec, "aliases", ()) if isinstance(rec, Fact) else [])
+            alias_loc = rec.locs.get("aliases", rec.loc) if isinstance(rec, Fact) else rec.loc
+            keys = [(key, "id", rec.loc)] + [(a, "alias", alias_loc) for a in getattr(rec, "aliases", ())
+                                             if isinstance(rec, Fact)]
             clash = False
-            for k in keys:
+            for k, what, loc in keys:
                 first = folded.get((kind, k.casefold()))
-                if first is not None:
-                    what = "alias" if k != key else "id"
-                    problems.error(rec.loc, f"{kind} {what} '{k}' is already used by {first}")
-                    clash = True
-                else:
-                    folded[(kind, k.casefold())] = rec.loc
+                if first is None:
+                    folded[(kind, k.casefold())] = (k, what, loc)
+                    continue
+                other, other_what, other_loc = first
+                same = "is already used" if other == k else f"differs only in case from '{other}'"
+                problems.error(loc, f"{kind} {what} '{k}' {same}: that is the {other_what} written at {other_loc}")
+                clash = True
             if not clash:
                 tables[kind][key] = rec
     if site is None and not any(rel == "content/site.yaml" for rel, _ in loaded):
@@ -281,9 +288,22 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
     )
 
 
+def _case_clashes(files: list[str], problems: Problems) -> None:
+    """File names that differ only in case name one id on most file systems, whatever they hold."""
+    seen: dict[tuple[str, str], str] = {}
+    for rel in files:
+        stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        key = (kind_of(rel) or "", stem.casefold())
+        first = seen.setdefault(key, rel)
+        if first != rel and first.rsplit("/", 1)[-1].rsplit(".", 1)[0] != stem:
+            problems.error(Loc(rel, 1), f"file name '{stem}' differs only in case from {first}; "
+                                        "ids must differ in more than case")
+
+
 def load(root: Path, problems: Problems) -> Archive:
     files, stray = content_files(root)
     problems.items.extend(stray)
+    _case_clashes(files, problems)
     loaded = [(rel, read_file(rel, _read_bytes(root / rel, problems, rel))) for rel in files]
     return assemble(loaded, problems)
 

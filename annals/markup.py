@@ -7,6 +7,7 @@ network). `[[fact:id]]` becomes a numbered citation link.
 """
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
@@ -19,6 +20,17 @@ from markdown.treeprocessors import Treeprocessor
 
 _SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|#|/(?!/)|\.|[^:/?#]+(?:[/?#]|$))", re.I)
 _EXTERNAL = re.compile(r"^(?:https?:)?//", re.I)
+
+
+def _safe(url: str) -> bool:
+    """Judge a URL as a browser reads it.
+
+    The serializer keeps character references like `&#x09;` as written, and
+    browsers decode them and then drop tabs and newlines from URLs, so
+    `java&#x09;script:` would run; decode and strip the same way first.
+    """
+    plain = re.sub(r"[\x00-\x20\x7f]+", "", html.unescape(url))
+    return bool(_SAFE_SCHEME.match(plain)) and not plain.lower().startswith("data:")
 
 
 @dataclass
@@ -70,7 +82,7 @@ class _SafeLinks(Treeprocessor):
             for i, el in enumerate(list(parent)):
                 if el.tag == "a":
                     href = el.get("href", "")
-                    if not _SAFE_SCHEME.match(href.strip()):
+                    if not _safe(href):
                         resolver.unsafe.append(href)
                         del el.attrib["href"]
                     elif _EXTERNAL.match(href):
@@ -80,7 +92,7 @@ class _SafeLinks(Treeprocessor):
                     src = el.get("src", "")
                     link = etree.Element("a")
                     link.text = el.get("alt") or src
-                    if _SAFE_SCHEME.match(src.strip()) and not src.lower().startswith("data:"):
+                    if _safe(src):
                         link.set("href", src)
                         if _EXTERNAL.match(src):
                             link.set("rel", "noopener noreferrer")

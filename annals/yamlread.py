@@ -97,9 +97,10 @@ def _events(loader, path: str, line_offset: int):
             raise YamlError(_loc(path, event.start_mark, line_offset),
                             f"YAML anchor &{anchor} is not allowed: write the value out in full")
         tag = getattr(event, "tag", None)
-        if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == "!" ):
+        if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == "!"):
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
             raise YamlError(_loc(path, event.start_mark, line_offset),
-                            f"YAML tag {tag} is not allowed: values are typed by their field")
+                            f"YAML tag {shown} is not allowed: values are typed by their field")
         yield event
 
 

@@ -1,219 +1,290 @@
-"""A safe page: a Content-Security-Policy on every page, and nothing in the output loads from another host.
+"""Content is data, never code: no script, handler or dangerous URL reaches a page; output stays in its folder."""
+from __future__ import annotations
 
-`scan` reads every file of a built site (and every file inside any zip it
-holds) and lists what breaks the rule; the tests below run it on the embedded
-archive, on an archive whose sources link out, and on sites where a template
-plants what the scan must catch.
-"""
-import html
-import io
-import re
-import zipfile
+import textwrap
 from pathlib import Path
-from urllib.parse import urlsplit
 
+import lxml.html
 import pytest
-import yaml
-from lxml import html as lxml_html
 
-from conftest import REPO, annals, write_files
+from annals.markup import Markdown, Resolver
+from conftest import MINIMAL, annals
 
-# URIs that name a vocabulary or an XML namespace: identifiers that no reader fetches.
-IDENTIFIERS = {
-    "http://www.w3.org/2005/Atom", "http://www.sitemaps.org/schemas/sitemap/0.9",
-    "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink", "http://www.w3.org/1999/xhtml",
-    "https://schema.org", "https://json-schema.org/draft/2020-12/schema",
-}
-TEXT = {".html", ".css", ".js", ".mjs", ".json", ".xml", ".csv", ".svg", ".txt", ".webmanifest", ".map"}
-URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s"'<>`)\\]*""")
-ABSOLUTE_URL = re.compile(r"https?://[^\s\"'<>`)}\\]+")
-CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)|@import\s+['"]([^'"]+)""")
-JS_LOAD = re.compile(r"""\b(?:fetch|import|importScripts|XMLHttpRequest|WebSocket|EventSource|sendBeacon)\b""")
-# rel values of <link> that only name a URL and load nothing
-NAMING_RELS = {"canonical", "alternate", "prev", "next", "license", "author", "home"}
+MARK = "PWNED"
 
+# Written into fields that are plain text: they must be shown as text.
+TEXT_ATTACKS = [
+    f"<script>alert('{MARK}')</script>",
+    f'<img src=x onerror="alert(\'{MARK}\')">',
+    f'" onclick="alert(\'{MARK}\')" x="',
+    f"</title><script>{MARK}</script>",
+    f"<a href=\"javascript:alert('{MARK}')\">x</a>",
+]
 
-def files(out: Path):
-    """(name, bytes) of every file in the output, and of every file inside a zip in it."""
-    for path in sorted(out.rglob("*")):
-        if not path.is_file():
-            continue
-        rel, data = path.relative_to(out).as_posix(), path.read_bytes()
-        yield rel, data
-        if path.suffix == ".zip":
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                for member in archive.namelist():
-                    if not member.endswith("/"):
-                        yield f"{rel}!{member}", archive.read(member)
+# Written into Markdown fields: raw HTML must come out as text.
+MARKDOWN_HTML_ATTACKS = [
+    f"<script>alert('{MARK}')</script>",
+    f'<div onclick="alert(\'{MARK}\')">block</div>',
+    f'Inline <span onmouseover="{MARK}">html</span> and <img src=x onerror={MARK}>.',
+    f"<iframe src=\"javascript:{MARK}\"></iframe>",
+    f"<svg onload={MARK}></svg>",
+]
 
-
-def is_local(url: str) -> bool:
-    """A reference that stays in the site: relative, a fragment, or inline data."""
-    parts = urlsplit(url.strip())
-    return (not parts.scheme and not parts.netloc) or parts.scheme == "data"
-
-
-def csp_problems(name: str, doc) -> list[str]:
-    metas = doc.xpath("//head/meta[translate(@http-equiv, 'CONTENT-SECURITYPOLICY', 'content-securitypolicy')"
-                      "='content-security-policy']")
-    if len(metas) != 1:
-        return [f"{name}: {len(metas)} Content-Security-Policy meta tags"]
-    policy = {d.split()[0]: d.split()[1:] for d in metas[0].get("content").split(";") if d.strip()}
-    out = []
-    for directive, wanted in {"default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"],
-                              "object-src": ["'none'"], "base-uri": ["'none'"], "form-action": ["'none'"]}.items():
-        if policy.get(directive) != wanted:
-            out.append(f"{name}: CSP {directive} is {policy.get(directive)}, not {wanted}")
-    if any(s not in ("'self'", "data:") for s in policy.get("img-src", [])):
-        out.append(f"{name}: CSP img-src allows {policy['img-src']}")
-    head = list(doc.head.iter())
-    first_load = next((i for i, el in enumerate(head) if el.tag in ("link", "script", "style")), len(head))
-    if head.index(metas[0]) > first_load:
-        out.append(f"{name}: the CSP meta comes after a resource, which it would not govern")
-    return out
+# Links in Markdown whose URL would run code or carry a document.
+MARKDOWN_LINK_ATTACKS = [
+    f"[a](javascript:alert('{MARK}'))",
+    f"[a](JaVaScRiPt:alert('{MARK}'))",
+    f"[a]( javascript:alert('{MARK}'))",
+    f"[a](java&#x09;script:alert('{MARK}'))",
+    f"[a](javascript&colon;alert('{MARK}'))",
+    f"[a](vbscript:{MARK})",
+    f"[a](data:text/html;base64,{MARK})",
+    f"![i](data:image/svg+xml;base64,{MARK})",
+    f"![i](javascript:{MARK})",
+    f"[a][r]\n\n[r]: javascript:alert('{MARK}')",
+    f"<javascript:alert('{MARK}')>",
+]
 
 
-def html_problems(name: str, text: str, base_url: str, external: set[str]) -> list[str]:
-    doc = lxml_html.fromstring(text)
-    out = csp_problems(name, doc)
-    for el in doc.iter():
+def assert_inert(html: str, where: str = "") -> None:
+    """Parse as a browser would and look for anything that could run."""
+    tree = lxml.html.document_fromstring(html) if html.lstrip().lower().startswith(("<!doctype", "<html")) \
+        else lxml.html.fragment_fromstring(html, create_parent="div")
+    for el in tree.iter():
         if not isinstance(el.tag, str):
             continue
-        for attr in ("src", "srcset", "poster", "data", "background", "action", "formaction", "ping"):
-            value = el.get(attr)
-            if value and not all(is_local(part.split()[0]) for part in value.split(",") if part.strip()):
-                out.append(f"{name}: <{el.tag} {attr}={value!r}> loads from another host")
-        if any(attr.startswith("on") for attr in el.attrib):
-            out.append(f"{name}: <{el.tag}> has an inline event handler")
-        if "url(" in (el.get("style") or ""):
-            out.append(f"{name}: <{el.tag}> style attribute loads a URL")
-        href = el.get("href")
-        if el.tag == "link" and href is not None:
-            rels = set((el.get("rel") or "").lower().split())
-            if not (is_local(href) or (rels <= NAMING_RELS and href.startswith(base_url))):
-                out.append(f"{name}: <link rel={el.get('rel')!r} href={href!r}> points to another host")
-        if el.tag == "a" and href is not None and not (is_local(href) or href.startswith(base_url)):
-            if href not in external or "noopener" not in (el.get("rel") or ""):
-                out.append(f"{name}: <a href={href!r}> is not a source's own address marked rel=noopener")
-        if el.tag == "base":
-            out.append(f"{name}: <base> rewrites every relative link")
-        if el.tag == "style":
-            out.append(f"{name}: inline <style> (blocked by the CSP)")
-        if el.tag == "script" and el.get("src") is None and el.get("type") != "application/ld+json":
-            out.append(f"{name}: inline <script> code (blocked by the CSP)")
-        if el.tag == "meta" and (el.get("http-equiv") or "").lower() == "refresh":
-            target = (el.get("content") or "").partition("url=")[2]
-            if not is_local(target):
-                out.append(f"{name}: refresh to {target!r}")
-    return out
+        # The site's own scripts and charts may come from templates; none may come from content.
+        assert el.tag not in ("iframe", "object", "embed", "frame", "base", "form"), (where, lxml.html.tostring(el))
+        if el.tag in ("script", "style"):
+            assert MARK not in (el.text or "") and not el.get("src", "").startswith(("http:", "https:", "//")), \
+                (where, lxml.html.tostring(el))
+        for name, value in el.attrib.items():
+            assert not name.lower().startswith("on"), (where, name, value)
+            if name.lower() in ("href", "src", "action", "formaction", "xlink:href", "content"):
+                plain = "".join(value.split()).lower()
+                assert not plain.startswith(("javascript:", "vbscript:", "data:")), (where, name, value)
+                assert "javascript:" not in plain or name == "content", (where, name, value)
 
 
-def scan(out: Path, base_url: str, external: set[str] = frozenset()) -> list[str]:
-    """Every way the built site at `out` would ask another host for something, or lacks its CSP."""
-    problems = []
-    for name, data in files(out):
-        suffix = Path(name.rsplit("!", 1)[-1]).suffix
-        if suffix not in TEXT:
-            continue
-        text = data.decode("utf-8")
-        if suffix == ".html":
-            problems += html_problems(name, text, base_url, external)
-        if suffix in (".css", ".html", ".svg"):
-            for match in CSS_URL.finditer(text):
-                target = match.group(1) or match.group(2)
-                if not is_local(html.unescape(target)):
-                    problems.append(f"{name}: CSS loads {target!r}")
-        if suffix in (".js", ".mjs") and JS_LOAD.search(text) and URL.search(text):
-            problems.append(f"{name}: script loads {URL.search(text).group(0)!r}")
-        readable = html.unescape(text) if suffix in (".html", ".xml", ".svg") else text
-        readable = readable.replace("\\u0026", "&")  # JSON escapes & inside <script> blocks
-        for url in ABSOLUTE_URL.findall(readable):
-            url = url.rstrip(".,;")
-            if not (url.startswith(base_url) or url.rstrip("/") in IDENTIFIERS or url in external):
-                problems.append(f"{name}: names {url}")
-    return problems
+@pytest.mark.parametrize("text", MARKDOWN_HTML_ATTACKS + MARKDOWN_LINK_ATTACKS)
+def test_markdown_renders_inert(text):
+    resolver = Resolver(lambda ident: None)
+    html = Markdown().render(text, resolver)
+    assert_inert(html, text)
 
 
-def source_urls(root: Path) -> set[str]:
-    return {u for p in (root / "content/sources").glob("*.yaml") if (u := yaml.safe_load(p.read_text()).get("url"))}
+@pytest.mark.parametrize("text", MARKDOWN_LINK_ATTACKS[:-1])  # the last is not a link at all, only text
+def test_markdown_reports_every_dangerous_link(text):
+    resolver = Resolver(lambda ident: None)
+    Markdown().render(text, resolver)
+    assert len(resolver.unsafe) == 1, (text, resolver.unsafe)
 
 
-# -- the real outputs -----------------------------------------------------------------
-
-def test_embedded_archive_loads_nothing_from_other_hosts(embedded_build):
-    pages = list(embedded_build.rglob("*.html"))
-    assert len(pages) > 40
-    assert scan(embedded_build, "https://example.github.io/annals/", source_urls(REPO)) == []
-
-
-def test_offline_edition_and_other_base_url_too(tmp_path):
-    out = tmp_path / "_offline"
-    assert annals(REPO, "--offline", "--out", str(out), "--base-url", "https://owner.github.io/repo/", "-q").code == 0
-    assert scan(out, "https://owner.github.io/repo/", source_urls(REPO)) == []
+def test_external_links_get_noopener():
+    html = Markdown().render("[a](https://example.org/x) [b](//example.org/y) [c](../facts/x/) [m](mailto:a@b.c)",
+                             Resolver(lambda ident: None))
+    links = lxml.html.fragment_fromstring(html, create_parent="div").findall(".//a")
+    assert [(a.get("href"), a.get("rel")) for a in links] == [
+        ("https://example.org/x", "noopener noreferrer"),
+        (None, None),  # protocol-relative: from file:// it would ask the local disk; dropped
+        ("../facts/x/", None),
+        ("mailto:a@b.c", None),
+    ]
 
 
-def test_a_source_address_is_a_link_out_and_nothing_more(site):
-    url = "https://news.example.com/2017/06/record?id=1&x=2"
-    root = site({"content/sources/src-1.yaml": f"title: A report\nkind: report\nurl: {url}\n"})
+def quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def block(text: str, indent: str = "  ") -> str:
+    return "|\n" + "".join(indent + line + "\n" for line in text.splitlines())
+
+
+def hostile_site(site) -> Path:
+    """Every plain text and Markdown field of every kind of file, filled with attacks that are not link errors."""
+    text = " ".join(TEXT_ATTACKS)
+    md = "\n\n".join(MARKDOWN_HTML_ATTACKS + [f"Template {{{{ 7*7 }}}} and {{% for x in y %}}{MARK}{{% endfor %}}"])
+    return site({
+        "content/site.yaml": f"""\
+            title: {quoted(text)}
+            description: {quoted(text)}
+            base_url: https://example.org/archive/
+            language: en
+            licence: {quoted(text)}
+            publisher: {quoted(text)}
+            """,
+        "content/metrics.yaml": f"weapons-released:\n  label: {quoted(text)}\n  unit: {quoted(text)}\n"
+                                f"  description: {quoted(text)}\n",
+        "content/operations/op-a.yaml": f"name: {quoted(text)}\ntheatre: {quoted(text)}\naliases: [{quoted(text)}]\n"
+                                        f"summary: {block(md)}",
+        "content/sources/src-1.yaml": f"title: {quoted(text)}\nkind: report\npublisher: {quoted(text)}\n"
+                                      f"author: {quoted(text)}\nnotes: {block(md)}",
+        "content/facts/2017/f-june.yaml": f"""\
+claim: {quoted(text + ' {{ 7*7 }} {% if true %}yes{% endif %}')}
+when: 2017-06
+operations: [op-b]
+places: [{quoted(text)}]
+measure:
+  metric: weapons-released
+  value: 100
+  aggregation: period
+originator: {quoted(text)}
+speaker: {quoted(text)}
+speaker_role: {quoted(text)}
+sources:
+  - source: src-1
+    quote: {quoted(text + ' {{ 7*7 }}')}
+notes: {block(md + chr(10) + chr(10) + '[ext](https://example.com/page)')}""",
+        "content/articles/hostile.md": f"---\ntitle: {quoted(text)}\ndate: 2020-01-01\nsummary: {quoted(text)}\n"
+                                      f"authors: [{quoted(text)}]\n---\n{md}\n\nSee [[fact:f-june]] and "
+                                      f"[[fact:f-june|{TEXT_ATTACKS[0]}]].\n",
+    })
+
+
+def test_hostile_content_never_reaches_a_page_as_live_html(site):
+    root = hostile_site(site)
+    run = annals(root)
+    assert run.code == 0, run.err
+    pages = sorted((root / "_site").rglob("*.html"))
+    assert len(pages) > 10
+    seen_text = 0
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert_inert(html, str(page))
+        seen_text += html.count("&lt;script&gt;")
+    assert seen_text > 10  # the attacks are there, as text
+    fact = (root / "_site/facts/f-june/index.html").read_text()
+    assert "{{ 7*7 }}" in fact and "{% if true %}yes{% endif %}" in fact and "{% for x in y %}" in fact
+    assert "49" not in fact
+    article = (root / "_site/articles/hostile/index.html").read_text()
+    assert "{{ 7*7 }}" in article and "49" not in article
+
+
+def test_external_link_in_a_page_gets_rel(site):
+    root = hostile_site(site)
     assert annals(root).code == 0
-    out = root / "_site"
-    assert scan(out, "https://example.org/archive/", {url}) == []
-    # the scan does see it: without the allowance, each place it is named is reported
-    named = scan(out, "https://example.org/archive/")
-    assert any(p.startswith("sources/src-1/index.html: <a href=") for p in named)
-    assert any(p.startswith("data/facts.json: names https://news.example.com") for p in named)
+    tree = lxml.html.parse(str(root / "_site/facts/f-june/index.html"))
+    links = [a for a in tree.iter("a") if a.get("href") == "https://example.com/page"]
+    assert len(links) == 1 and links[0].get("rel") == "noopener noreferrer"
 
 
-# -- the scan catches what it must ----------------------------------------------------------
-
-PLANTS = {
-    "stylesheet": ('<link rel="stylesheet" href="https://fonts.example.net/css">', "points to another host"),
-    "protocol-relative": ('<script src="//cdn.example.net/x.js"></script>', "loads from another host"),
-    "image": ('<img src="https://tracker.example.net/p.gif" alt="">', "loads from another host"),
-    "inline-script": ("<script>document.title = 'ran'</script>", "inline <script>"),
-    "inline-style": ("<style>body { color: red }</style>", "inline <style>"),
-    "preload": ('<link rel="preload" href="https://example.org/archive/static/style.css">', "points to another host"),
-}
+def test_data_files_escape_content(site):
+    root = hostile_site(site)
+    assert annals(root).code == 0
+    for path in (root / "_site").rglob("*"):
+        if path.suffix in (".xml", ".json"):
+            assert "<script>" not in path.read_text(encoding="utf-8"), path
 
 
-@pytest.mark.parametrize("plant", sorted(PLANTS))
-def test_scan_reports_a_planted_load(site, plant):
-    tag, message = PLANTS[plant]
+@pytest.mark.parametrize("field, where, line", [
+    ("notes", "content/facts/2017/f-june.yaml", 11),
+    ("summary", "content/operations/op-a.yaml", 3),
+    ("notes", "content/sources/src-1.yaml", 3),
+])
+def test_dangerous_links_in_markdown_fields_are_located_errors(site, field, where, line):
+    text = textwrap.dedent(MINIMAL[where]) if where in MINIMAL else ""
+    text += f"{field}: Read [this](javascript:alert(1)) and ![x](data:image/png;base64,AA).\n"
+    root = site({where: text})
+    run = annals(root, "check")
+    assert run.code == 1
+    assert run.problems == [
+        f"{where}:{line}: link to 'data:image/png;base64,AA' is not allowed and is shown as plain text: "
+        "links may be http(s), mailto or relative to the site",
+        f"{where}:{line}: link to 'javascript:alert(1)' is not allowed and is shown as plain text: "
+        "links may be http(s), mailto or relative to the site",
+    ]
+
+
+def test_dangerous_links_in_an_article_name_their_line(site):
+    root = site({"content/articles/a.md": "---\ntitle: T\ndate: 2020-01-01\n---\n\nFine [x](https://example.org/).\n\n"
+                                          "Then [bad](javascript:alert(1)) and [empty]().\n"})
+    run = annals(root, "check")
+    assert run.code == 1
+    assert run.problems == [
+        "content/articles/a.md:8: link to 'javascript:alert(1)' is not allowed and is shown as plain text: "
+        "links may be http(s), mailto or relative to the site",
+        "content/articles/a.md:8: link with an empty address; write the address between the parentheses",
+    ]
+
+
+def test_source_url_must_be_http(site):
+    root = site({"content/sources/src-1.yaml": "title: T\nkind: report\nurl: javascript:alert(1)\n"})
+    run = annals(root, "check")
+    # Facts citing the broken source are not reported again as citing an unknown one.
+    assert run.problems == ["content/sources/src-1.yaml:3: url: 'javascript:alert(1)' is not an http(s) URL"]
+
+
+# -- the output folder ---------------------------------------------------------------
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>")
+            for p in sorted(folder.rglob("*")) if ".annals-cache" not in p.parts}
+
+
+@pytest.mark.parametrize("out, reason", [
+    (".", "it holds the project itself"),
+    ("..", "it holds the project itself"),
+    ("content", "it is inside content/, which holds your sources"),
+    ("content/facts", "it is inside content/, which holds your sources"),
+    ("templates", "it is inside templates/, which holds your sources"),
+    ("static/out", "it is inside static/, which holds your sources"),
+])
+def test_output_folder_that_holds_the_project_is_refused(site, out, reason):
     root = site()
-    base = root / "templates/base.html"
-    base.write_text(base.read_text().replace("</head>", tag + "\n</head>"))
-    assert annals(root).code == 0
-    found = scan(root / "_site", "https://example.org/archive/")
-    assert any(p.startswith("facts/f-june/index.html:") and message in p for p in found), found
+    before = tree(root.parent)
+    run = annals(root, "--out", out)
+    assert run.code == 2
+    target = (root / out).resolve()
+    assert run.err == f"annals: refusing to write the site into {target}: {reason}\n"
+    assert tree(root.parent) == before
 
 
-def test_scan_reports_css_and_script_loads_and_a_missing_policy(site):
-    root = site({"static/fonts.css": "@font-face { src: url('https://fonts.example.net/a.woff2'); }\n",
-                 "static/app.js": "fetch('https://api.example.net/v1')\n"})
-    base = root / "templates/redirect.html"
-    base.write_text(base.read_text().replace('<meta http-equiv="Content-Security-Policy" content="{{ csp }}">\n', ""))
-    write_files(root, {"content/facts/2017/f-june.yaml": (root / "content/facts/2017/f-june.yaml").read_text()
-                       + "aliases: [f-old]\n"})
-    assert annals(root).code == 0
-    found = scan(root / "_site", "https://example.org/archive/")
-    assert "facts/f-old/index.html: 0 Content-Security-Policy meta tags" in found
-    assert "static/fonts.css: CSS loads 'https://fonts.example.net/a.woff2'" in found
-    assert "static/app.js: script loads 'https://api.example.net/v1'" in found
-
-
-# -- the policy holds in a real browser ------------------------------------------------------
-
-def test_browser_enforces_the_policy_from_file(site, page):
+def test_filesystem_root_is_refused(site):
     root = site()
-    base = root / "templates/base.html"
-    base.write_text(base.read_text().replace("</body>", "<script>document.title = 'ran'</script>\n</body>"))
-    assert annals(root, "--offline").code == 0
-    requests, violations = [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-    page.goto((root / "_offline/facts/f-june/index.html").as_uri())
-    assert page.title() != "ran", "an inline script ran despite the policy"
-    assert violations, "the browser reported no blocked inline script"
-    # the site's own stylesheet still applies under the policy
-    assert page.evaluate("getComputedStyle(document.querySelector('.masthead')).display") == "flex"
-    assert requests and all(url.startswith("file://") for url in requests), requests
+    run = annals(root, "--out", "/")
+    assert run.code == 2
+    assert run.err == "annals: refusing to write the site into /: choose a folder of its own, like _site\n"
+
+
+def test_folder_without_marker_is_refused_and_kept(site, tmp_path):
+    root = site()
+    other = tmp_path / "precious"
+    other.mkdir()
+    (other / "thesis.txt").write_text("years of work")
+    run = annals(root, "--out", str(other))
+    assert run.code == 2
+    assert run.err == (f"annals: refusing to write the site into {other}: it has files and no .annals-output marker, "
+                       "so Annals did not create it; remove it or choose another folder\n")
+    assert [p.name for p in other.iterdir()] == ["thesis.txt"]
+    assert (other / "thesis.txt").read_text() == "years of work"
+
+
+def test_a_file_as_output_is_refused(site, tmp_path):
+    root = site()
+    target = tmp_path / "file.txt"
+    target.write_text("keep")
+    run = annals(root, "--out", str(target))
+    assert run.code == 2 and "it is a file" in run.err
+    assert target.read_text() == "keep"
+
+
+def test_an_empty_folder_is_accepted_and_marked(site, tmp_path):
+    root = site()
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert annals(root, "--out", str(out)).code == 0
+    assert (out / ".annals-output").is_file() and (out / "index.html").is_file()
+    assert annals(root, "--out", str(out)).code == 0  # its own folder, from now on
+
+
+def test_nothing_written_outside_the_output_folder(site, tmp_path):
+    root = site()
+    out = tmp_path / "elsewhere" / "out"
+    before = tree(tmp_path)
+    assert annals(root, "--out", str(out)).code == 0
+    after = tree(tmp_path)
+    outside = {k for k in set(before) | set(after) if before.get(k) != after.get(k)
+               and k.split("/")[0] != "elsewhere"}
+    # The build's own bookkeeping for incremental builds lives in .annals-cache/ (excluded above).
+    assert outside == set()
+    assert set(after) - set(before) >= {"elsewhere", "elsewhere/out", "elsewhere/out/index.html"}

@@ -1,0 +1,381 @@
+"""One test per validation rule: the exact `path:line: message`, exit 1, and the last good site untouched.
+
+Each rule is exercised the way an editor meets it: build a good site, break
+one file, build again. The build must fail with exactly the located message,
+print no traceback, and leave every byte of `_site/` as the good build wrote it.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import MINIMAL, REPO, annals, write_files
+
+FACT = "content/facts/2017/f-june.yaml"
+GOOD_FACT = textwrap.dedent(MINIMAL[FACT])  # a valid measure, 11 lines
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def broken_build(root: Path, files: dict) -> tuple[list[str], "object"]:
+    """Build good, write `files`, build again: the problems printed, after checking nothing changed."""
+    good = annals(root)
+    assert good.code == 0, good.err
+    before = snapshot(root / "_site")
+    write_files(root, files)
+    run = annals(root)
+    assert run.code == 1, run.out + run.err
+    assert "Traceback" not in run.out + run.err
+    assert snapshot(root / "_site") == before, "a failed build changed the last good site"
+    assert run.err.rstrip().endswith(f"{root / '_site'} is as it was")
+    checked = annals(root, "check")
+    assert checked.code == 1 and checked.problems == run.problems
+    return run.problems, run
+
+
+def fact(text: str) -> dict:
+    return {FACT: text}
+
+
+def test_yaml_syntax(site):
+    problems, _ = broken_build(site(), fact("claim: [unclosed\nwhen: 2017-06\n"))
+    assert problems == [f"{FACT}:2: YAML syntax: did not find expected ',' or ']'"]
+
+
+def test_yaml_syntax_bad_indentation(site):
+    problems, _ = broken_build(site(), fact("claim: x\n  when: 2017-06\nsources: []\n"))
+    assert problems == [f"{FACT}:2: YAML syntax: mapping values are not allowed in this context"]
+
+
+def test_duplicate_keys_name_both_lines(site):
+    text = GOOD_FACT.replace("when: 2017-06\n", "when: 2017-06\nclaim: again\n")
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [f"{FACT}:3: duplicate key 'claim' (first written at line 1)"]
+
+
+def test_duplicate_keys_nested(site):
+    text = GOOD_FACT.replace("  value: 100\n", "  value: 100\n  value: 200\n")
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [f"{FACT}:7: duplicate key 'value' (first written at line 6)"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("claim: &c Something\nsources:\n  - source: src-1\n    quote: *c\n",
+     "1: YAML anchor &c is not allowed: write the value out in full"),
+    ("claim: x\nsources:\n  - source: src-1\n    quote: *c\n",
+     "4: YAML alias *c is not allowed: write the value out in full"),
+    ("claim: !!str 12\nsources:\n  - source: src-1\n    quote: q\n",
+     "1: YAML tag !!str is not allowed: values are typed by their field"),
+    ("claim: x\nsources: !!python/object:os.system\n  - source: src-1\n",
+     "2: YAML tag !!python/object:os.system is not allowed: values are typed by their field"),
+    ("claim: !custom x\nsources:\n  - source: src-1\n    quote: q\n",
+     "1: YAML tag !custom is not allowed: values are typed by their field"),
+])
+def test_anchors_aliases_and_tags_refused(site, text, message):
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [f"{FACT}:{message}"]
+
+
+def test_merge_key_is_just_an_unknown_field(site):
+    # `<<` merges mappings in YAML 1.1; here it is a key like any other, and unknown.
+    problems, _ = broken_build(site(), fact(GOOD_FACT + "<<: {claim: x}\n"))
+    assert problems == [f"{FACT}:11: unknown field '<<' in fact"]
+
+
+def test_yaml_11_typing_never_applied_to_text(site):
+    from annals.load import read_file
+    text = ("claim: NO\nplaces: [yes, Off, 1:20, 01234, 1.10, 0x1F, ~x, .inf, 2017-06-15]\n"
+            "originator: null-island\nsources:\n  - source: src-1\n    quote: 1e3\n")
+    loaded = read_file(FACT, text.encode())
+    assert loaded.problems == ()
+    (record,) = loaded.records
+    assert record.claim == "NO"
+    assert record.places == ("yes", "Off", "1:20", "01234", "1.10", "0x1F", "~x", ".inf", "2017-06-15")
+    assert record.sources[0].quote == "1e3"
+    root = site(fact(text))
+    assert annals(root).code == 0
+    page = (root / "_site/facts/f-june/index.html").read_text()
+    assert "<h1>NO</h1>" in page or ">NO<" in page
+    assert "01234" in page and "1:20" in page and "1.10" in page
+
+
+def test_number_written_as_decimal_keeps_its_digits(site):
+    from annals.load import read_file
+    loaded = read_file(FACT, GOOD_FACT.replace("value: 100", "value: 1.10").encode())
+    assert loaded.problems == ()
+    assert str(loaded.records[0].measure.value) == "1.10"
+    root = site(fact(GOOD_FACT.replace("value: 100", "value: 1.10")))
+    assert annals(root).code == 0
+    assert "1.10" in (root / "_site/facts/f-june/index.html").read_text()
+
+
+@pytest.mark.parametrize("value, message", [
+    ("01234", "'01234' has a leading zero; write 1234, or quote it if it is not a number"),
+    ("1:20", "'1:20' is not a number; write digits, like 4848 or 12.5"),
+    ("4,848", "'4,848' has separators; write digits only (4848)"),
+    ("4_848", "'4_848' has separators; write digits only (4848)"),
+    ("0x1F", "'0x1F' is not a number; write digits, like 4848 or 12.5"),
+    ("1e3", "'1e3' is not a number; write digits, like 4848 or 12.5"),
+    (".inf", "'.inf' is not a number; write digits, like 4848 or 12.5"),
+    ("NO", "'NO' is not a number; write digits, like 4848 or 12.5"),
+    ('"100"', "write the number without quotes"),
+    ("~", "is empty; write a value or leave the field out"),
+])
+def test_number_field_refuses_what_yaml_11_would_retype(site, value, message):
+    problems, _ = broken_build(site(), fact(GOOD_FACT.replace("value: 100", f"value: {value}")))
+    assert problems == [f"{FACT}:6: value: {message}"]
+
+
+@pytest.mark.parametrize("when, message", [
+    ("2017-13", "'2017-13' has no month 13"),
+    ("2017-02-30", "'2017-02-30' is not a date: February 2017 has 28 days"),
+    ("2016-02-30", "'2016-02-30' is not a date: February 2016 has 29 days"),
+    ("2017-00", "'2017-00' has no month 0"),
+    ("June 2017", "'June 2017' is not a date: write 2017, 2017-06 or 2017-06-15"),
+    ("2017-6", "'2017-6' is not a date: write 2017, 2017-06 or 2017-06-15"),
+    ("17-06-2017", "'17-06-2017' is not a date: write 2017, 2017-06 or 2017-06-15"),
+])
+def test_invalid_dates(site, when, message):
+    problems, _ = broken_build(site(), fact(GOOD_FACT.replace("when: 2017-06", f"when: {when}")))
+    assert problems == [f"{FACT}:2: when: {message}"]
+
+
+def test_invalid_range(site):
+    text = GOOD_FACT.replace("when: 2017-06", "when: {from: 2017-06, to: 2017-02}")
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [f"{FACT}:2: when: the range must end after it starts (2017-06 to 2017-02)"]
+    text = GOOD_FACT.replace("when: 2017-06", "when: {from: 2017-06, until: 2017-08}")
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [f"{FACT}:2: unknown field 'until' in when",
+                        f"{FACT}:2: when: missing required field 'to'"]
+
+
+@pytest.mark.parametrize("typo, message", [
+    ("wehn: 2017-06", "unknown field 'wehn' in fact (did you mean 'when'?)"),
+    ("sorces: []", "unknown field 'sorces' in fact (did you mean 'sources'?)"),
+    ("colour: red", "unknown field 'colour' in fact"),
+])
+def test_unknown_keys_with_did_you_mean(site, typo, message):
+    problems, _ = broken_build(site(), fact(GOOD_FACT + f"{typo}\n"))
+    assert problems == [f"{FACT}:11: {message}"]
+
+
+def test_unknown_nested_key_and_choice(site):
+    text = GOOD_FACT.replace("aggregation: period", "agregation: period\n  approx: about-so")
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [
+        f"{FACT}:5: measure: missing required field 'aggregation'",
+        f"{FACT}:7: unknown field 'agregation' in measure (did you mean 'aggregation'?)",
+        f"{FACT}:8: approx: 'about-so' is not one of exact, about, at-least, at-most (did you mean 'about'?)",
+    ]
+
+
+@pytest.mark.parametrize("old, new, line, message", [
+    ("claim: 100 weapons were released in June 2017.", "claim: [a, b]", 1,
+     "claim: expected a single value, found a list"),
+    ("operations: [op-b]", "operations: op-b", 3, "operations: expected a list, like [a, b]"),
+    ("operations: [op-b]", "operations: {op: b}", 3, "operations: expected a list, like [a, b]"),
+    ("when: 2017-06", "when: [2017]", 2, "when: expected a single value, found a list"),
+])
+def test_wrong_types(site, old, new, line, message):
+    text = GOOD_FACT.replace(old, new)
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [f"{FACT}:{line}: {message}"]
+
+
+def test_measure_written_as_a_number(site):
+    text = GOOD_FACT.replace("measure:\n  metric: weapons-released\n  value: 100\n  aggregation: period\n",
+                             "measure: 100\n")
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [f"{FACT}:4: measure: expected a mapping of fields (key: value)"]
+
+
+def test_missing_required_fields(site):
+    problems, _ = broken_build(site(), fact("when: 2017-06\nmeasure:\n  value: 3\n  aggregation: period\n"))
+    assert problems == [
+        f"{FACT}:1: fact: missing required field 'claim'",
+        f"{FACT}:1: fact: missing required field 'sources'",
+        f"{FACT}:3: measure: missing required field 'metric'",
+    ]
+
+
+def test_missing_required_fields_in_every_kind_of_file(site):
+    problems, _ = broken_build(site(), {
+        "content/site.yaml": "title: T\n",
+        "content/sources/src-2.yaml": "publisher: Someone\n",
+        "content/operations/op-c.yaml": "theatre: Sea\n",
+        "content/articles/a.md": "---\ntitle: An article\n---\nBody.\n",
+    })
+    assert problems == [
+        "content/articles/a.md:2: article front matter: missing required field 'date'",
+        "content/operations/op-c.yaml:1: operation: missing required field 'name'",
+        "content/site.yaml:1: site.yaml: missing required field 'base_url'",
+        "content/site.yaml:1: site.yaml: missing required field 'description'",
+        "content/site.yaml:1: site.yaml: missing required field 'language'",
+        "content/site.yaml:1: site.yaml: missing required field 'licence'",
+        "content/sources/src-2.yaml:1: source: missing required field 'kind'",
+        "content/sources/src-2.yaml:1: source: missing required field 'title'",
+    ]
+
+
+def test_references_that_do_not_exist(site):
+    text = GOOD_FACT.replace("[op-b]", "[op-b, op-z]").replace("metric: weapons-released", "metric: weapons-releesed")
+    text = text.replace("source: src-1", "source: src-2")
+    problems, _ = broken_build(site(), {
+        FACT: text,
+        "content/operations/op-b.yaml": "name: Operation B\nparent: op-q\n",
+        "content/articles/a.md": "---\ntitle: T\ndate: 2020-01-01\noperations: [op-x]\n---\n\nSee [[fact:f-junee]].\n",
+    })
+    assert problems == [
+        "content/articles/a.md:4: unknown operation 'op-x' (did you mean 'op-b'?)",
+        "content/articles/a.md:7: unknown fact 'f-junee' (did you mean 'f-june'?)",
+        f"{FACT}:3: unknown operation 'op-z' (did you mean 'op-b'?)",
+        f"{FACT}:5: unknown metric 'weapons-releesed' (did you mean 'weapons-released'?)",
+        f"{FACT}:9: unknown source 'src-2' (did you mean 'src-1'?)",
+        "content/operations/op-b.yaml:2: unknown operation 'op-q' (did you mean 'op-a'?)",
+    ]
+
+
+def test_same_id_twice_in_two_subfolders(site):
+    problems, _ = broken_build(site(), {"content/facts/2016/f-june.yaml": GOOD_FACT})
+    assert problems == [
+        "content/facts/2017/f-june.yaml:1: fact id 'f-june' is already used: "
+        "that is the id written at content/facts/2016/f-june.yaml:1",
+    ]
+
+
+def test_ids_differing_only_in_case(site):
+    problems, _ = broken_build(site(), {"content/facts/2016/F-June.yaml": GOOD_FACT})
+    assert problems == [
+        "content/facts/2016/F-June.yaml:1: file name 'F-June' is not a valid id; "
+        "use lower-case letters, digits and single hyphens",
+        "content/facts/2017/f-june.yaml:1: file name 'f-june' differs only in case from "
+        "content/facts/2016/F-June.yaml; ids must differ in more than case",
+    ]
+
+
+def test_alias_clashing_with_an_id(site):
+    other = GOOD_FACT.replace("when: 2017-06", "when: 2017-05") + "aliases: [f-june]\n"
+    problems, _ = broken_build(site(), {"content/facts/2016/other.yaml": other})
+    assert problems == [
+        "content/facts/2017/f-june.yaml:1: fact id 'f-june' is already used: "
+        "that is the alias written at content/facts/2016/other.yaml:11",
+    ]
+
+
+def test_alias_clashing_with_another_alias(site):
+    one = GOOD_FACT + "aliases: [old-name]\n"
+    problems, _ = broken_build(site(), {"content/facts/2016/other.yaml": one, FACT: one})
+    assert problems == [
+        "content/facts/2017/f-june.yaml:11: fact alias 'old-name' is already used: "
+        "that is the alias written at content/facts/2016/other.yaml:11",
+    ]
+
+
+@pytest.mark.parametrize("where, line, message", [
+    ("content/facts/2017/a_b.yaml", 1, "file name 'a_b' is not a valid id; use lower-case letters, digits and single hyphens"),
+    ("content/facts/2017/été.yaml", 1, "file name 'été' is not a valid id; use lower-case letters, digits and single hyphens"),
+    ("content/facts/2017/a--b.yaml", 1, "file name 'a--b' is not a valid id; use lower-case letters, digits and single hyphens"),
+    ("content/sources/My Source.yaml", 1, "file name 'My Source' is not a valid id; use lower-case letters, digits and single hyphens"),
+])
+def test_ids_outside_the_alphabet(site, where, line, message):
+    text = GOOD_FACT if "facts" in where else "title: T\nkind: report\n"
+    problems, _ = broken_build(site(), {where: text})
+    assert problems == [f"{where}:{line}: {message}"]
+
+
+def test_id_fields_outside_the_alphabet(site):
+    text = GOOD_FACT.replace("[op-b]", "[Op_B]") + "aliases: [OldName]\n"
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [
+        f"{FACT}:3: operations[1]: 'Op_B' is not a valid id; use lower-case letters, digits and single hyphens",
+        f"{FACT}:11: aliases[1]: 'OldName' is not a valid id; use lower-case letters, digits and single hyphens",
+    ]
+
+
+def test_not_utf8_names_the_line_of_the_bad_byte(site):
+    data = "claim: Caf\u00e9\nwhen: 2017-06\nsources:\n  - source: src-1\n    quote: caf".encode("utf-8") + b"\xe9\n"
+    problems, _ = broken_build(site(), {FACT: data})
+    assert problems == [f"{FACT}:5: not UTF-8: byte 0xe9 cannot be read; save the file as UTF-8"]
+
+
+def test_utf16_file_is_refused(site):
+    problems, _ = broken_build(site(), {FACT: "claim: x\n".encode("utf-16")})
+    assert problems == [f"{FACT}:1: not UTF-8: byte 0xff cannot be read; save the file as UTF-8"]
+
+
+def test_oversized_file_refused_before_parsing(site):
+    # Not even valid YAML: were it parsed, the message would be a syntax error.
+    big = b"claim: [" + b"x" * (256 * 1024)
+    problems, _ = broken_build(site(), {FACT: big})
+    assert problems == [f"{FACT}:1: file is over the limit of 262,144 bytes and was not read: split it up"]
+
+
+@pytest.mark.parametrize("opening", ["[", "{a: "])
+def test_deep_nesting_refused_without_a_crash(site, opening):
+    problems, _ = broken_build(site(), fact("claim: x\nplaces: " + opening * 10_000 + "\n"))
+    assert problems == [f"{FACT}:2: nested more than 16 levels deep"]
+
+
+def test_deep_block_nesting_refused(site):
+    block = "".join(" " * (2 * depth) + "- \n" for depth in range(40))
+    problems, _ = broken_build(site(), fact("claim: x\nplaces:\n" + block))
+    assert problems == [f"{FACT}:18: nested more than 16 levels deep"]
+
+
+def test_deepest_nesting_the_size_limit_allows(site):
+    problems, _ = broken_build(site(), fact("claim: " + "[" * 200_000 + "\n"))
+    assert problems == [f"{FACT}:1: nested more than 16 levels deep"]
+
+
+def test_every_problem_reported_at_once(site):
+    problems, run = broken_build(site(), {
+        "content/facts/2017/a.yaml": "claim: [broken\n",
+        "content/facts/2017/b.yaml": GOOD_FACT.replace("when: 2017-06", "when: 2017-13"),
+        "content/facts/2017/c.yaml": GOOD_FACT + "colour: red\n",
+        "content/operations/op-b.yaml": "name: B\nparent: op-nowhere\n",
+        "content/sources/src-1.yaml": "title: A report\nkind: report\ntitle: again\n",
+    })
+    assert problems == [
+        "content/facts/2017/a.yaml:2: YAML syntax: did not find expected ',' or ']'",
+        "content/facts/2017/b.yaml:2: when: '2017-13' has no month 13",
+        "content/facts/2017/c.yaml:11: unknown field 'colour' in fact",
+        "content/operations/op-b.yaml:2: unknown operation 'op-nowhere'",
+        "content/sources/src-1.yaml:3: duplicate key 'title' (first written at line 1)",
+    ]
+    assert "5 error(s), 0 warning(s)" in run.err
+
+
+def test_first_build_that_fails_creates_no_output(site):
+    root = site(fact("claim: [\n"))
+    run = annals(root)
+    assert run.code == 1
+    assert not (root / "_site").exists()
+
+
+def test_check_and_build_through_a_real_subprocess(site):
+    root = site({
+        FACT: "claim: x\nclaim: y\nwhen: 2017-02-30\n",
+        "content/facts/2017/deep.yaml": "claim: " + "[" * 10_000 + "\n",
+        "content/facts/2017/bytes.yaml": b"claim: \xff\n",
+    })
+    for command in (["check"], []):
+        done = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), *command],
+                              capture_output=True, text=True, cwd=root, timeout=60)
+        assert done.returncode == 1
+        assert "Traceback" not in done.stdout + done.stderr
+        lines = done.stderr.splitlines()
+        assert lines[:5] == [
+            "content/facts/2017/bytes.yaml:1: not UTF-8: byte 0xff cannot be read; save the file as UTF-8",
+            "content/facts/2017/deep.yaml:1: nested more than 16 levels deep",
+            f"{FACT}:1: fact: missing required field 'sources'",
+            f"{FACT}:2: duplicate key 'claim' (first written at line 1)",
+            f"{FACT}:3: when: '2017-02-30' is not a date: February 2017 has 28 days",
+        ]
+        assert lines[5] == "5 error(s), 0 warning(s)"
