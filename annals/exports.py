@@ -58,9 +58,15 @@ def _document(r, ids, **scope) -> bytes:
             "language": site.language, **scope, "count": len(ids)}
     # One fact per line: diffs between builds stay readable, and json's fast
     # encoder (used only without `indent`) does the work.
-    lines = [json.dumps(fact_record(r, i), ensure_ascii=False) for i in ids]
-    text = json.dumps(head, ensure_ascii=False)[:-1] + ', "facts": [\n' + ",\n".join(lines) + "\n]}\n"
-    return text.encode("utf-8")
+    lines = [_json(fact_record(r, i)) for i in ids]
+    return (_json(head)[:-1] + ', "facts": [\n' + ",\n".join(lines) + "\n]}\n").encode("utf-8")
+
+
+def _json(value) -> str:
+    # <, > and & only ever occur inside JSON strings; written as \u escapes they
+    # stay the same data, and a file a browser mistakes for HTML still holds no markup.
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def facts_json(r, _key) -> bytes:
