@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import fields as F
-from .model import Archive, Article, Fact, Metric, Operation, Site, Source
+from .model import Archive, Article, Fact, Metric, Operation, Site, Source, Withdrawn
 from .problems import Loc, Problem, Problems
 from .schema import ID_RE, Invalid, record
 from .yamlread import Map, YamlError, read_yaml
@@ -49,6 +49,8 @@ def kind_of(rel: str) -> str | None:
         return "fact"
     if len(parts) == 3 and parts[1] == "articles" and name.endswith(".md"):
         return "article"
+    if len(parts) == 3 and parts[1] == "withdrawn" and name.endswith(".yaml"):
+        return "withdrawn"
     return None
 
 
@@ -85,7 +87,8 @@ def _stray_message(rel: str) -> str:
     if rel.endswith(".yml"):
         return "is not read: content files end in .yaml, not .yml"
     return ("is not read: not a content file (expected site.yaml, metrics.yaml, "
-            "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml or articles/<slug>.md)")
+            "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml, articles/<slug>.md "
+            "or withdrawn/<id>.yaml)")
 
 
 def digest(data: bytes) -> str:
@@ -241,16 +244,24 @@ def _article(rel, text, dig, problems):
                     cites=cites, locs=MappingProxyType(locs), **values),)
 
 
+def _withdrawn(rel, text, dig, problems):
+    root = _parse(rel, text, problems)
+    locs: dict[str, Loc] = {}
+    values = record(root, F.WITHDRAWN_FIELDS, problems, "withdrawn fact", locs)
+    ident = _stem_id(rel, values, problems, locs)
+    return (Withdrawn(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+
+
 _READERS = {
     "site": _site, "metrics": _metrics, "operation": _operation,
-    "source": _source, "fact": _fact, "article": _article,
+    "source": _source, "fact": _fact, "article": _article, "withdrawn": _withdrawn,
 }
 
 
 def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
     """Gather per-file results into one Archive, reporting ids written twice."""
     site = None
-    tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article")}
+    tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article", "withdrawn")}
     folded: dict[tuple[str, str], Loc] = {}
     for rel, result in loaded:
         problems.items.extend(result.problems)
@@ -277,7 +288,7 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
     return Archive(
         site=site,
         metrics=tables["metric"], operations=tables["operation"], sources=tables["source"],
-        facts=tables["fact"], articles=tables["article"],
+        facts=tables["fact"], articles=tables["article"], withdrawn=tables["withdrawn"],
     )
 
 

@@ -19,6 +19,7 @@ def validate(archive: Archive, root: Path, problems: Problems) -> None:
     _operations(archive, problems)
     _facts(archive, problems)
     _articles(archive, problems)
+    _withdrawn(archive, problems)
     _quotes_against_texts(archive, root, problems)
 
 
@@ -74,6 +75,19 @@ def _articles(archive: Archive, problems: Problems) -> None:
                 problems.warning(loc, f"[[fact:{ident}]] is an old id of '{aliases[ident]}'; cite the current id")
             else:
                 _missing(problems, loc, "fact", ident, archive.facts)
+
+
+def _withdrawn(archive: Archive, problems: Problems) -> None:
+    aliases = {alias: f.id for f in archive.facts.values() for alias in f.aliases}
+    # A tombstone that shares its id with a live fact or alias is caught by
+    # the pipeline's check that no two pages write one path.
+    for entry in archive.withdrawn.values():
+        target = entry.replaced_by
+        if target is not None and target not in archive.facts:
+            if target in aliases:
+                problems.error(entry.locs["replaced_by"], f"replaced_by: '{target}' is an old id of '{aliases[target]}'; name the current id")
+            else:
+                _missing(problems, entry.locs["replaced_by"], "fact", target, archive.facts)
 
 
 def _normal(text: str) -> str:
