@@ -36,7 +36,8 @@ def options_from(args) -> Options:
     return Options(root=root, out=out, base_url=args.base_url, offline=args.offline, strict=args.strict)
 
 
-def report_problems(problems: list[Problem], stream=sys.stderr) -> None:
+def report_problems(problems: list[Problem], stream=None) -> None:
+    stream = stream or sys.stderr  # looked up when called, so a redirected stderr is honoured
     for problem in problems:
         print(problem, file=stream)
     errors = sum(p.severity == "error" for p in problems)
