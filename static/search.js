@@ -1,6 +1,6 @@
 // Search the facts in the browser, from the index that search-index.js assigns
-// to window.ANNALS_SEARCH. No fetch() (a page opened from file:// may not use
-// it), no eval, no inline handlers: the page's Content-Security-Policy can
+// to window.ANNALS_SEARCH. It fetches nothing (a page opened from file:// may not
+// fetch), uses no eval and no inline handlers: the page's Content-Security-Policy can
 // forbid them all. Results are built with DOM nodes, never from HTML strings.
 (function () {
   "use strict";
