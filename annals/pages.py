@@ -154,6 +154,7 @@ def _operation(r: Reader, ident) -> dict:
             "parent": r.get("operation", op.parent) if op.parent else None,
             "children": [r.get("operation", c) for c in r.get("children", ident)],
             "rows": rows,
+            "articles": [r.get("article", s) for s in r.get("op-articles", ident)],
             "sources": [(c, r.get("source", c.source)) for c in op.sources]}
 
 
