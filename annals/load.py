@@ -177,20 +177,20 @@ def _metrics(rel, text, dig, problems):
     return tuple(out)
 
 
-def _operation(rel, text, dig, problems):
-    root = _parse(rel, text, problems)
-    locs: dict[str, Loc] = {}
-    values = record(root, F.OPERATION_FIELDS, problems, "operation", locs)
-    ident = _stem_id(rel, values, problems, locs)
-    return (Operation(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+def _plain(make, fields, what):
+    """The reader of a file that is one record of its fields, named by its file, and nothing more."""
+    def read(rel, text, dig, problems):
+        root = _parse(rel, text, problems)
+        locs: dict[str, Loc] = {}
+        values = record(root, fields, problems, what, locs)
+        ident = _stem_id(rel, values, problems, locs)
+        return (make(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+    return read
 
 
-def _source(rel, text, dig, problems):
-    root = _parse(rel, text, problems)
-    locs: dict[str, Loc] = {}
-    values = record(root, F.SOURCE_FIELDS, problems, "source", locs)
-    ident = _stem_id(rel, values, problems, locs)
-    return (Source(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+_operation = _plain(Operation, F.OPERATION_FIELDS, "operation")
+_source = _plain(Source, F.SOURCE_FIELDS, "source")
+_withdrawn = _plain(Withdrawn, F.WITHDRAWN_FIELDS, "withdrawn fact")
 
 
 def _fact(rel, text, dig, problems):
@@ -242,14 +242,6 @@ def _article(rel, text, dig, problems):
     )
     return (Article(slug=slug, body=body, body_line=body_line, loc=Loc(rel, 1), digest=dig,
                     cites=cites, locs=MappingProxyType(locs), **values),)
-
-
-def _withdrawn(rel, text, dig, problems):
-    root = _parse(rel, text, problems)
-    locs: dict[str, Loc] = {}
-    values = record(root, F.WITHDRAWN_FIELDS, problems, "withdrawn fact", locs)
-    ident = _stem_id(rel, values, problems, locs)
-    return (Withdrawn(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
 
 
 _READERS = {

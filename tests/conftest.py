@@ -207,3 +207,14 @@ def http_server():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def published(tmp_path, http_server):
+    """The embedded archive built with --base-url for, and served at, /repo/ on 127.0.0.1,
+    answering missing paths with its 404.html like GitHub Pages: (project folder, base URL)."""
+    root = copy_embedded(tmp_path)
+    base = http_server(root / "_site", "repo", not_found=True)
+    run = annals(root, "--base-url", base)
+    assert run.code == 0, run.err
+    return root, base

@@ -2,8 +2,6 @@
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urldefrag
 
-from conftest import annals, copy_embedded
-
 
 class Links(HTMLParser):
     """Every address a page links to or loads: a[href], link[href], script[src], img[src]."""
@@ -19,11 +17,8 @@ class Links(HTMLParser):
             self.found.append(urldefrag(urljoin(self.url, target))[0])
 
 
-def test_every_internal_link_answers_200_and_every_page_is_reached(tmp_path, page, http_server):
-    root = copy_embedded(tmp_path)
-    base = http_server(root / "_site", "repo", not_found=True)
-    run = annals(root, "--base-url", base)
-    assert run.code == 0, run.err
+def test_every_internal_link_answers_200_and_every_page_is_reached(published, page):
+    root, base = published
 
     # Home in the browser itself: it asks nothing of any other host.
     outside = []

@@ -1,5 +1,4 @@
 """The offline edition: read from file://, every link opens a file, nothing asks the network; one zip download."""
-import io
 import posixpath
 import re
 import zipfile
