@@ -22,6 +22,7 @@ class Site:
     language: str
     licence: str
     publisher: str | None = None
+    cname: str | None = None
     loc: Loc = Loc("content/site.yaml")
 
 
@@ -135,6 +136,20 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Withdrawn:
+    """A tombstone: a fact taken out of the archive whose permalink still answers."""
+
+    id: str
+    withdrawn: Period
+    reason: str
+    loc: Loc
+    digest: str
+    claim: str | None = None
+    replaced_by: str | None = None
+    locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Archive:
     """Everything loaded from content/, before cross-references are checked."""
 
@@ -144,3 +159,4 @@ class Archive:
     sources: Mapping[str, Source] = field(default_factory=dict)
     facts: Mapping[str, Fact] = field(default_factory=dict)
     articles: Mapping[str, Article] = field(default_factory=dict)
+    withdrawn: Mapping[str, Withdrawn] = field(default_factory=dict)

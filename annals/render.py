@@ -92,7 +92,7 @@ class Renderer:
     # -- rendering ---------------------------------------------------------------
     def render(self, page: Page, ctx: dict, reader: Reader) -> bytes:
         def link(path: str) -> str:
-            if page.kind == "404":
+            if page.kind == "404" and not self.offline:
                 # GitHub Pages serves 404.html at whatever depth was asked for,
                 # so only links from the site's root path can work there.
                 return urls.root_relative(ctx["site"].base_url, path)

@@ -134,6 +134,16 @@ def site(tmp_path):
     return functools.partial(make_site, tmp_path)
 
 
+def copy_embedded(tmp_path: Path) -> Path:
+    """The embedded archive in a folder of its own, so a test's builds never touch the repo."""
+    root = tmp_path / "embedded"
+    for folder in ("content", "templates", "static"):
+        shutil.copytree(REPO / folder, root / folder)
+    if (REPO / "permalinks.txt").is_file():
+        shutil.copy(REPO / "permalinks.txt", root / "permalinks.txt")
+    return root
+
+
 # -- a real browser ------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -160,12 +170,31 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _LikeGitHubPages(_Quiet):
+    """Answers a missing path with the site's own 404.html and status 404, as GitHub Pages does."""
+
+    not_found: Path
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.exists() and not (path.is_dir() and self.path.split("?")[0].endswith("/")
+                                  and not (path / "index.html").is_file()):
+            return super().send_head()
+        body = self.not_found.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
 @pytest.fixture
 def http_server():
-    """serve(folder, prefix='') -> base URL; the folder appears under /prefix/ like on GitHub Pages."""
+    """serve(folder, prefix='', not_found=False) -> base URL; the folder appears under /prefix/ like on
+    GitHub Pages. With not_found, a missing path gets folder/404.html with status 404, as there."""
     servers = []
 
-    def serve(folder: Path, prefix: str = "") -> str:
+    def serve(folder: Path, prefix: str = "", not_found: bool = False) -> str:
         docroot = folder
         if prefix:
             docroot = folder.parent / f"_serve_{prefix}"
@@ -173,7 +202,10 @@ def http_server():
             link = docroot / prefix
             if not link.exists():
                 link.symlink_to(folder, target_is_directory=True)
-        handler = functools.partial(_Quiet, directory=str(docroot))
+        handler_class = _Quiet
+        if not_found:
+            handler_class = type("_Pages", (_LikeGitHubPages,), {"not_found": folder / "404.html"})
+        handler = functools.partial(handler_class, directory=str(docroot))
         server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -185,3 +217,14 @@ def http_server():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def published(tmp_path, http_server):
+    """The embedded archive built with --base-url for, and served at, /repo/ on 127.0.0.1,
+    answering missing paths with its 404.html like GitHub Pages: (project folder, base URL)."""
+    root = copy_embedded(tmp_path)
+    base = http_server(root / "_site", "repo", not_found=True)
+    run = annals(root, "--base-url", base)
+    assert run.code == 0, run.err
+    return root, base
