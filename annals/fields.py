@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .model import Citation, Measure
-from .schema import (Field, date, identifier, list_of, nested, number, one_of,
-                     period, text, url)
+from .schema import (Field, date, hostname, identifier, list_of, nested, number,
+                     one_of, period, text, url)
 
 SOURCE_KINDS = ("news-article", "press-release", "report", "dataset", "statement",
                 "social-media", "web-page", "book", "other")
@@ -23,6 +23,7 @@ SITE_FIELDS = (
     Field("language", text, required=True, doc="BCP 47 language tag, e.g. en"),
     Field("licence", text, required=True, doc="licence of the archive's text and data"),
     Field("publisher", text, doc="who publishes the archive"),
+    Field("cname", hostname, doc="custom domain for GitHub Pages, e.g. annals.example.org: written to CNAME"),
 )
 
 METRIC_FIELDS = (
@@ -96,6 +97,14 @@ ARTICLE_FIELDS = (
     Field("operations", list_of(identifier), default=(), doc="operation ids it is about"),
 )
 
+WITHDRAWN_FIELDS = (
+    Field("id", identifier, doc="must equal the file name stem if given"),
+    Field("withdrawn", date, required=True, doc="when the fact was withdrawn"),
+    Field("reason", text, required=True, doc="why, in a sentence or two (Markdown)"),
+    Field("claim", text, doc="the claim as it was published, so an old link still says what it pointed to"),
+    Field("replaced_by", identifier, doc="id of the fact that supersedes it, if any"),
+)
+
 ALL = {
     "content/site.yaml": SITE_FIELDS,
     "content/metrics.yaml (each metric)": METRIC_FIELDS,
@@ -105,4 +114,5 @@ ALL = {
     "measure (in a fact)": MEASURE_FIELDS,
     "sources[] (in a fact, operation)": CITATION_FIELDS,
     "content/articles/<slug>.md (front matter)": ARTICLE_FIELDS,
+    "content/withdrawn/<id>.yaml": WITHDRAWN_FIELDS,
 }

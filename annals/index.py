@@ -67,7 +67,7 @@ class Index:
         if kind == "site":
             return a.site
         table = {"fact": a.facts, "source": a.sources, "operation": a.operations,
-                 "metric": a.metrics, "article": a.articles}.get(kind)
+                 "metric": a.metrics, "article": a.articles, "withdrawn": a.withdrawn}.get(kind)
         if table is not None:
             return table[key[1]]
         if kind == "month":
@@ -153,6 +153,7 @@ def build_index(archive: Archive, problems: Problems) -> Index:
             "sources": tuple(sorted(archive.sources)), "metrics": tuple(sorted(archive.metrics)),
             "articles": tuple(sorted(archive.articles, key=lambda s: (archive.articles[s].date, s))),
             "aliases": tuple(sorted(aliases.items())),
+            "withdrawn": tuple(sorted(archive.withdrawn)),
         },
     )
     check_numbers(index, problems)

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import fields as F
-from .model import Archive, Article, Fact, Metric, Operation, Site, Source
+from .model import Archive, Article, Fact, Metric, Operation, Site, Source, Withdrawn
 from .problems import Loc, Problem, Problems
 from .schema import ID_RE, Invalid, record
 from .yamlread import Map, YamlError, read_yaml
@@ -50,6 +50,8 @@ def kind_of(rel: str) -> str | None:
         return "fact"
     if len(parts) == 3 and parts[1] == "articles" and name.endswith(".md"):
         return "article"
+    if len(parts) == 3 and parts[1] == "withdrawn" and name.endswith(".yaml"):
+        return "withdrawn"
     return None
 
 
@@ -86,7 +88,8 @@ def _stray_message(rel: str) -> str:
     if rel.endswith(".yml"):
         return "is not read: content files end in .yaml, not .yml"
     return ("is not read: not a content file (expected site.yaml, metrics.yaml, "
-            "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml or articles/<slug>.md)")
+            "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml, articles/<slug>.md "
+            "or withdrawn/<id>.yaml)")
 
 
 def digest(data: bytes) -> str:
@@ -175,20 +178,20 @@ def _metrics(rel, text, dig, problems):
     return tuple(out)
 
 
-def _operation(rel, text, dig, problems):
-    root = _parse(rel, text, problems)
-    locs: dict[str, Loc] = {}
-    values = record(root, F.OPERATION_FIELDS, problems, "operation", locs)
-    ident = _stem_id(rel, values, problems, locs)
-    return (Operation(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+def _plain(make, fields, what):
+    """The reader of a file that is one record of its fields, named by its file, and nothing more."""
+    def read(rel, text, dig, problems):
+        root = _parse(rel, text, problems)
+        locs: dict[str, Loc] = {}
+        values = record(root, fields, problems, what, locs)
+        ident = _stem_id(rel, values, problems, locs)
+        return (make(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+    return read
 
 
-def _source(rel, text, dig, problems):
-    root = _parse(rel, text, problems)
-    locs: dict[str, Loc] = {}
-    values = record(root, F.SOURCE_FIELDS, problems, "source", locs)
-    ident = _stem_id(rel, values, problems, locs)
-    return (Source(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+_operation = _plain(Operation, F.OPERATION_FIELDS, "operation")
+_source = _plain(Source, F.SOURCE_FIELDS, "source")
+_withdrawn = _plain(Withdrawn, F.WITHDRAWN_FIELDS, "withdrawn fact")
 
 
 def _fact(rel, text, dig, problems):
@@ -244,14 +247,14 @@ def _article(rel, text, dig, problems):
 
 _READERS = {
     "site": _site, "metrics": _metrics, "operation": _operation,
-    "source": _source, "fact": _fact, "article": _article,
+    "source": _source, "fact": _fact, "article": _article, "withdrawn": _withdrawn,
 }
 
 
 def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
     """Gather per-file results into one Archive, reporting ids written twice."""
     site = None
-    tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article")}
+    tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article", "withdrawn")}
     # (kind, case-folded key) -> (key as written, "id" or "alias", where): ids
     # that differ only in case are one file on macOS and Windows, and one URL
     # on a case-insensitive server, so they clash as surely as equal ones.
@@ -284,7 +287,7 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
     return Archive(
         site=site,
         metrics=tables["metric"], operations=tables["operation"], sources=tables["source"],
-        facts=tables["fact"], articles=tables["article"],
+        facts=tables["fact"], articles=tables["article"], withdrawn=tables["withdrawn"],
     )
 
 

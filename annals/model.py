@@ -22,6 +22,7 @@ class Site:
     language: str
     licence: str
     publisher: str | None = None
+    cname: str | None = None
     loc: Loc = Loc("content/site.yaml")
 
 
@@ -135,6 +136,20 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Withdrawn:
+    """A tombstone: a fact taken out of the archive whose permalink still answers."""
+
+    id: str
+    withdrawn: Period
+    reason: str
+    loc: Loc
+    digest: str
+    claim: str | None = None
+    replaced_by: str | None = None
+    locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Archive:
     """Everything loaded from content/, before cross-references are checked."""
 
@@ -147,3 +162,4 @@ class Archive:
     # content path -> UTC time of the last commit that touched it (see history);
     # a file without an entry has no known date.
     changed: Mapping[str, str] = field(default_factory=dict)
+    withdrawn: Mapping[str, Withdrawn] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from typing import Any, Callable, Hashable
 
 from . import cite, exports, urls
 from .index import Index, Key
+from .search import search_index
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,9 @@ def plan(index: Index) -> list[Page]:
         Page(urls.operations(), "operations.html", "operations"),
         Page(urls.sources(), "sources.html", "sources"),
         Page(urls.articles(), "articles.html", "articles"),
-        Page("404.html", "404.html", "404"),
+        Page(urls.not_found(), "404.html", "404"),
+        Page(urls.search(), "search.html", "search"),
+        Page(urls.search_index(), "", "search-index"),
     ]
     pages += [Page(urls.year(y), "year.html", "year", y) for y in sorted(index.by_year)]
     pages += [Page(urls.month(ym), "month.html", "month", ym) for ym in sorted(index.by_month)]
@@ -57,13 +60,14 @@ def plan(index: Index) -> list[Page]:
     pages += [Page(urls.fact(i), "fact.html", "fact", i, a.facts[i].loc.path) for i in index.ordered]
     pages += [Page(urls.fact(old), "redirect.html", "alias", old, a.facts[new].loc.path)
               for old, new in sorted(index.aliases.items())]
+    pages += [Page(urls.fact(i), "withdrawn.html", "withdrawn", i, a.withdrawn[i].loc.path) for i in sorted(a.withdrawn)]
     pages += data_files(index)
     pages.append(Page(urls.sitemap(), "", "sitemap", tuple(p.path for p in pages if listed(p))))
     return pages
 
 
-# HTML pages that are not content of their own: left out of the sitemap.
-UNLISTED_KINDS = frozenset({"404", "alias"})
+# HTML pages that are not content of their own (the robots meta says noindex): left out of the sitemap.
+UNLISTED_KINDS = frozenset({"404", "alias", "withdrawn"})
 
 
 def listed(page: Page) -> bool:
@@ -206,14 +210,24 @@ def _alias(r: Reader, old) -> dict:
     return {"old": old, "fact": r.get("fact", target)}
 
 
+def _withdrawn(r: Reader, ident) -> dict:
+    entry = r.get("withdrawn", ident)
+    return {"entry": entry, "replacement": r.get("fact", entry.replaced_by) if entry.replaced_by else None}
+
+
 def _not_found(r: Reader, _key) -> dict:
     return {}
+
+
+def _search(r: Reader, _key) -> dict:
+    return {"count": len(r.get("all", "facts"))}
 
 
 CONTEXTS: dict[str, Callable[[Reader, Any], dict]] = {
     "home": _home, "fact": _fact, "timeline": _timeline, "year": _year, "month": _month,
     "operations": _operations, "operation": _operation, "sources": _sources, "source": _source,
     "articles": _articles, "article": _article, "alias": _alias, "404": _not_found,
+    "withdrawn": _withdrawn, "search": _search,
 }
 
 
@@ -223,6 +237,7 @@ PRODUCERS: dict[str, Callable[[Reader, Any], bytes]] = {
     "facts-json": exports.facts_json, "facts-schema": exports.facts_schema, "facts-csv": exports.facts_csv,
     "month-json": exports.month_json, "operation-json": exports.operation_json,
     "feed": exports.feed, "sitemap": exports.sitemap,
+    "search-index": search_index,
 }
 
 

@@ -10,16 +10,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import history, urls
+from . import edition, history, permalinks, urls
 from .index import Index, build_index
 from .load import load
 from .model import Archive
 from .pages import Page, context, plan, produce
 from .problems import BuildFailed, Loc, Problem, Problems
 from .render import Renderer, TemplateProblem
-from .state import PageState, State
+from .state import CACHE, PageState, State
 from .validate import validate
-from .write import Writer, check_output
+from .write import MARKER, Writer, check_output
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Options:
     base_url: str | None = None
     offline: bool = False
     strict: bool = False
+    offline_zip: bool = True  # a web build also makes the offline edition's zip
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Report:
     removed: int = 0
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    manifest_updated: bool = False
 
 
 def read_archive(options: Options, problems: Problems) -> tuple[Archive, Index | None]:
@@ -58,7 +60,9 @@ def check(options: Options) -> Problems:
     problems = Problems()
     archive, index = read_archive(options, problems)
     if index is not None:
-        check_paths(plan(index), problems)
+        pages = plan(index)
+        check_paths(pages, problems)
+        permalinks.check(permalinks.read(options.root), {p.path for p in pages}, problems)
     return problems
 
 
@@ -81,10 +85,27 @@ def build(options: Options, state: State | None = None) -> Report:
         raise BuildFailed(problems.sorted())
     pages = plan(index)
     check_paths(pages, problems)
+    published = permalinks.read(options.root)
+    permalinks.check(published, {p.path for p in pages}, problems)
     if problems.fails(options.strict):
         raise BuildFailed(problems.sorted())
 
     check_output(options.out, options.root)
+    extra: dict[str, bytes] = {}
+    if not options.offline:
+        extra = github_pages_files(index.archive.site)
+        if options.offline_zip:
+            extra[urls.offline_zip()] = offline_edition(options, index, pages, problems)
+    report = write_site(options, index, pages, problems, state, extra)
+    if not options.offline:
+        report.manifest_updated = permalinks.update(options.root, published, {p.path for p in pages})
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def write_site(options: Options, index: Index, pages: list[Page], problems: Problems,
+               state: State | None, extra: dict[str, bytes]) -> Report:
+    """Render what changed and copy static files into options.out, all at once or not at all."""
     state_path = State.path_for(options.root, options.out)
     if state is None:
         state = State.read(state_path)
@@ -99,6 +120,8 @@ def build(options: Options, state: State | None = None) -> Report:
     try:
         new_pages = render_pages(pages, index, renderer, state, writer, problems, report)
         copy_static(options.root, writer)
+        for rel, data in sorted(extra.items()):
+            writer.add(rel, data)
         if problems.fails(options.strict):
             raise BuildFailed(problems.sorted())
         report.written, report.removed = writer.commit(state.produced)
@@ -108,8 +131,24 @@ def build(options: Options, state: State | None = None) -> Report:
     state.pages, state.produced, state.config = new_pages, set(writer.produced), config
     state.write(state_path)
     report.warnings = problems.warnings
-    report.seconds = time.perf_counter() - started
     return report
+
+
+def github_pages_files(site) -> dict[str, bytes]:
+    """.nojekyll, so GitHub Pages serves the files as they are; CNAME for a custom domain."""
+    files = {urls.nojekyll(): b""}
+    if site.cname:
+        files[urls.cname()] = f"{site.cname}\n".encode()
+    return files
+
+
+def offline_edition(options: Options, index: Index, pages: list[Page], problems: Problems) -> bytes:
+    """The offline flavour, built (incrementally) into a cache folder of its own, as one zip."""
+    tag = State.path_for(options.root, options.out).stem.removeprefix("state-")
+    folder = options.root / CACHE / f"offline-{tag}"
+    offline = dataclasses.replace(options, offline=True, out=folder)
+    write_site(offline, index, pages, problems, None, {})
+    return edition.zip_files(edition.files_in(folder, skip={MARKER}))
 
 
 def _config_fingerprint(options: Options, index: Index) -> str:

@@ -23,8 +23,9 @@ from .problems import Loc, Problem
 # Every page may load only files of its own site: no CDN, font or tracker can be
 # slipped in by a template or by content, and inline <script> never runs. A data
 # block (<script type="application/ld+json">) is not executed, so it needs no exception.
+# Forms may only submit to the site itself: the search boxes go to its search page.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                           "object-src 'none'; base-uri 'none'; form-action 'none'")
+                           "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 APPROX_WORDS = {"exact": "", "about": "about ", "at-least": "at least ", "at-most": "at most "}
 
@@ -98,7 +99,7 @@ class Renderer:
     # -- rendering ---------------------------------------------------------------
     def render(self, page: Page, ctx: dict, reader: Reader) -> bytes:
         def link(path: str) -> str:
-            if page.kind == "404":
+            if page.kind == "404" and not self.offline:
                 # GitHub Pages serves 404.html at whatever depth was asked for,
                 # so only links from the site's root path can work there.
                 return urls.root_relative(ctx["site"].base_url, path)

@@ -120,6 +120,16 @@ def url(node: Node, name: str, problems: Problems) -> str:
     return value
 
 
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def hostname(node: Node, name: str, problems: Problems) -> str:
+    value = text(node, name, problems)
+    if not _HOSTNAME.match(value):
+        _fail(problems, node.loc, f"{name}: '{value}' is not a domain name; write it bare and lower-case, like annals.example.org")
+    return value
+
+
 def list_of(item: Convert) -> Convert:
     def convert(node: Node, name: str, problems: Problems) -> tuple:
         if not isinstance(node, Seq):

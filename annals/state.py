@@ -13,6 +13,7 @@ from pathlib import Path
 from .index import Key
 
 VERSION = 1
+CACHE = ".annals-cache"  # beside content/: what builds remember between runs
 
 
 def _key_to_json(key: Key):
@@ -38,7 +39,7 @@ class State:
     @staticmethod
     def path_for(root: Path, out: Path) -> Path:
         tag = hashlib.blake2b(str(out.resolve()).encode(), digest_size=6).hexdigest()
-        return root / ".annals-cache" / f"state-{tag}.json"
+        return root / CACHE / f"state-{tag}.json"
 
     @classmethod
     def read(cls, path: Path) -> "State":

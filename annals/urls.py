@@ -19,6 +19,14 @@ def fact(ident: str) -> str:
     return f"facts/{ident}/"
 
 
+def fact_id(path: str) -> str | None:
+    """The fact id a path is the permalink of, or None: the inverse of `fact`."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[0] == "facts" and parts[1] and parts[2] == "":
+        return parts[1]
+    return None
+
+
 def timeline() -> str:
     return "timeline/"
 
@@ -93,6 +101,27 @@ def feed() -> str:
 
 def sitemap() -> str:
     return "sitemap.xml"
+
+
+def search_index() -> str:
+    """A script, not JSON: a page opened from file:// may load scripts but not fetch()."""
+    return "search/search-index.js"
+
+
+def offline_zip() -> str:
+    return "annals-offline.zip"
+
+
+def not_found() -> str:
+    return "404.html"
+
+
+def nojekyll() -> str:
+    return ".nojekyll"
+
+
+def cname() -> str:
+    return "CNAME"
 
 
 def static(name: str) -> str:

@@ -22,6 +22,7 @@ def validate(archive: Archive, root: Path, problems: Problems) -> None:
     _operations(archive, problems, broken)
     _facts(archive, problems, broken)
     _articles(archive, problems, broken)
+    _withdrawn(archive, problems)
     _quotes_against_texts(archive, root, problems)
     _markdown_links(archive, problems)
 
@@ -95,6 +96,19 @@ def _articles(archive: Archive, problems: Problems, broken) -> None:
                 problems.warning(loc, f"[[fact:{ident}]] is an old id of '{aliases[ident]}'; cite the current id")
             else:
                 _missing(problems, loc, "fact", ident, archive.facts, broken)
+
+
+def _withdrawn(archive: Archive, problems: Problems) -> None:
+    aliases = {alias: f.id for f in archive.facts.values() for alias in f.aliases}
+    # A tombstone that shares its id with a live fact or alias is caught by
+    # the pipeline's check that no two pages write one path.
+    for entry in archive.withdrawn.values():
+        target = entry.replaced_by
+        if target is not None and target not in archive.facts:
+            if target in aliases:
+                problems.error(entry.locs["replaced_by"], f"replaced_by: '{target}' is an old id of '{aliases[target]}'; name the current id")
+            else:
+                _missing(problems, entry.locs["replaced_by"], "fact", target, archive.facts)
 
 
 def _normal(text: str) -> str:

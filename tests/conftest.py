@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
 import http.server
 import io
 import shutil
@@ -134,6 +136,16 @@ def site(tmp_path):
     return functools.partial(make_site, tmp_path)
 
 
+def copy_embedded(tmp_path: Path) -> Path:
+    """The embedded archive in a folder of its own, so a test's builds never touch the repo."""
+    root = tmp_path / "embedded"
+    for folder in ("content", "templates", "static"):
+        shutil.copytree(REPO / folder, root / folder)
+    if (REPO / "permalinks.txt").is_file():
+        shutil.copy(REPO / "permalinks.txt", root / "permalinks.txt")
+    return root
+
+
 # -- a real browser ------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -160,12 +172,31 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _LikeGitHubPages(_Quiet):
+    """Answers a missing path with the site's own 404.html and status 404, as GitHub Pages does."""
+
+    not_found: Path
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.exists() and not (path.is_dir() and self.path.split("?")[0].endswith("/")
+                                  and not (path / "index.html").is_file()):
+            return super().send_head()
+        body = self.not_found.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
 @pytest.fixture
 def http_server():
-    """serve(folder, prefix='') -> base URL; the folder appears under /prefix/ like on GitHub Pages."""
+    """serve(folder, prefix='', not_found=False) -> base URL; the folder appears under /prefix/ like on
+    GitHub Pages. With not_found, a missing path gets folder/404.html with status 404, as there."""
     servers = []
 
-    def serve(folder: Path, prefix: str = "") -> str:
+    def serve(folder: Path, prefix: str = "", not_found: bool = False) -> str:
         docroot = folder
         if prefix:
             docroot = folder.parent / f"_serve_{prefix}"
@@ -173,7 +204,10 @@ def http_server():
             link = docroot / prefix
             if not link.exists():
                 link.symlink_to(folder, target_is_directory=True)
-        handler = functools.partial(_Quiet, directory=str(docroot))
+        handler_class = _Quiet
+        if not_found:
+            handler_class = type("_Pages", (_LikeGitHubPages,), {"not_found": folder / "404.html"})
+        handler = functools.partial(handler_class, directory=str(docroot))
         server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -187,12 +221,41 @@ def http_server():
         server.server_close()
 
 
+@pytest.fixture
+def published(tmp_path, http_server):
+    """The embedded archive built with --base-url for, and served at, /repo/ on 127.0.0.1,
+    answering missing paths with its 404.html like GitHub Pages: (project folder, base URL)."""
+    root = copy_embedded(tmp_path)
+    base = http_server(root / "_site", "repo", not_found=True)
+    run = annals(root, "--base-url", base)
+    assert run.code == 0, run.err
+    return root, base
+
+
 # -- the embedded archive, built once per test session ---------------------------
+
+def git(repo: Path, *args: str, when: str | None = None) -> str:
+    """Run git in repo with a fixed identity, and commit dates `when` if given."""
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    if when:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
+    done = subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.org",
+                           "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+                          cwd=repo, env=env, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+EMBEDDED_COMMIT = "2026-01-02T03:04:05+00:00"
+
 
 @pytest.fixture(scope="session")
 def embedded_build(tmp_path_factory) -> Path:
-    """_site/ of the repo's own content/, written to a temporary folder, read-only for tests."""
-    out = tmp_path_factory.mktemp("embedded") / "_site"
-    run = annals(REPO, "--out", str(out), "--quiet")
+    """_site/ of a copy of the embedded archive, committed to a git repo of its own at
+    EMBEDDED_COMMIT (so every fact has that last-changed date); read-only for tests."""
+    root = copy_embedded(tmp_path_factory.mktemp("embedded-git"))
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "embedded archive", when=EMBEDDED_COMMIT)
+    run = annals(root, "--quiet")
     assert run.code == 0, run.err
-    return out
+    return root / "_site"

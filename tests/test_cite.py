@@ -1,8 +1,6 @@
 """Cite this: every fact page carries a citation that real citation tools read, dated from git."""
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import bibtexparser
@@ -12,19 +10,9 @@ from citeproc.source.json import CiteProcJSON
 from lxml import html as lxml_html
 
 from annals.history import last_changed
-from conftest import annals, write_files
+from conftest import REPO, annals, git, write_files
 
 FACT = "facts/2017-06-oir-weapons-released/index.html"
-
-
-def git(repo: Path, *args: str, when: str | None = None) -> str:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    if when:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
-    done = subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.org",
-                           "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
-                          cwd=repo, env=env, check=True, capture_output=True, text=True)
-    return done.stdout
 
 
 def committed_site(site, tmp_path):
@@ -90,6 +78,17 @@ def test_no_git_and_shallow_clones_give_no_dates(site, tmp_path):
     assert last_changed(tmp_path / "shallow") == {}
 
 
+def test_the_repository_dates_each_committed_content_file():
+    """The real checkout: every content file git tracks unchanged has a date (unless CI cloned shallow)."""
+    if git(REPO, "rev-parse", "--is-shallow-repository").strip() != "false":
+        pytest.skip("a shallow clone has no history to read")
+    tracked = set(git(REPO, "ls-files", "content").splitlines())
+    changed = {line[3:] for line in git(REPO, "status", "--porcelain", "content").splitlines()}
+    dates = last_changed(REPO)
+    assert tracked - changed and tracked - changed <= set(dates)
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", d) for d in dates.values())
+
+
 def test_fact_page_and_citations_carry_the_commit_date(site, tmp_path):
     root = committed_site(site, tmp_path)
     assert annals(root).code == 0
@@ -125,7 +124,7 @@ def test_biblatex_parses_with_every_field(embedded_build):
     assert entry.entry_type == "online" and entry.key == "2017-06-oir-weapons-released"
     assert fields["url"] == "https://example.github.io/annals/facts/2017-06-oir-weapons-released/"
     assert fields["title"].startswith("Coalition aircraft released 4,848 weapons")
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", fields["urldate"]), "the embedded archive is a git checkout"
+    assert fields["urldate"] == fields["date"] == "2026-01-02"  # see conftest.EMBEDDED_COMMIT
     assert "Fact for June 2017." in fields["note"]
     assert "[News article on the coalition" in fields["note"]
 
@@ -157,7 +156,7 @@ def test_csl_json_renders_with_citeproc(embedded_build):
     (rendered,) = [str(entry) for entry in bibliography.bibliography()]
     assert "Coalition aircraft released 4,848 weapons against ISIS" in rendered
     assert "https://example.github.io/annals/facts/2017-06-oir-weapons-released/" in rendered
-    assert "Accessed:" in rendered
+    assert "(Accessed: January 2, 2026)" in rendered
 
 
 def test_csl_json_keeps_a_range_and_the_speaker(embedded_build):
@@ -180,7 +179,7 @@ def test_ris_is_tagged_lines_from_ty_to_er(embedded_build):
     assert tagged[-1].group(1) == "ER"
     assert tags["UR"] == "https://example.github.io/annals/facts/2017-06-oir-weapons-released/"
     assert tags["TI"].startswith("Coalition aircraft released 4,848")
-    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", tags["Y2"])
+    assert tags["Y2"] == tags["DA"] == "2026/01/02" and tags["PY"] == "2026"
 
 
 def test_meta_tags_json_ld_and_canonical(embedded_build):
@@ -189,8 +188,7 @@ def test_meta_tags_json_ld_and_canonical(embedded_build):
     found = metas(doc)
     assert found["citation_title"][0].startswith("Brett McGurk tweeted")
     assert found["citation_public_url"] == [url] and found["DC.identifier"] == [url]
-    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", found["citation_date"][0])
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", found["DC.date"][0])
+    assert found["citation_date"] == ["2026/01/02"] and found["DC.date"] == ["2026-01-02"]
     assert found["DC.title"] == found["citation_title"]
     assert "2016-10" in found["DC.coverage"] and "Mosul" in found["DC.coverage"]
     assert doc.xpath("//head/link[@rel='canonical']/@href") == [url]
@@ -200,6 +198,7 @@ def test_meta_tags_json_ld_and_canonical(embedded_build):
     assert data["mainEntity"]["@type"] == "Claim"
     assert data["mainEntity"]["author"] == {"name": "Brett McGurk"}
     assert data["mainEntity"]["temporalCoverage"] == "2016-10"
+    assert data["dateModified"] == "2026-01-02"
 
 
 def test_json_ld_cannot_close_its_script_element(site):

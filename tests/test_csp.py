@@ -16,7 +16,7 @@ import pytest
 import yaml
 from lxml import html as lxml_html
 
-from conftest import REPO, annals, write_files
+from conftest import REPO, annals, copy_embedded, write_files
 
 # URIs that name a vocabulary or an XML namespace: identifiers that no reader fetches.
 IDENTIFIERS = {
@@ -61,7 +61,7 @@ def csp_problems(name: str, doc) -> list[str]:
     policy = {d.split()[0]: d.split()[1:] for d in metas[0].get("content").split(";") if d.strip()}
     out = []
     for directive, wanted in {"default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"],
-                              "object-src": ["'none'"], "base-uri": ["'none'"], "form-action": ["'none'"]}.items():
+                              "object-src": ["'none'"], "base-uri": ["'none'"], "form-action": ["'self'"]}.items():
         if policy.get(directive) != wanted:
             out.append(f"{name}: CSP {directive} is {policy.get(directive)}, not {wanted}")
     if any(s not in ("'self'", "data:") for s in policy.get("img-src", [])):
@@ -147,8 +147,9 @@ def test_embedded_archive_loads_nothing_from_other_hosts(embedded_build):
 
 
 def test_offline_edition_and_other_base_url_too(tmp_path):
-    out = tmp_path / "_offline"
-    assert annals(REPO, "--offline", "--out", str(out), "--base-url", "https://owner.github.io/repo/", "-q").code == 0
+    root = copy_embedded(tmp_path)
+    out = root / "_offline"
+    assert annals(root, "--offline", "--base-url", "https://owner.github.io/repo/", "-q").code == 0
     assert scan(out, "https://owner.github.io/repo/", source_urls(REPO)) == []
 
 

@@ -39,6 +39,7 @@ def test_facts_json_holds_every_fact_and_matches_its_schema(embedded_build):
                             "last": "2017-06-30", "label": "June 2017"}
     assert fact["permalink"] == BASE + "facts/2017-06-oir-weapons-released/"
     assert fact["sources"][0]["quote"] == "dropping 4,848 weapons last month"
+    assert fact["last_changed"] == "2026-01-02T03:04:05Z"  # see conftest.EMBEDDED_COMMIT
 
 
 def test_the_schema_rejects_what_the_export_must_not_contain(embedded_build):
@@ -195,7 +196,7 @@ def test_sitemap_is_valid_and_lists_every_html_page(embedded_build):
     for path in embedded_build.rglob("*.html"):
         rel = path.relative_to(embedded_build).as_posix()
         text = path.read_text()
-        if rel == "404.html" or 'http-equiv="refresh"' in text:
+        if rel == "404.html" or '<meta name="robots" content="noindex">' in text:  # redirects, tombstones
             continue
         pages.add(BASE + rel.removesuffix("index.html"))
     assert set(locs) == pages and len(locs) == len(pages)

@@ -1,0 +1,71 @@
+"""The manifest of every URL the archive has published, so that none is ever dropped silently.
+
+`permalinks.txt` sits beside content/ and is committed with it: one path per
+line, from the site's root, sorted. A build that would no longer write a
+path listed there fails, naming the path; a web build appends the paths it
+adds, so the file only ever grows unless an editor deletes a line by hand,
+which is a decision the commit history then records.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import urls
+from .problems import Loc, Problems
+
+NAME = "permalinks.txt"
+HEADER = (
+    "# Every URL this archive has published, one per line, from the site's root.\n"
+    "# `python build.py` adds new ones; a build that would drop one fails.\n"
+    "# Commit this file with your content. See README, \"Permalinks never break\".\n"
+)
+
+
+def read(root: Path) -> dict[str, int]:
+    """Published paths (without the leading '/') and the line each is written on."""
+    try:
+        text = (root / NAME).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    published: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            published.setdefault(line.removeprefix("/"), number)
+    return published
+
+
+def check(published: dict[str, int], planned: set[str], problems: Problems) -> None:
+    for path, line in sorted(published.items(), key=lambda item: item[1]):
+        if path not in planned:
+            problems.error(Loc(NAME, line), _dropped(path))
+
+
+def _dropped(path: str) -> str:
+    ident = urls.fact_id(path)
+    if ident is not None:
+        return (f"/{path} was published, but no fact, alias or tombstone has the id '{ident}' any more, "
+                f"so fact '{ident}' would vanish. If it was renamed, keep its permalink with "
+                f"`aliases: [{ident}]` in the renamed fact; if it was retired, write "
+                f"content/withdrawn/{ident}.yaml with `withdrawn:` (a date) and `reason:`")
+    return (f"/{path} was published, but this build no longer writes it. Restore what made it; "
+            f"if it must really go, delete this line in a commit that says why")
+
+
+def text(paths) -> str:
+    return HEADER + "".join(f"/{p}\n" for p in sorted(paths))
+
+
+def update(root: Path, published: dict[str, int], planned: set[str]) -> bool:
+    """Add the planned paths the manifest lacks; True if the file changed."""
+    new = text(set(published) | planned)
+    path = root / NAME
+    try:
+        if path.read_text(encoding="utf-8") == new:
+            return False
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(NAME + ".tmp")
+    tmp.write_text(new, encoding="utf-8")
+    tmp.replace(path)
+    return True

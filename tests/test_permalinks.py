@@ -1,0 +1,170 @@
+"""Permalinks never break: the manifest of published URLs, aliases, tombstones, one path per page."""
+import re
+
+from conftest import REPO, annals, copy_embedded, write_files
+
+from annals import permalinks
+
+F_JUNE = "content/facts/2017/f-june.yaml"
+RENAMED = "content/facts/2017/june-2017-weapons.yaml"
+
+
+def manifest_paths(root):
+    return [line for line in (root / "permalinks.txt").read_text().splitlines() if not line.startswith("#")]
+
+
+def rename_june(root, aliases=""):
+    text = (root / F_JUNE).read_text()
+    write_files(root, {F_JUNE: None, RENAMED: text + aliases})
+
+
+def test_a_build_writes_the_manifest_sorted_and_only_ever_adds(site):
+    root = site()
+    assert annals(root).code == 0
+    paths = manifest_paths(root)
+    assert paths == sorted(paths)
+    assert {"/", "/facts/f-june/", "/facts/f-event/", "/timeline/2017/06/", "/search/", "/404.html"} <= set(paths)
+    assert all(p.startswith("/") for p in paths)
+    first = (root / "permalinks.txt").read_bytes()
+
+    assert annals(root).code == 0
+    assert (root / "permalinks.txt").read_bytes() == first  # a build that adds nothing changes nothing
+
+    write_files(root, {"content/facts/2017/f-new.yaml": """\
+        claim: Something else happened.
+        when: 2017-08
+        sources:
+          - source: src-1
+            quote: "something else"
+        """})
+    assert annals(root).code == 0
+    paths = manifest_paths(root)
+    assert "/facts/f-new/" in paths and "/timeline/2017/08/" in paths
+    assert paths == sorted(paths)
+
+
+def test_the_embedded_archives_manifest_is_committed_and_complete(tmp_path):
+    assert "facts/2017-06-oir-weapons-released/" in permalinks.read(REPO)
+    root = copy_embedded(tmp_path)
+    assert annals(root).code == 0
+    assert (root / "permalinks.txt").read_text() == (REPO / "permalinks.txt").read_text(), \
+        "the build publishes URLs that permalinks.txt lacks: run `python build.py` and commit permalinks.txt"
+
+
+def test_renaming_a_fact_without_an_alias_fails_naming_the_url_and_the_fact(site):
+    root = site()
+    assert annals(root).code == 0
+    before = (root / "_site/facts/f-june/index.html").read_bytes()
+    rename_june(root)
+
+    run = annals(root)
+    assert run.code == 1
+    line = manifest_paths(root).index("/facts/f-june/") + 4  # after the three header lines
+    problem = next(p for p in run.problems if "/facts/f-june/" in p)
+    assert problem.startswith(f"permalinks.txt:{line}: /facts/f-june/ was published")
+    assert "fact 'f-june'" in problem
+    assert "aliases: [f-june]" in problem and "content/withdrawn/f-june.yaml" in problem
+    # the last good site stays as it was, and so does the manifest
+    assert (root / "_site/facts/f-june/index.html").read_bytes() == before
+    assert "/facts/june-2017-weapons/" not in manifest_paths(root)
+
+    check = annals(root, "check")
+    assert check.code == 1 and any("/facts/f-june/ was published" in p for p in check.problems)
+
+
+def test_check_only_verifies_it_never_writes_the_manifest(site):
+    root = site()
+    assert annals(root, "check").code == 0
+    assert not (root / "permalinks.txt").exists()
+
+
+def test_renaming_with_an_alias_keeps_the_old_permalink_as_a_redirect(site):
+    root = site()
+    assert annals(root).code == 0
+    rename_june(root, "aliases: [f-june]\n")
+
+    run = annals(root)
+    assert run.code == 0, run.err
+    html = (root / "_site/facts/f-june/index.html").read_text()
+    assert '<meta http-equiv="refresh" content="0; url=../june-2017-weapons/">' in html
+    assert '<link rel="canonical" href="https://example.org/archive/facts/june-2017-weapons/">' in html
+    assert re.search(r'<a href="\.\./june-2017-weapons/">100 weapons were released in June 2017\.</a>', html)
+    assert {"/facts/f-june/", "/facts/june-2017-weapons/"} <= set(manifest_paths(root))
+
+
+WITHDRAWN = {
+    F_JUNE: None,
+    "content/withdrawn/f-june.yaml": """\
+        withdrawn: 2018-03-02
+        reason: The source corrected its figure; see the *replacement*.
+        claim: 100 weapons were released in June 2017.
+        replaced_by: f-event
+        """,
+}
+
+
+def test_a_tombstone_keeps_a_retired_fact_answering_with_when_and_why(site):
+    root = site({"content/facts/2017/f-june-2.yaml": """\
+        claim: Aircraft flew in June 2017.
+        when: 2017-06
+        sources:
+          - source: src-1
+            quote: "flew"
+        """})
+    assert annals(root).code == 0
+    write_files(root, WITHDRAWN)
+
+    run = annals(root)
+    assert run.code == 0, run.err
+    html = (root / "_site/facts/f-june/index.html").read_text()
+    assert "This fact was withdrawn on <time datetime=\"2018-03-02\">2 March 2018</time>" in html
+    assert "The source corrected its figure; see the <em>replacement</em>." in html
+    assert "<h1>100 weapons were released in June 2017.</h1>" in html
+    assert '<a href="../f-event/">Something happened.</a>' in html
+    assert '<meta name="robots" content="noindex">' in html
+    # the fact is gone from its month, its URL is not
+    june = (root / "_site/timeline/2017/06/index.html").read_text()
+    assert "f-june-2/" in june and "f-june/" not in june
+    assert "/facts/f-june/" in manifest_paths(root)
+
+
+def test_a_month_that_would_vanish_with_its_last_fact_fails_the_build(site):
+    root = site()
+    assert annals(root).code == 0
+    write_files(root, WITHDRAWN)
+    run = annals(root)
+    assert run.code == 1
+    assert any(re.match(r"permalinks\.txt:\d+: /timeline/2017/06/ was published, but this build no longer writes it", p)
+               for p in run.problems), run.err
+
+
+def test_a_tombstone_is_validated_like_any_content(site):
+    root = site({
+        "content/withdrawn/gone.yaml": """\
+            withdrawn: 2018-13
+            reasn: typo
+            replaced_by: f-jun
+            """,
+        "content/withdrawn/Bad_Name.yaml": "withdrawn: 2018\nreason: x\n",
+    })
+    run = annals(root, "check")
+    assert run.code == 1
+    text = "\n".join(run.problems)
+    assert "content/withdrawn/gone.yaml:1: withdrawn: '2018-13' has no month 13" in text
+    assert "content/withdrawn/gone.yaml:2: unknown field 'reasn' in withdrawn fact (did you mean 'reason'?)" in text
+    assert "withdrawn fact: missing required field 'reason'" in text
+    assert "content/withdrawn/Bad_Name.yaml: file name 'Bad_Name' is not a valid id" in text
+
+    write_files(root, {"content/withdrawn/gone.yaml": "withdrawn: 2018\nreason: x\nreplaced_by: f-jun\n",
+                       "content/withdrawn/Bad_Name.yaml": None})
+    run = annals(root, "check")
+    assert run.problems == ["content/withdrawn/gone.yaml:3: unknown fact 'f-jun' (did you mean 'f-june'?)"]
+
+
+def test_two_pages_writing_one_path_is_an_error_naming_both_sources(site):
+    root = site({"content/withdrawn/f-june.yaml": "withdrawn: 2018\nreason: Withdrawn twice over.\n"})
+    run = annals(root)
+    assert run.code == 1
+    assert run.problems == ["content/withdrawn/f-june.yaml: /facts/f-june/ would be written twice: "
+                            "by this withdrawn and by content/facts/2017/f-june.yaml"]
+    assert not (root / "_site").exists()
