@@ -54,6 +54,7 @@ class Index:
     by_source: dict[str, tuple[str, ...]]
     by_metric: dict[str, tuple[str, ...]]
     citing: dict[str, tuple[str, ...]]            # fact id -> article slugs
+    op_articles: dict[str, tuple[str, ...]]       # operation id -> slugs of articles about it
     disputes: dict[str, tuple[str, ...]]          # fact id -> fact ids it contradicts
     aliases: dict[str, str]                       # old fact id -> current id
     lists: dict[str, tuple]                       # whole-archive lists: facts, months, years, ...
@@ -80,6 +81,8 @@ class Index:
             return self.by_source.get(key[1], ())
         if kind == "metric-facts":
             return self.by_metric.get(key[1], ())
+        if kind == "op-articles":
+            return self.op_articles.get(key[1], ())
         if kind == "citing":
             return self.citing.get(key[1], ())
         if kind == "disputes":
@@ -129,13 +132,17 @@ def build_index(archive: Archive, problems: Problems) -> Index:
         for ident, _ in archive.articles[slug].cites:
             if ident in facts and slug not in citing[ident]:
                 citing[ident].append(slug)
+    op_articles = defaultdict(list)
+    for slug in sorted(archive.articles, key=lambda s: (archive.articles[s].date, s)):
+        for op in archive.articles[slug].operations:
+            op_articles[op].append(slug)
     aliases = {alias: f.id for f in facts.values() for alias in f.aliases}
 
     index = Index(
         archive=archive, ordered=ordered,
         by_month=_freeze(by_month), by_year=_freeze(by_year), undated=tuple(undated),
         by_operation=by_operation, children=_freeze(children), by_source=_freeze(by_source),
-        by_metric=_freeze(by_metric), citing=_freeze(citing),
+        by_metric=_freeze(by_metric), citing=_freeze(citing), op_articles=_freeze(op_articles),
         disputes=_disputes(archive, ordered), aliases=aliases,
         lists={
             "facts": ordered, "months": tuple(sorted(by_month)), "years": tuple(sorted(by_year)),

@@ -229,6 +229,7 @@ def _operation(r: Reader, ident) -> dict:
             "children": [r.get("operation", c) for c in r.get("children", ident)],
             "rows": rows,
             "charts": _operation_charts(r, ident, [row["fact"] for row in rows if row["via"] is None]),
+            "articles": [r.get("article", s) for s in r.get("op-articles", ident)],
             "sources": [(c, r.get("source", c.source)) for c in op.sources]}
 
 
