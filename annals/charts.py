@@ -250,7 +250,7 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
     if monthly:
         y += PANEL_TITLE
         values, end = nice_ticks(scale.bars_max)
-        bars_panel = Panel(y, BARS_HEIGHT, tuple(Tick(v, _r(y + BARS_HEIGHT - v / end * BARS_HEIGHT)) for v in values))
+        bars_panel = Panel(y, BARS_HEIGHT, tuple(Tick(v, _r(y + BARS_HEIGHT - float(v) / end * BARS_HEIGHT)) for v in values))
         in_month: dict[tuple[int, int], list[Figure]] = {}
         for f in monthly:
             in_month.setdefault(f.fact.when.month, []).append(f)
@@ -279,7 +279,7 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
     if totals:
         y += PANEL_TITLE
         values, end = nice_ticks(scale.totals_max)
-        totals_panel = Panel(y, TOTALS_HEIGHT, tuple(Tick(v, _r(y + TOTALS_HEIGHT - v / end * TOTALS_HEIGHT)) for v in values))
+        totals_panel = Panel(y, TOTALS_HEIGHT, tuple(Tick(v, _r(y + TOTALS_HEIGHT - float(v) / end * TOTALS_HEIGHT)) for v in values))
         by_series: dict[str, list[Marker]] = {}
         for f in sorted(totals, key=lambda f: (f.fact.when.last, f.fact.id)):
             when: Period = f.fact.when
