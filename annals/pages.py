@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
 from . import cite, exports, urls
+from .charts import Figure, build_chart, chartable, largest_monthly, scale_for
 from .index import Index, Key
 from .search import search_index
 
@@ -51,10 +52,12 @@ def plan(index: Index) -> list[Page]:
         Page(urls.not_found(), "404.html", "404"),
         Page(urls.search(), "search.html", "search"),
         Page(urls.search_index(), "", "search-index"),
+        Page(urls.metrics(), "metrics.html", "metrics"),
     ]
     pages += [Page(urls.year(y), "year.html", "year", y) for y in sorted(index.by_year)]
     pages += [Page(urls.month(ym), "month.html", "month", ym) for ym in sorted(index.by_month)]
     pages += [Page(urls.operation(i), "operation.html", "operation", i, a.operations[i].loc.path) for i in sorted(a.operations)]
+    pages += [Page(urls.metric(i), "metric.html", "metric", i, a.metrics[i].loc.path) for i in sorted(a.metrics)]
     pages += [Page(urls.source(i), "source.html", "source", i, a.sources[i].loc.path) for i in sorted(a.sources)]
     pages += [Page(urls.article(s), "article.html", "article", s, a.articles[s].loc.path) for s in sorted(a.articles)]
     pages += [Page(urls.fact(i), "fact.html", "fact", i, a.facts[i].loc.path) for i in index.ordered]
@@ -113,7 +116,79 @@ def _home(r: Reader, _key) -> dict:
         "years": r.get("all", "years"),
         "months": months,
         "articles": [r.get("article", s) for s in r.get("all", "articles")],
+        "metrics": [r.get("metric", m) for m in r.get("all", "metrics")],
+        "records": _records(r),
+        "headline": _headline_chart(r),
     }
+
+
+# -- charts: every figure read through the Reader, laid out by annals.charts ----
+
+def _figures(r: Reader, ids) -> list[Figure]:
+    return [Figure(f, bool(r.get("disputes", f.id))) for f in r.facts(ids) if f.measure is not None]
+
+
+def _by_operation(figures: list[Figure]) -> dict[str | None, list[Figure]]:
+    """A figure about two operations belongs to both series; one about none, to a series of its own."""
+    series: dict[str | None, list[Figure]] = {}
+    for f in figures:
+        for op in f.fact.operations or (None,):
+            series.setdefault(op, []).append(f)
+    return series
+
+
+def _chart(r: Reader, metric_id: str, op_id: str | None, figures, scale=None) -> dict | None:
+    chart = build_chart(figures, scale)
+    if chart is None:
+        return None
+    return {"id": f"chart-{metric_id}-{op_id or 'none'}", "chart": chart,
+            "metric": r.get("metric", metric_id), "op": r.get("operation", op_id) if op_id else None}
+
+
+def _metric_charts(r: Reader, metric_id: str) -> list[dict]:
+    """One chart per operation, all on one scale so that bars compare across them."""
+    series = _by_operation(_figures(r, r.get("metric-facts", metric_id)))
+    scale = scale_for(series.values())
+    charts = [_chart(r, metric_id, op, figs, scale)
+              for op, figs in sorted(series.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
+    return [c for c in charts if c is not None]
+
+
+def _records(r: Reader) -> list[dict]:
+    out = []
+    for metric_id in r.get("all", "metrics"):
+        best = largest_monthly(_figures(r, r.get("metric-facts", metric_id)))
+        if best is not None:
+            out.append({"metric": r.get("metric", metric_id), "fact": best.fact, "disputed": best.disputed,
+                        "operations": [r.get("operation", o) for o in best.fact.operations]})
+    return out
+
+
+def _headline_chart(r: Reader) -> dict | None:
+    """The home page's chart: the series with the most figures a chart can show."""
+    best, size = None, 0
+    for metric_id in r.get("all", "metrics"):
+        for op, figs in sorted(_by_operation(_figures(r, r.get("metric-facts", metric_id))).items(),
+                               key=lambda kv: kv[0] or ""):
+            n = sum(chartable(f.fact) for f in figs)
+            if n > size:
+                best, size = (metric_id, op, figs), n
+    return _chart(r, *best) if best else None
+
+
+def _metrics(r: Reader, _key) -> dict:
+    rows = []
+    for metric_id in r.get("all", "metrics"):
+        figures = _figures(r, r.get("metric-facts", metric_id))
+        ops = dict.fromkeys(o for f in figures for o in f.fact.operations)
+        rows.append({"metric": r.get("metric", metric_id), "count": len(figures),
+                     "operations": [r.get("operation", o) for o in ops]})
+    return {"rows": rows}
+
+
+def _metric(r: Reader, ident) -> dict:
+    return {"metric": r.get("metric", ident), "charts": _metric_charts(r, ident),
+            "uncharted": [row for row in _rows(r, r.get("metric-facts", ident)) if not chartable(row["fact"])]}
 
 
 def _fact(r: Reader, ident) -> dict:
@@ -160,7 +235,10 @@ def _year(r: Reader, y) -> dict:
 
 def _month(r: Reader, ym) -> dict:
     prev, nxt = _neighbours(list(r.get("all", "months")), ym)
-    return {"ym": ym, "rows": _rows(r, r.get("month", ym)), "prev": prev, "next": nxt}
+    rows = _rows(r, r.get("month", ym))
+    cited = dict.fromkeys(c.source for row in rows for c in row["fact"].sources)
+    return {"ym": ym, "rows": rows, "prev": prev, "next": nxt,
+            "sources": [r.get("source", s) for s in cited]}
 
 
 def _operations(r: Reader, _key) -> dict:
@@ -181,8 +259,22 @@ def _operation(r: Reader, ident) -> dict:
             "parent": r.get("operation", op.parent) if op.parent else None,
             "children": [r.get("operation", c) for c in r.get("children", ident)],
             "rows": rows,
+            "charts": _operation_charts(r, ident, [row["fact"] for row in rows if row["via"] is None]),
             "articles": [r.get("article", s) for s in r.get("op-articles", ident)],
             "sources": [(c, r.get("source", c.source)) for c in op.sources]}
+
+
+def _operation_charts(r: Reader, ident: str, facts) -> list[dict]:
+    """The operation's own figures, one chart per metric; a sub-operation's figures are its own series.
+
+    A metric with a single figure gets no chart here (one mark on an axis
+    says nothing a line of the timeline does not); its metric page has it."""
+    by_metric: dict[str, list[str]] = {}
+    for fact in facts:
+        if fact.measure is not None and chartable(fact):
+            by_metric.setdefault(fact.measure.metric, []).append(fact.id)
+    charts = [_chart(r, m, ident, _figures(r, ids)) for m, ids in sorted(by_metric.items()) if len(ids) > 1]
+    return [c for c in charts if c is not None]
 
 
 def _sources(r: Reader, _key) -> dict:
@@ -226,7 +318,7 @@ def _search(r: Reader, _key) -> dict:
 CONTEXTS: dict[str, Callable[[Reader, Any], dict]] = {
     "home": _home, "fact": _fact, "timeline": _timeline, "year": _year, "month": _month,
     "operations": _operations, "operation": _operation, "sources": _sources, "source": _source,
-    "articles": _articles, "article": _article, "alias": _alias, "404": _not_found,
+    "articles": _articles, "article": _article, "metrics": _metrics, "metric": _metric, "alias": _alias, "404": _not_found,
     "withdrawn": _withdrawn, "search": _search,
 }
 

@@ -232,6 +232,72 @@ def published(tmp_path, http_server):
     return root, base
 
 
+# -- checkers from npm: axe-core (accessibility) and the Nu HTML Checker (vnu) ----------
+
+AXE_CORE = "axe-core@4.14.1"
+VNU_JAR = "vnu-jar@26.9.27"
+TOOLS = REPO / ".test-tools"
+
+
+@dataclass(frozen=True)
+class WebTools:
+    axe: Path   # axe.min.js, to inject into a page
+    vnu: Path   # vnu.jar, run with Debian's java
+
+
+@pytest.fixture(scope="session")
+def web_tools() -> WebTools:
+    """Pinned checkers, installed once into .test-tools/ by npm (xdist workers take turns)."""
+    import fcntl
+    import subprocess
+    TOOLS.mkdir(exist_ok=True)
+    tools = WebTools(TOOLS / "node_modules/axe-core/axe.min.js", TOOLS / "node_modules/vnu-jar/build/dist/vnu.jar")
+    stamp = TOOLS / f"installed {AXE_CORE} {VNU_JAR}".replace("/", "_")
+    with open(TOOLS / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            # --ignore-scripts: vnu-jar's install script would fetch a Java runtime; Debian's is used.
+            subprocess.run(["npm", "install", "--prefix", str(TOOLS), "--no-save", "--no-audit", "--no-fund",
+                            "--ignore-scripts", AXE_CORE, VNU_JAR], check=True, capture_output=True)
+            stamp.touch()
+    assert tools.axe.is_file() and tools.vnu.is_file()
+    return tools
+
+
+def _measure(claim: str, when: str | None, op: str, value: int, extra: str = "", aggregation: str = "period",
+             source: str = "src-1") -> str:
+    return (f"claim: {claim}\n" + (f"when: {when}\n" if when else "") + f"operations: [{op}]\n"
+            f"measure:\n  metric: weapons-released\n  value: {value}\n  aggregation: {aggregation}\n{extra}"
+            f"sources:\n  - source: {source}\n    quote: \"{value} weapons\"\n")
+
+
+# A site whose figures need every way a chart draws: bars, a gap, a dispute, a
+# span, a running total, and figures that cannot be charted (undated, deprecated).
+CHARTED = {
+    "content/sources/src-2.yaml": """\
+        title: An article with an address
+        kind: news-article
+        url: https://example.org/reports/june-2017
+        """,
+    "content/facts/2017/f-june.yaml": _measure("100 weapons were released in June 2017.", "2017-06", "op-b", 100,
+                                               source="src-2"),
+    "content/facts/2017/f-jan.yaml": _measure("80 weapons in January 2017.", "2017-01", "op-b", 80),
+    "content/facts/2017/f-mar-a.yaml": _measure("50 weapons in March 2017.", "2017-03", "op-b", 50),
+    "content/facts/2017/f-mar-b.yaml": _measure("70 weapons in March 2017.", "2017-03", "op-b", 70),
+    "content/facts/2017/f-spring.yaml": _measure("150 weapons in April and May 2017.", "{from: 2017-04, to: 2017-05}",
+                                                 "op-b", 150),
+    "content/facts/2017/f-ytd.yaml": _measure("400 weapons in 2017 to the end of June.", "2017-06", "op-b", 400,
+                                              "  since: 2017-01\n", aggregation="cumulative"),
+    "content/facts/2017/f-feb-old.yaml": _measure("999 weapons in February 2017.", "2017-02", "op-b", 999)
+    + "rank: deprecated\nrank_reason: A misprint, corrected by the source.\n",
+    "content/facts/f-undated.yaml": _measure("5 weapons, date unknown.", None, "op-b", 5),
+    "content/facts/2017/f-a-feb.yaml": _measure("30 weapons in February 2017 in Operation A itself.", "2017-02",
+                                                "op-a", 30),
+    "content/facts/2017/f-a-aug.yaml": _measure("45 weapons in August 2017 in Operation A itself.", "2017-08",
+                                                "op-a", 45),
+}
+
+
 # -- the embedded archive, built once per test session ---------------------------
 
 def git(repo: Path, *args: str, when: str | None = None) -> str:

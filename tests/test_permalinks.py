@@ -153,7 +153,7 @@ def test_a_tombstone_is_validated_like_any_content(site):
     assert "content/withdrawn/gone.yaml:1: withdrawn: '2018-13' has no month 13" in text
     assert "content/withdrawn/gone.yaml:2: unknown field 'reasn' in withdrawn fact (did you mean 'reason'?)" in text
     assert "withdrawn fact: missing required field 'reason'" in text
-    assert "content/withdrawn/Bad_Name.yaml: file name 'Bad_Name' is not a valid id" in text
+    assert "content/withdrawn/Bad_Name.yaml:1: file name 'Bad_Name' is not a valid id" in text
 
     write_files(root, {"content/withdrawn/gone.yaml": "withdrawn: 2018\nreason: x\nreplaced_by: f-jun\n",
                        "content/withdrawn/Bad_Name.yaml": None})

@@ -1,0 +1,200 @@
+"""Every kind of page, read in a real browser: accessible (axe-core), keyboard-reachable,
+valid (the Nu HTML Checker), readable on a phone, in the dark, and on paper."""
+import json
+import subprocess
+
+from pathlib import Path
+
+import pytest
+
+from conftest import CHARTED, REPO, annals, make_site
+
+# One page of every kind in the embedded archive, by the path a reader asks for.
+EMBEDDED_KINDS = {
+    "home": "",
+    "fact": "facts/2017-06-oir-weapons-released/",
+    "month": "timeline/2017/06/",
+    "year": "timeline/2016/",
+    "timeline": "timeline/",
+    "operation": "operations/inherent-resolve/",
+    "operations": "operations/",
+    "metric": "metrics/weapons-released/",
+    "metrics": "metrics/",
+    "source": "sources/mosul-airstrikes-record-level/",
+    "sources": "sources/",
+    "article": "articles/two-peaks-of-the-air-war/",
+    "articles": "articles/",
+    "404": "no/such/page/",
+}
+if (REPO / "templates/search.html").exists():
+    EMBEDDED_KINDS["search"] = "search/"
+
+PREFIX = "annals"  # the embedded archive's base_url is served under /annals/, as on GitHub Pages
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    out = tmp_path_factory.mktemp("embedded") / "annals"
+    run = annals(REPO, "--out", str(out), "-q")
+    assert run.code == 0, run.err
+    return out
+
+
+@pytest.fixture(scope="module")
+def charted_site(tmp_path_factory):
+    root = make_site(tmp_path_factory.mktemp("charted"), CHARTED)
+    run = annals(root, "-q")
+    assert run.code == 0, run.err
+    return root / "_site"
+
+
+@pytest.fixture
+def served(embedded, http_server):
+    return http_server(embedded, PREFIX)
+
+
+def open_page(page, base, path):
+    response = page.goto(base + path)
+    if path.startswith("no/"):
+        # the test server has no 404 page of its own: show ours, as GitHub Pages does
+        assert response.status == 404
+        page.goto(base + "404.html")
+    else:
+        assert response.ok, path
+
+
+def serious(page, axe_path, rules=None) -> list[str]:
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        # The pages' Content-Security-Policy refuses inline <script> (add_script_tag makes one);
+        # evaluate runs through the DevTools protocol, which the policy does not govern.
+        page.evaluate(Path(axe_path).read_text(encoding="utf-8"))
+    options = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": rules}
+    result = page.evaluate("options => axe.run(document, options)", options)
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def axe_light_and_dark(page, axe_path) -> list[str]:
+    """Every rule in light colours; in dark ones only contrast, the one rule a colour scheme can change."""
+    page.emulate_media(color_scheme="light")
+    found = serious(page, axe_path)
+    page.emulate_media(color_scheme="dark")
+    return found + [f"dark: {v}" for v in serious(page, axe_path, ["color-contrast"])]
+
+
+@pytest.mark.parametrize("kind", list(EMBEDDED_KINDS))
+def test_every_kind_of_page_is_accessible_and_fits_a_phone(kind, browser, served, web_tools):
+    """axe-core finds nothing serious in light or dark colours, and at 360px nothing scrolls sideways."""
+    page = browser.new_page()
+    open_page(page, served, EMBEDDED_KINDS[kind])
+    assert axe_light_and_dark(page, web_tools.axe) == []
+    page.set_viewport_size({"width": 360, "height": 740})
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert inner == 360
+    assert width <= inner, f"{kind}: {width}px wide on a {inner}px screen"
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["operations/op-b/", "metrics/weapons-released/", "", "timeline/2017/06/"])
+def test_axe_on_charts_with_every_kind_of_mark(path, browser, charted_site, http_server, web_tools):
+    page = browser.new_page()
+    page.goto(http_server(charted_site) + path)
+    assert axe_light_and_dark(page, web_tools.axe) == []
+    page.close()
+
+
+def test_contrast_rule_really_runs(browser, web_tools):
+    """The color-contrast rule catches grey on grey: the check above is not vacuous."""
+    page = browser.new_page()
+    page.set_content('<html lang="en"><title>t</title><main><p style="color:#999;background:#aaa">faint</p></main></html>')
+    assert any(v.startswith("color-contrast") for v in serious(page, web_tools.axe, ["color-contrast"]))
+    page.close()
+
+
+def focused(page) -> dict:
+    return page.evaluate("""() => { const e = document.activeElement;
+        return {tag: e.tagName.toLowerCase(), text: (e.textContent || '').trim(),
+                href: e.getAttribute('href'), inMain: !!e.closest('main'), inNav: !!e.closest('header nav')}; }""")
+
+
+def test_skip_link_leads_past_the_navigation(page, served):
+    page.goto(served)
+    page.keyboard.press("Tab")
+    assert focused(page)["text"] == "Skip to content"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    after = focused(page)
+    assert after["inMain"] and not after["inNav"], after
+
+
+def test_keyboard_reaches_the_main_links_and_the_chart(page, served):
+    page.goto(served)
+    seen = []
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        seen.append(focused(page))
+    hrefs = [f["href"] for f in seen]
+    for target in ("timeline/", "operations/", "metrics/", "sources/", "articles/"):
+        assert any(f["inNav"] and f["href"] == target for f in seen), target
+    ways_in = page.eval_on_selector_all('nav[aria-label="Ways in"] a', "els => els.map(e => e.getAttribute('href'))")
+    assert ways_in and all(h in hrefs for h in ways_in)
+    assert any(f["tag"] == "a" and (f["href"] or "").startswith("facts/") and f["inMain"] for f in seen)
+    # the bars of the chart are links a keyboard reaches too
+    bars = page.eval_on_selector_all("svg a.bar", "els => els.map(e => e.getAttribute('href'))")
+    assert bars and bars[0] in hrefs
+
+
+def test_pages_follow_the_readers_colour_scheme(browser, served):
+    colours = {}
+    for scheme in ("light", "dark"):
+        page = browser.new_page(color_scheme=scheme)
+        page.goto(served + EMBEDDED_KINDS["metric"])
+        colours[scheme] = page.evaluate("""() => [getComputedStyle(document.body).backgroundColor,
+            getComputedStyle(document.querySelector('svg a.bar rect')).fill]""")
+        page.close()
+    assert colours["light"][0] != colours["dark"][0]
+    assert colours["light"][1] != colours["dark"][1], "the chart follows the scheme too"
+
+
+def test_a_month_prints_without_chrome_and_with_source_addresses(browser, charted_site, http_server):
+    base = http_server(charted_site)
+    page = browser.new_page()
+    page.goto(base + "timeline/2017/06/")
+    external = page.locator("a.external")
+    assert external.count() == 1
+    hidden = "els => els.map(e => getComputedStyle(e).display)"
+    before = page.eval_on_selector_all("header.masthead, .skip, nav.pager", hidden)
+    assert "none" not in before[:1] + before[2:]
+    page.emulate_media(media="print")
+    assert set(page.eval_on_selector_all("header.masthead, .skip, nav.pager", hidden)) == {"none"}
+    after = external.evaluate("e => getComputedStyle(e, '::after').content")
+    assert "https://example.org/reports/june-2017" in after
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+    pdf = page.pdf()
+    assert pdf.startswith(b"%PDF")
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def vnu_report(embedded, charted_site, tmp_path_factory, web_tools) -> dict[str, list[str]]:
+    """One run of the checker (a JVM start is slow) over every folder; messages by folder."""
+    bad = tmp_path_factory.mktemp("invalid")
+    (bad / "bad.html").write_text("<!DOCTYPE html><html lang=en><title>x</title><p><div></span></html>")
+    folders = {"embedded": embedded, "charted": charted_site, "invalid": bad}
+    run = subprocess.run(["java", "-jar", str(web_tools.vnu), "--errors-only", "--format", "json",
+                          "--skip-non-html", *map(str, folders.values())], capture_output=True, text=True)
+    report = {name: [] for name in folders}
+    for m in json.loads(run.stderr)["messages"]:
+        url = m.get("url", "")
+        name = next(n for n, f in folders.items() if str(f.resolve()) in url or str(f) in url)
+        report[name].append(f"{url.rsplit('/', 3)[-3:]}:{m.get('lastLine')}: {m['message']}")
+    return report
+
+
+def test_vnu_finds_no_error_on_any_page(embedded, vnu_report):
+    assert vnu_report["invalid"], "the checker ran, and would report an error"
+    assert len(list(embedded.rglob("*.html"))) > 50
+    assert vnu_report["embedded"] == []
+    assert vnu_report["charted"] == []
