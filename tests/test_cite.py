@@ -5,6 +5,7 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
+import yaml
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 from lxml import html as lxml_html
@@ -268,3 +269,11 @@ def test_copy_buttons_run_from_disk_under_the_policy(site, page):
     page.goto((root / "_offline/facts/f-june/index.html").as_uri())
     assert page.locator("section.cite button.copy").count() == 4, errors
     assert errors == []
+
+
+def test_the_pages_workflow_checks_out_the_whole_history():
+    """A shallow checkout would publish every citation undated (see history)."""
+    workflow = yaml.safe_load((REPO / ".github/workflows/pages.yml").read_text())
+    checkouts = [step for job in workflow["jobs"].values() for step in job["steps"]
+                 if step.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(step.get("with", {}).get("fetch-depth") == 0 for step in checkouts)
