@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .pipeline import Options, build, check
+from .progress import Bar, Lines, Silent
+from .rebuild import default_workers
+from .state import CACHE
+
+PREVIEW_FOLDER = f"{CACHE}/preview"  # `serve` builds apart from _site: a preview is not a publication
 from .problems import BuildFailed, Problem
 from .write import OutputRefused
 
@@ -19,21 +25,39 @@ def _parser() -> argparse.ArgumentParser:
                         help="build (default): write the site; check: validate only; serve: preview with live reload")
     parser.add_argument("--root", type=Path, default=Path.cwd(),
                         help="the project folder holding content/, templates/ and static/ (default: here)")
-    parser.add_argument("--out", type=Path, help="output folder (default: _site, or _offline with --offline)")
+    parser.add_argument("--out", type=Path, help="output folder (default: _site; _offline with --offline; "
+                                                 f"{PREVIEW_FOLDER} for serve)")
     parser.add_argument("--base-url", help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/")
     parser.add_argument("--offline", action="store_true", help="write the edition that reads from file:// (links name index.html)")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
     parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
+    parser.add_argument("--jobs", "-j", type=int, default=default_workers(),
+                        help="processes that render pages (default: the cores this process may use)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only problems")
-    parser.add_argument("--verbose", "-v", action="store_true", help="also list every page rendered")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="also print each stage with its count and time, and every page rendered")
     return parser
 
 
 def options_from(args) -> Options:
     root = args.root.resolve()
-    out = args.out if args.out is not None else Path("_offline" if args.offline else "_site")
+    default = "_offline" if args.offline else PREVIEW_FOLDER if args.command == "serve" else "_site"
+    out = args.out if args.out is not None else Path(default)
     out = out if out.is_absolute() else root / out
-    return Options(root=root, out=out, base_url=args.base_url, offline=args.offline, strict=args.strict)
+    return Options(root=root, out=out, base_url=args.base_url, offline=args.offline, strict=args.strict,
+                   workers=max(1, args.jobs))
+
+
+def progress_for(args, stream=None) -> Silent:
+    """Stages as lines with --verbose; a redrawn line on a terminal; nothing with --quiet, on CI or in a log."""
+    stream = stream or sys.stderr
+    if args.quiet:
+        return Silent()
+    if args.verbose:
+        return Lines(stream)
+    if stream.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb":
+        return Bar(stream)
+    return Silent()
 
 
 def report_problems(problems: list[Problem], stream=None) -> None:
@@ -59,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import serve  # livereload is only needed here
         return serve(options, port=args.port, quiet=args.quiet)
     try:
-        report = build(options)
+        report = build(options, progress=progress_for(args))
     except BuildFailed as failed:
         report_problems(failed.problems)
         print(f"build failed: nothing written; {options.out} is as it was", file=sys.stderr)

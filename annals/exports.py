@@ -47,6 +47,11 @@ def fact_record(r, ident: str) -> dict:
     }
 
 
+def fact_line(r, ident: str) -> str:
+    """One fact as a line of JSON: the same in facts.json and in its month's and operations' files."""
+    return _json(r.derive(fact_record, ident))
+
+
 def _cited_source(source, quote: str) -> dict:
     return {"source": source.id, "title": source.title, "publisher": source.publisher,
             "url": source.url, "quote": quote}
@@ -58,7 +63,7 @@ def _document(r, ids, **scope) -> bytes:
             "language": site.language, **scope, "count": len(ids)}
     # One fact per line: diffs between builds stay readable, and json's fast
     # encoder (used only without `indent`) does the work.
-    lines = [_json(fact_record(r, i)) for i in ids]
+    lines = [r.derive(fact_line, i) for i in ids]
     return (_json(head)[:-1] + ', "facts": [\n' + ",\n".join(lines) + "\n]}\n").encode("utf-8")
 
 
@@ -190,7 +195,7 @@ def facts_csv(r, _key) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: CRLF, quotes doubled
     writer.writerow(CSV_COLUMNS)
     for ident in r.get("all", "facts"):
-        writer.writerow(_csv_row(fact_record(r, ident), r.get("fact", ident)))
+        writer.writerow(_csv_row(r.derive(fact_record, ident), r.get("fact", ident)))
     return buffer.getvalue().encode("utf-8")
 
 

@@ -6,10 +6,11 @@ can run it in worker processes and the preview server can cache it by digest.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from . import fields as F
@@ -18,10 +19,14 @@ from .problems import Loc, Problem, Problems
 from .schema import ID_RE, Invalid, record
 from .yamlread import Map, YamlError, read_yaml
 
+PARALLEL_FROM = 2000  # files; fewer are read sooner than worker processes start
 MAX_YAML_BYTES = 256 * 1024
 MAX_MARKDOWN_BYTES = 1024 * 1024
 # `[[fact:id]]` or `[[fact:id|label]]`, the forms annals.markup renders.
 FACT_REF = re.compile(r"\[\[fact:([^\]|\n]*)(?:\|[^\]\n]*)?\]\]")
+# C0 controls but tab, line feed and carriage return, and DEL: never in a text an
+# editor means, and the renderer uses some of them as marks of its own.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
@@ -120,8 +125,12 @@ def _decode(rel: str, data: bytes, problems: Problems) -> str | None:
         line = data.count(b"\n", 0, err.start) + 1
         problems.error(Loc(rel, line), f"not UTF-8: byte 0x{data[err.start]:02x} cannot be read; save the file as UTF-8")
         return None
-    if "\x00" in text:
-        problems.error(Loc(rel, text[: text.index("\x00")].count("\n") + 1), "contains a NUL character; is this a text file?")
+    control = _CONTROL.search(text)
+    if control:
+        at = control.start()
+        problems.error(Loc(rel, text[:at].count("\n") + 1),
+                       f"contains the control character U+{ord(text[at]):04X}; is this a text file? "
+                       "Only tabs and line breaks may stand between the words")
         return None
     return text.removeprefix("\ufeff")
 
@@ -185,7 +194,7 @@ def _plain(make, fields, what):
         locs: dict[str, Loc] = {}
         values = record(root, fields, problems, what, locs)
         ident = _stem_id(rel, values, problems, locs)
-        return (make(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+        return (make(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),)
     return read
 
 
@@ -222,7 +231,7 @@ def _fact(rel, text, dig, problems):
         ok = False
     if not ok:
         raise Invalid
-    return (Fact(id=ident, loc=Loc(rel, 1), digest=dig, locs=MappingProxyType(locs), **values),)
+    return (Fact(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),)
 
 
 def _article(rel, text, dig, problems):
@@ -242,7 +251,7 @@ def _article(rel, text, dig, problems):
         for m in FACT_REF.finditer(body)
     )
     return (Article(slug=slug, body=body, body_line=body_line, loc=Loc(rel, 1), digest=dig,
-                    cites=cites, locs=MappingProxyType(locs), **values),)
+                    cites=cites, locs=locs, **values),)
 
 
 _READERS = {
@@ -303,15 +312,57 @@ def _case_clashes(files: list[str], problems: Problems) -> None:
                                         "ids must differ in more than case")
 
 
-def load(root: Path, problems: Problems) -> Archive:
+def load(root: Path, problems: Problems, progress=None, cache: dict | None = None, workers: int = 1) -> Archive:
+    """Read every content file; with a `cache` (the preview keeps one), only files whose stat changed.
+
+    `progress` is told the number of files and counts them as they are read.
+    Without a cache, many files are read by `workers` processes.
+    """
     files, stray = content_files(root)
     problems.items.extend(stray)
     _case_clashes(files, problems)
-    loaded = [(rel, read_file(rel, _read_bytes(root / rel, problems, rel))) for rel in files]
+    if progress is not None:
+        progress.stage("load", len(files))
+    loaded = []
+    if cache is None and workers > 1 and len(files) >= PARALLEL_FROM and "fork" in mp.get_all_start_methods():
+        with mp.get_context("fork").Pool(workers) as pool:
+            for rel, result in zip(files, pool.imap(_read_path, [(str(root), rel) for rel in files], chunksize=64)):
+                loaded.append((rel, result))
+                if progress is not None:
+                    progress.advance()
+    else:
+        for rel in files:
+            loaded.append((rel, _read_cached(root, rel, cache)))
+            if progress is not None:
+                progress.advance()
+    if cache is not None:
+        for gone in set(cache) - set(files):
+            del cache[gone]
     return assemble(loaded, problems)
 
 
-def _read_bytes(path: Path, problems: Problems, rel: str) -> bytes:
+def _read_path(where: tuple[str, str]) -> Loaded:
+    """One file, (project root, relative path), in a worker process (see load)."""
+    root, rel = where
+    return read_file(rel, _read_bytes(Path(root) / rel, rel))
+
+
+def _read_cached(root: Path, rel: str, cache: dict | None) -> Loaded:
+    path = root / rel
+    if cache is None:
+        return read_file(rel, _read_bytes(path, rel))
+    st = os.stat(path)
+    # A save always moves the change time on, even when size and mtime are kept.
+    signature = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    hit = cache.get(rel)
+    if hit is not None and hit[0] == signature:
+        return hit[1]
+    result = read_file(rel, _read_bytes(path, rel))
+    cache[rel] = (signature, result)
+    return result
+
+
+def _read_bytes(path: Path, rel: str) -> bytes:
     size = path.stat().st_size
     limit = MAX_MARKDOWN_BYTES if rel.endswith(".md") else MAX_YAML_BYTES
     if size > limit:  # refuse before reading the whole thing into memory

@@ -28,9 +28,10 @@ class Page:
 class Reader:
     """The index as one page sees it: every lookup is recorded as a dependency."""
 
-    def __init__(self, index: Index):
+    def __init__(self, index: Index, memo: dict | None = None):
         self._index = index
         self.deps: dict[Key, None] = {}
+        self._memo = {} if memo is None else memo
 
     def get(self, *key: Hashable) -> Any:
         self.deps[key] = None
@@ -38,6 +39,21 @@ class Reader:
 
     def facts(self, ids) -> list:
         return [self.get("fact", i) for i in ids]
+
+    def derive(self, make: Callable[..., Any], *args: Hashable) -> Any:
+        """`make(reader, *args)`, computed once per build however many pages ask for it.
+
+        What `make` read the first time is recorded for every page that asks
+        again, so sharing the work never hides a dependency.
+        """
+        hit = self._memo.get((make, args))
+        if hit is None:
+            inner = Reader(self._index, self._memo)
+            hit = (make(inner, *args), tuple(inner.deps))
+            self._memo[(make, args)] = hit
+        value, deps = hit
+        self.deps.update(dict.fromkeys(deps))
+        return value
 
 
 def plan(index: Index) -> list[Page]:
@@ -333,13 +349,13 @@ PRODUCERS: dict[str, Callable[[Reader, Any], bytes]] = {
 }
 
 
-def produce(page: Page, index: Index) -> tuple[bytes, Reader]:
-    reader = Reader(index)
+def produce(page: Page, index: Index, memo: dict | None = None) -> tuple[bytes, Reader]:
+    reader = Reader(index, memo)
     return PRODUCERS[page.kind](reader, page.key), reader
 
 
-def context(page: Page, index: Index) -> tuple[dict, Reader]:
-    reader = Reader(index)
+def context(page: Page, index: Index, memo: dict | None = None) -> tuple[dict, Reader]:
+    reader = Reader(index, memo)
     ctx = CONTEXTS[page.kind](reader, page.key)
     reader.get("site")
     ctx["site"] = index.archive.site

@@ -80,7 +80,8 @@ class Period:
 
     @property
     def is_range(self) -> bool:
-        return self.start != self.end
+        # `single` makes both ends one object: the identity test spares a comparison on every page.
+        return self.start is not self.end and self.start != self.end
 
     @property
     def precision(self) -> str:

@@ -10,16 +10,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import edition, history, permalinks, urls
+from . import edition, history, permalinks, rebuild, urls
 from .index import Index, build_index
 from .load import load
 from .model import Archive
-from .pages import Page, context, plan, produce
+from .pages import Page, plan
 from .problems import BuildFailed, Loc, Problem, Problems
-from .render import Renderer, TemplateProblem
-from .state import CACHE, PageState, State
+from .progress import Silent
+from .render import Renderer
+from .state import State
 from .validate import validate
-from .write import MARKER, Writer, check_output
+from .write import Writer, check_output
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class Options:
     offline: bool = False
     strict: bool = False
     offline_zip: bool = True  # a web build also makes the offline edition's zip
+    record_permalinks: bool = True  # a web build adds new URLs to permalinks.txt (the preview does not)
+    remember: bool = True  # keep the incremental state on disk (the preview keeps it in memory)
+    workers: int = 1  # processes that render pages when many must be rendered
 
 
 @dataclass
@@ -41,18 +45,26 @@ class Report:
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     manifest_updated: bool = False
+    state: State | None = None  # what the next build starts from, for a caller that keeps it in memory
 
 
-def read_archive(options: Options, problems: Problems) -> tuple[Archive, Index | None]:
-    """Load, validate and index: everything `check` does, nothing written."""
-    archive = load(options.root, problems)
+def read_archive(options: Options, problems: Problems, progress: Silent | None = None,
+                 files: dict | None = None) -> tuple[Archive, Index | None]:
+    """Load, validate and index: everything `check` does, nothing written.
+
+    `files` is a cache of files already read (see load), for a caller that builds again and again.
+    """
+    progress = progress or Silent()
+    archive = load(options.root, problems, progress, files, options.workers)
     archive = dataclasses.replace(archive, changed=history.last_changed(options.root))
+    progress.stage("validate")
     validate(archive, options.root, problems)
     if problems.errors:
         return archive, None
     if options.base_url:
         url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
         archive = dataclasses.replace(archive, site=dataclasses.replace(archive.site, base_url=url))
+    progress.stage("index")
     return archive, build_index(archive, problems)
 
 
@@ -76,13 +88,20 @@ def check_paths(pages: list[Page], problems: Problems) -> None:
                            f"/{page.path} would be written twice: by this {page.kind} and by {first.source or first.kind}")
 
 
-def build(options: Options, state: State | None = None) -> Report:
-    """Build the site into options.out. Raises BuildFailed with every problem, writing nothing."""
+def build(options: Options, state: State | None = None, progress: Silent | None = None,
+          files: dict | None = None) -> Report:
+    """Build the site into options.out. Raises BuildFailed with every problem, writing nothing.
+
+    `state` and `files` are what a caller that builds again and again (the
+    preview) keeps in memory: the last build's state and the files read.
+    """
     started = time.perf_counter()
+    progress = progress or Silent()
     problems = Problems()
-    archive, index = read_archive(options, problems)
+    archive, index = read_archive(options, problems, progress, files)
     if index is None:
         raise BuildFailed(problems.sorted())
+    progress.stage("plan")
     pages = plan(index)
     check_paths(pages, problems)
     published = permalinks.read(options.root)
@@ -91,21 +110,22 @@ def build(options: Options, state: State | None = None) -> Report:
         raise BuildFailed(problems.sorted())
 
     check_output(options.out, options.root)
-    extra: dict[str, bytes] = {}
-    if not options.offline:
-        extra = github_pages_files(index.archive.site)
-        if options.offline_zip:
-            extra[urls.offline_zip()] = offline_edition(options, index, pages, problems)
-    report = write_site(options, index, pages, problems, state, extra)
-    if not options.offline:
+    extra = {} if options.offline else github_pages_files(index.archive.site)
+    report = write_site(options, index, pages, problems, state, extra, progress)
+    if not options.offline and options.record_permalinks:
         report.manifest_updated = permalinks.update(options.root, published, {p.path for p in pages})
+    progress.finish()
     report.seconds = time.perf_counter() - started
     return report
 
 
 def write_site(options: Options, index: Index, pages: list[Page], problems: Problems,
-               state: State | None, extra: dict[str, bytes]) -> Report:
-    """Render what changed and copy static files into options.out, all at once or not at all."""
+               state: State | None, extra: dict[str, bytes], progress: Silent) -> Report:
+    """Render what changed and copy static files into options.out, all at once or not at all.
+
+    A web build also makes the offline edition, as one zip: pages that were
+    not rendered again keep their entry from the last zip.
+    """
     state_path = State.path_for(options.root, options.out)
     if state is None:
         state = State.read(state_path)
@@ -113,25 +133,68 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
     if state.config != config or not options.out.exists():
         state = State(config=config, produced=state.produced)
 
-    renderer = Renderer(options.root, offline=options.offline)
+    make_zip = not options.offline and options.offline_zip
+    zip_path = options.out / urls.offline_zip()
     writer = Writer(options.out)
     writer.begin()
+    job = rebuild.Job(index=index, pages=tuple(pages), renderer=Renderer(options.root), writer=writer,
+                      offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None)
     report = Report(pages=len(pages))
     try:
-        new_pages = render_pages(pages, index, renderer, state, writer, problems, report)
-        copy_static(options.root, writer)
+        fp = rebuild.Fingerprints(index)
+        todo = rebuild.stale(job, state, fp)
+        progress.stage("render", len(todo))
+        done = rebuild.render(job, todo, options.workers, progress.advance)
+        _record(job, todo, done, writer, problems, report)
+        progress.stage("write")
+        static = static_files(options.root)
+        for rel, data in static.items():
+            writer.add(rel, data)
         for rel, data in sorted(extra.items()):
             writer.add(rel, data)
+        if make_zip:
+            progress.stage("zip")
+            writer.add(urls.offline_zip(), _zip(job, done, static))
         if problems.fails(options.strict):
             raise BuildFailed(problems.sorted())
+        progress.stage("commit", len(writer.staged))
         report.written, report.removed = writer.commit(state.produced)
     except BaseException:
         writer.abort()
         raise
-    state.pages, state.produced, state.config = new_pages, set(writer.produced), config
-    state.write(state_path)
+    report.state = rebuild.next_state(state, config, job, done, fp)
+    if options.remember:
+        report.state.write(state_path)
     report.warnings = problems.warnings
     return report
+
+
+def _record(job: rebuild.Job, todo: list[int], done: list, writer: Writer, problems: Problems,
+            report: Report) -> None:
+    """Tell the writer what was staged and kept; gather template problems, each once."""
+    redone = set(todo)
+    for i, page in enumerate(job.pages):
+        if i not in redone:
+            writer.keep(urls.output_file(page.path))
+    reported = set()
+    for r in done:
+        if r.problem is not None:
+            if r.problem.loc not in reported:
+                reported.add(r.problem.loc)
+                problems.items.append(r.problem)
+            continue
+        writer.record(urls.output_file(r.path), r.staged)
+        report.rendered.append(r.path)
+
+
+def _zip(job: rebuild.Job, done: list, static: dict[str, bytes]) -> bytes:
+    entries = dict(job.zip_entries)
+    entries.update((urls.output_file(r.path), r.entry) for r in done if r.entry is not None)
+    planned = {urls.output_file(p.path) for p in job.pages}
+    entries = {rel: e for rel, e in entries.items() if rel in planned}
+    for rel, data in static.items():
+        entries[rel] = edition.entry_for(data, job.zip_entries.get(rel))
+    return edition.zip_entries(entries)
 
 
 def github_pages_files(site) -> dict[str, bytes]:
@@ -142,68 +205,14 @@ def github_pages_files(site) -> dict[str, bytes]:
     return files
 
 
-def offline_edition(options: Options, index: Index, pages: list[Page], problems: Problems) -> bytes:
-    """The offline flavour, built (incrementally) into a cache folder of its own, as one zip."""
-    tag = State.path_for(options.root, options.out).stem.removeprefix("state-")
-    folder = options.root / CACHE / f"offline-{tag}"
-    offline = dataclasses.replace(options, offline=True, out=folder)
-    write_site(offline, index, pages, problems, None, {})
-    return edition.zip_files(edition.files_in(folder, skip={MARKER}))
-
-
 def _config_fingerprint(options: Options, index: Index) -> str:
-    text = f"{options.offline}|{index.archive.site!r}"
+    text = f"{options.offline}|{options.offline_zip}|{index.archive.site!r}"
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def _key_fingerprint(key) -> str:
-    # A producer's key may carry what it makes (the sitemap's list of pages),
-    # so a changed key must remake the file even when no record changed.
-    return "key:" + hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
-
-
-def render_pages(pages, index, renderer, state, writer, problems, report) -> dict[str, PageState]:
-    """Render the pages whose inputs changed; keep the others as they are on disk."""
-    fingerprints: dict = {}
-
-    def fp(key):
-        if key not in fingerprints:
-            fingerprints[key] = index.fingerprint(key)
-        return fingerprints[key]
-
-    new_state: dict[str, PageState] = {}
-    reported: set[Loc] = set()
-    for page in pages:
-        template_fp = renderer.template_fingerprint(page.template) if page.template else _key_fingerprint(page.key)
-        old = state.pages.get(page.path)
-        target = urls.output_file(page.path)
-        if (old is not None and old.template == template_fp
-                and all(fp(k) == v for k, v in old.deps.items())
-                and (writer.out / target).is_file()):
-            writer.keep(target)
-            new_state[page.path] = old
-            continue
-        try:
-            if page.template:
-                ctx, reader = context(page, index)
-                data = renderer.render(page, ctx, reader)
-            else:
-                data, reader = produce(page, index)
-        except TemplateProblem as err:
-            if err.problem.loc not in reported:
-                reported.add(err.problem.loc)
-                problems.items.append(err.problem)
-            continue
-        writer.add(target, data)
-        report.rendered.append(page.path)
-        new_state[page.path] = PageState(template_fp, {k: fp(k) for k in reader.deps})
-    return new_state
-
-
-def copy_static(root: Path, writer: Writer) -> None:
+def static_files(root: Path) -> dict[str, bytes]:
     static = root / "static"
     if not static.is_dir():
-        return
-    for path in sorted(static.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            writer.add(urls.static(path.relative_to(static).as_posix()), path.read_bytes())
+        return {}
+    return {urls.static(path.relative_to(static).as_posix()): path.read_bytes()
+            for path in sorted(static.rglob("*")) if path.is_file() and not path.name.startswith(".")}

@@ -6,6 +6,7 @@ only ever passed to them as data, never compiled as a template itself.
 from __future__ import annotations
 
 import hashlib
+import re
 import traceback
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,26 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 
                            "object-src 'none'; base-uri 'none'; form-action 'self'")
 
 APPROX_WORDS = {"exact": "", "about": "about ", "at-least": "at least ", "at-most": "at most "}
+
+
+# Marks in a page rendered for both editions at once (see Renderer.render_both).
+# Content can never hold them: the loader refuses control characters in every file.
+_FOLDER = "\x1f"      # after a link to a folder: nothing on the web, 'index.html' offline
+_HERE = "\x1a"        # a link to the page's own folder: './' on the web, 'index.html' offline
+_OPEN = {"web": "\x1c", "offline": "\x1d"}  # starts a block for one edition only
+_CLOSE = "\x1e"
+_ESCAPED_MARKS = tuple(f"{esc}{ord(c):{fmt}}" for c in (_FOLDER, _HERE, *_OPEN.values(), _CLOSE)
+                       for esc, fmt in (("\\u00", "02x"), ("%", "02X"), ("&#", "d"), ("&#x", "x")))
+_BLOCK = {"web": re.compile("\x1d[^\x1e]*\x1e"), "offline": re.compile("\x1c[^\x1e]*\x1e")}
+
+
+def _cut(html: str, edition: str) -> str:
+    """One edition's page out of a page rendered for both."""
+    html = _BLOCK[edition].sub("", html)
+    html = html.replace(_OPEN[edition], "").replace(_CLOSE, "")
+    if edition == "web":
+        return html.replace(_HERE, "./").replace(_FOLDER, "")
+    return html.replace(_HERE, "index.html").replace(_FOLDER, "index.html")
 
 
 class TemplateProblem(Exception):
@@ -55,9 +76,8 @@ def month_label(ym) -> str:
 
 
 class Renderer:
-    def __init__(self, root: Path, offline: bool = False):
+    def __init__(self, root: Path):
         self.root = root
-        self.offline = offline
         self.templates_dir = root / "templates"
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.templates_dir)),
@@ -66,44 +86,90 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # one Renderer serves one build: never stat the templates per page
         )
         self.env.filters.update(number=number, figure=figure, month_label=month_label)
         self.env.globals.update(u=urls, MONTHS=MONTHS, csp=Markup(CONTENT_SECURITY_POLICY))
         self.markdown = Markdown()
         self._fingerprints: dict[str, str] = {}
+        self._reads_offline: dict[str, bool] = {}
 
     # -- dependencies on templates --------------------------------------------
     def template_fingerprint(self, name: str) -> str:
         """A digest of a template and every template it extends, includes or imports."""
         if name not in self._fingerprints:
-            seen, todo, digest = set(), [name], hashlib.blake2b(digest_size=8)
-            while todo:
-                current = todo.pop()
-                if current in seen:
-                    continue
-                seen.add(current)
-                try:
-                    source, _, _ = self.env.loader.get_source(self.env, current)
-                except jinja2.TemplateNotFound:
-                    digest.update(f"missing:{current}".encode())
-                    continue
-                digest.update(current.encode() + b"\0" + source.encode())
-                try:
-                    refs = jinja2.meta.find_referenced_templates(self.env.parse(source))
-                except jinja2.TemplateSyntaxError:
-                    continue
-                todo.extend(r for r in refs if r)
-            self._fingerprints[name] = digest.hexdigest()
+            self._walk(name)
         return self._fingerprints[name]
 
+    def reads_offline(self, name: str) -> bool:
+        """Whether the template, or one it extends, includes or imports, reads `offline`."""
+        if name not in self._reads_offline:
+            self._walk(name)
+        return self._reads_offline[name]
+
+    def _walk(self, name: str) -> None:
+        seen, todo, digest, reads = set(), [name], hashlib.blake2b(digest_size=8), False
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            try:
+                source, _, _ = self.env.loader.get_source(self.env, current)
+            except jinja2.TemplateNotFound:
+                digest.update(f"missing:{current}".encode())
+                continue
+            digest.update(current.encode() + b"\0" + source.encode())
+            try:
+                tree = self.env.parse(source)
+            except jinja2.TemplateSyntaxError:
+                continue
+            reads = reads or "offline" in jinja2.meta.find_undeclared_variables(tree)
+            todo.extend(r for r in jinja2.meta.find_referenced_templates(tree) if r)
+        self._fingerprints[name] = digest.hexdigest()
+        self._reads_offline[name] = reads
+
     # -- rendering ---------------------------------------------------------------
-    def render(self, page: Page, ctx: dict, reader: Reader) -> bytes:
+    def render(self, page: Page, ctx: dict, reader: Reader, offline: bool = False) -> bytes:
+        """The page for the web, or for the offline edition read from file://."""
+        return self._render(page, ctx, reader, "offline" if offline else "web").encode("utf-8")
+
+    def render_both(self, page: Page, ctx: dict, reader: Reader) -> tuple[bytes, bytes]:
+        """The page for the web and for the offline edition, from one rendering where it can.
+
+        The two differ only in how a link to a folder is spelled ('../x/' or
+        '../x/index.html') and in `{% call only(...) %}` blocks, so one
+        rendering marks those places and each edition is cut from it. A
+        template that reads `offline` itself, and the 404 page, whose web
+        links start from the site's root, are rendered twice.
+        """
+        if page.kind == "404" or self.reads_offline(page.template):
+            return self.render(page, ctx, reader), self.render(page, ctx, reader, offline=True)
+        html = self._render(page, ctx, reader, "both")
+        if any(escaped in html for escaped in _ESCAPED_MARKS):
+            # A mark went through an escaping filter (tojson, urlencode): it can no longer be cut out.
+            return self.render(page, ctx, reader), self.render(page, ctx, reader, offline=True)
+        return _cut(html, "web").encode("utf-8"), _cut(html, "offline").encode("utf-8")
+
+    def _render(self, page: Page, ctx: dict, reader: Reader, edition: str) -> str:
+        relative = urls.linker(page.path, edition == "offline")
+
         def link(path: str) -> str:
-            if page.kind == "404" and not self.offline:
+            if page.kind == "404" and edition == "web":
                 # GitHub Pages serves 404.html at whatever depth was asked for,
                 # so only links from the site's root path can work there.
                 return urls.root_relative(ctx["site"].base_url, path)
-            return urls.relative(page.path, path, self.offline)
+            if edition != "both" or not (path == "" or path.endswith("/")):
+                return relative(path)
+            web = relative(path)
+            return _HERE if web == "./" else web + _FOLDER
+
+        def only(which: str, caller) -> Markup:
+            if which not in ("web", "offline"):
+                raise ValueError(f"only() takes 'web' or 'offline', not {which!r}")
+            if edition == "both":
+                return Markup(_OPEN[which]) + caller() + Markup(_CLOSE)
+            return caller() if which == edition else Markup("")
 
         def permalink(path: str) -> str:
             return urls.absolute(ctx["site"].base_url, path)
@@ -123,8 +189,8 @@ class Renderer:
 
         try:
             template = self.env.get_template(page.template)
-            html = template.render(ctx, page=page, link=link, permalink=permalink, md=md,
-                                   offline=self.offline)
+            return template.render(ctx, page=page, link=link, only=only, permalink=permalink, md=md,
+                                   offline=edition == "offline")
         except jinja2.TemplateSyntaxError as err:
             raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 0),
                                           f"template syntax: {err.message}")) from None
@@ -132,7 +198,6 @@ class Renderer:
             raise TemplateProblem(Problem(Loc(f"templates/{page.template}"), f"template not found: {err.name}")) from None
         except Exception as err:  # an error inside a template is the template's problem
             raise TemplateProblem(Problem(self._where(err, page), f"while rendering /{page.path}: {type(err).__name__}: {err}")) from None
-        return html.encode("utf-8")
 
     def _where(self, err: Exception, page: Page) -> Loc:
         base = str(self.templates_dir)

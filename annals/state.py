@@ -1,7 +1,10 @@
 """What the last build rendered, and from what: the memory of incremental builds.
 
-For each page: the fingerprint of its templates and of every index key it
-read. A page whose fingerprints all still match is not rendered again.
+For each page: the fingerprint of its templates and the index keys it read.
+Each key's fingerprint is kept once, in a table, however many pages read it
+(every page reads the site; ten thousand read the list of months), so the
+memory of a large archive stays small and quick to read and write.
+A page whose template and keys all still match is not rendered again.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 
 from .index import Key
 
-VERSION = 1
+VERSION = 2
 CACHE = ".annals-cache"  # beside content/: what builds remember between runs
 
 
@@ -24,16 +27,17 @@ def _key_from_json(raw) -> Key:
     return tuple(tuple(k) if isinstance(k, list) else k for k in raw)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PageState:
     template: str
-    deps: dict[Key, str]
+    deps: tuple[Key, ...]
 
 
 @dataclass
 class State:
     config: str = ""
     pages: dict[str, PageState] = field(default_factory=dict)
+    keys: dict[Key, str] = field(default_factory=dict)  # every key some page read -> its fingerprint then
     produced: set[str] | None = None  # files the last build wrote; None when unknown
 
     @staticmethod
@@ -47,18 +51,20 @@ class State:
             raw = json.loads(path.read_text())
             if raw.get("version") != VERSION:
                 return cls()
-            pages = {p: PageState(v["template"], {_key_from_json(k): fp for k, fp in v["deps"]})
-                     for p, v in raw["pages"].items()}
-            return cls(raw["config"], pages, set(raw["produced"]))
-        except (OSError, ValueError, KeyError, TypeError):
+            table = [(_key_from_json(k), fp) for k, fp in raw["keys"]]
+            keys = [k for k, _ in table]
+            pages = {p: PageState(t, tuple(keys[i] for i in deps)) for p, (t, deps) in raw["pages"].items()}
+            return cls(raw["config"], pages, dict(table), set(raw["produced"]))
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
             return cls()  # no memory is always safe: everything is rendered again
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        order = {k: i for i, k in enumerate(self.keys)}
         raw = {
             "version": VERSION, "config": self.config, "produced": sorted(self.produced or ()),
-            "pages": {p: {"template": s.template, "deps": [[_key_to_json(k), fp] for k, fp in s.deps.items()]}
-                      for p, s in sorted(self.pages.items())},
+            "keys": [[_key_to_json(k), fp] for k, fp in self.keys.items()],
+            "pages": {p: [s.template, [order[k] for k in s.deps]] for p, s in sorted(self.pages.items())},
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(raw, separators=(",", ":")))

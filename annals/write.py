@@ -7,6 +7,7 @@ folder and leaves the last good site exactly as it was.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -40,7 +41,11 @@ def check_output(out: Path, root: Path) -> None:
 
 
 class Writer:
-    """Stage changed files, then commit them all at once, or abort and touch nothing."""
+    """Stage changed files, then commit them all at once, or abort and touch nothing.
+
+    `stage` only touches the file system, so worker processes may call it;
+    the process that commits records what they staged with `record`.
+    """
 
     def __init__(self, out: Path):
         self.out = out
@@ -48,29 +53,55 @@ class Writer:
         self.produced: set[str] = set()
         self.staged: list[str] = []
         self.existed = out.exists()
+        # A new folder holds nothing to compare with or to protect: files go
+        # straight to their place, and a failed build removes the whole folder.
+        self.fresh = not self.existed
 
     def begin(self) -> None:
         if self.staging.exists():
             shutil.rmtree(self.staging)  # left by a build that was killed
+        self.staging.mkdir(parents=True)
 
     def keep(self, rel: str) -> None:
         """A file this build produces but did not need to re-render."""
         self.produced.add(rel)
 
-    def add(self, rel: str, data: bytes) -> bool:
-        """Stage `data` for out/rel unless it already holds those bytes; True if staged."""
-        self.produced.add(rel)
-        target = self.out / rel
+    def stage(self, rel: str, data: bytes) -> bool:
+        """Put `data` in staging for out/rel unless it already holds those bytes; True if staged."""
+        if not self.fresh:
+            target = os.path.join(self.out, rel)
+            try:
+                if os.stat(target).st_size == len(data):
+                    with open(target, "rb") as handle:
+                        if handle.read() == data:
+                            return False
+            except OSError:
+                pass
+        path = self._staged(rel)
         try:
-            if target.stat().st_size == len(data) and target.read_bytes() == data:
-                return False
-        except (FileNotFoundError, NotADirectoryError):
-            pass
-        path = self.staging / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        self.staged.append(rel)
+            handle = open(path, "wb")
+        except FileNotFoundError:  # straight to its place in a new folder: make the folders first
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            handle = open(path, "wb")
+        with handle:
+            handle.write(data)
         return True
+
+    def record(self, rel: str, staged: bool) -> None:
+        self.produced.add(rel)
+        if staged:
+            self.staged.append(rel)
+
+    def add(self, rel: str, data: bytes) -> bool:
+        staged = self.stage(rel, data)
+        self.record(rel, staged)
+        return staged
+
+    def _staged(self, rel: str) -> str:
+        if self.fresh:
+            return os.path.join(self.out, rel)
+        # Flat names: staging needs no folder per page, and a page's path may be long.
+        return os.path.join(self.staging, hashlib.blake2b(rel.encode(), digest_size=16).hexdigest())
 
     def abort(self) -> None:
         if self.staging.exists():
@@ -86,14 +117,20 @@ class Writer:
         """
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / MARKER).write_text(_MARKER_TEXT)
-        for rel in self.staged:
-            target = self.out / rel
-            if target.is_dir():  # a page became a file where a folder was
+        folders: set[str] = set()
+        for rel in () if self.fresh else self.staged:
+            target = os.path.join(self.out, rel)
+            folder = os.path.dirname(target)
+            if folder not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            if os.path.isdir(target):  # a page became a file where a folder was
                 shutil.rmtree(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / rel, target)
+            os.replace(self._staged(rel), target)
         if previous is not None:
             removed = self._remove(previous - self.produced)
+        elif self.fresh:
+            removed = 0
         else:
             removed = self._sweep()
         self.abort()
@@ -112,13 +149,15 @@ class Writer:
 
     def _sweep(self) -> int:
         removed = 0
-        for path in sorted(self.out.rglob("*"), reverse=True):
-            rel = path.relative_to(self.out).as_posix()
-            if rel == MARKER or rel == STAGING or rel.startswith(STAGING + "/"):
+        for folder, dirs, files in os.walk(self.out, topdown=False):
+            rel_folder = os.path.relpath(folder, self.out)
+            if rel_folder == STAGING or rel_folder.startswith(STAGING + os.sep):
                 continue
-            if path.is_file() and rel not in self.produced:
-                path.unlink()
-                removed += 1
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+            for name in files:
+                rel = name if rel_folder == "." else f"{rel_folder}/{name}".replace(os.sep, "/")
+                if rel != MARKER and rel not in self.produced:
+                    os.unlink(os.path.join(folder, name))
+                    removed += 1
+            if rel_folder != "." and not os.listdir(folder):
+                os.rmdir(folder)
         return removed

@@ -1,0 +1,168 @@
+"""Which pages to render again, and rendering them: one context, both editions, on every core.
+
+A page is rendered again when its template or any index key it read last
+time has changed, or when a file it makes is missing. Each page's context
+is gathered once and rendered for the web and, where the build makes the
+offline edition too, for file://. With many pages to do, the work is split
+over worker processes forked from this one, which inherit the index and the
+compiled templates instead of receiving them; each worker stages its files
+itself and sends back only what the state must remember.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from . import edition, urls
+from .index import Index, Key
+from .pages import Page, context, produce
+from .problems import Problem
+from .render import Renderer, TemplateProblem
+from .state import PageState, State
+from .write import Writer
+
+# Below this many pages, starting workers costs more than it saves.
+PARALLEL_FROM = 400
+CHUNK = 64
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything rendering needs; worker processes inherit it when they are forked."""
+
+    index: Index
+    pages: tuple[Page, ...]
+    renderer: Renderer
+    writer: Writer            # receives the web edition, or the offline one for an offline build
+    offline: bool             # the writer's edition is the offline one
+    zip_entries: dict[str, edition.Entry] | None  # the last zip's entries, when this build makes one
+
+
+@dataclass(frozen=True)
+class Rendered:
+    path: str
+    template: str
+    deps: tuple[Key, ...]
+    staged: bool
+    entry: edition.Entry | None = None  # the page in the offline zip
+    problem: Problem | None = None
+
+
+def template_fingerprint(renderer: Renderer, page: Page) -> str:
+    if page.template:
+        return renderer.template_fingerprint(page.template)
+    # A producer's key may carry what it makes (the sitemap's list of pages),
+    # so a changed key must remake the file even when no record changed.
+    return "key:" + hashlib.blake2b(repr(page.key).encode(), digest_size=8).hexdigest()
+
+
+class Fingerprints:
+    """The index's fingerprint of each key, computed once per build."""
+
+    def __init__(self, index: Index):
+        self.index = index
+        self.known: dict[Key, str] = {}
+
+    def __call__(self, key: Key) -> str:
+        fp = self.known.get(key)
+        if fp is None:
+            fp = self.known[key] = self.index.fingerprint(key)
+        return fp
+
+
+def stale(job: Job, state: State, fp: Fingerprints) -> list[int]:
+    """Positions in job.pages of the pages to render again."""
+    out = []
+    old_keys = state.keys
+    for i, page in enumerate(job.pages):
+        old = state.pages.get(page.path)
+        target = urls.output_file(page.path)
+        if (old is None or old.template != template_fingerprint(job.renderer, page)
+                or any(fp(k) != old_keys.get(k) for k in old.deps)
+                or not os.path.isfile(os.path.join(job.writer.out, target))
+                or (job.zip_entries is not None and target not in job.zip_entries)):
+            out.append(i)
+    return out
+
+
+def render_one(job: Job, page: Page, memo: dict) -> Rendered:
+    tfp = template_fingerprint(job.renderer, page)
+    try:
+        if page.template:
+            ctx, reader = context(page, job.index, memo)
+            if job.zip_entries is not None:
+                mine, offline = job.renderer.render_both(page, ctx, reader)
+            else:
+                mine, offline = job.renderer.render(page, ctx, reader, offline=job.offline), None
+        else:
+            mine, reader = produce(page, job.index, memo)
+            offline = mine if job.zip_entries is not None else None  # data files have no links to spell out
+    except TemplateProblem as err:
+        return Rendered(page.path, tfp, (), False, problem=err.problem)
+    target = urls.output_file(page.path)
+    entry = None
+    if offline is not None:
+        entry = edition.entry_for(offline, job.zip_entries.get(target))
+    return Rendered(page.path, tfp, tuple(reader.deps), job.writer.stage(target, mine), entry)
+
+
+def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], None]) -> list[Rendered]:
+    """Render the pages at `todo`, in that order, on up to `workers` processes."""
+    if workers <= 1 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        memo: dict = {}
+        out = []
+        for i in todo:
+            out.append(render_one(job, job.pages[i], memo))
+            advance(1)
+        return out
+    for name in {job.pages[i].template for i in todo} - {""}:
+        try:
+            job.renderer.env.get_template(name)  # compiled once here, inherited by every worker
+        except Exception:
+            pass  # reported by the page that uses it
+    chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)]
+    out = []
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(job,)) as pool:
+        for done in pool.imap(_work, chunks):
+            out.extend(done)
+            advance(len(done))
+    return out
+
+
+# A worker process's own job and memo, set once when it starts: the pool
+# gives a task only picklable arguments, and the index is not sent, but inherited.
+_WORKER: tuple[Job, dict] | None = None
+
+
+def _start_worker(job: Job) -> None:
+    global _WORKER
+    _WORKER = (job, {})
+
+
+def _work(chunk: list[int]) -> list[Rendered]:
+    job, memo = _WORKER
+    return [render_one(job, job.pages[i], memo) for i in chunk]
+
+
+def next_state(state: State, config: str, job: Job, done: list[Rendered], fp: Fingerprints) -> State:
+    """What this build leaves for the next: the kept pages as they were, the rendered ones anew."""
+    rendered = {r.path: r for r in done}
+    pages: dict[str, PageState] = {}
+    for page in job.pages:
+        r = rendered.get(page.path)
+        if r is None:
+            pages[page.path] = state.pages[page.path]
+        elif r.problem is None:
+            pages[page.path] = PageState(r.template, r.deps)
+    keys = {k: fp(k) for s in pages.values() for k in s.deps}
+    return State(config=config, pages=pages, keys=keys, produced=set(job.writer.produced))
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

@@ -1,0 +1,284 @@
+"""The live preview: `annals serve` builds, serves the site on 127.0.0.1 and rebuilds on every save.
+
+Three parts:
+- `Preview` keeps what a build needs to be quick again in memory (the
+  incremental state and the files already read), builds into a folder of its
+  own under .annals-cache/, and remembers the problems of the last build;
+- `Site`, a WSGI app, serves the last good site as GitHub Pages would, and
+  while the content has problems puts them at the top of every page;
+- livereload serves it and tells the open pages to reload. Its own watcher
+  polls every 0.8 s and ignores a second change within 3 s, so `annals.watch`
+  replaces it: the kernel reports a save at once, and the page reloads as
+  soon as the rebuild is written.
+
+The reload script livereload injects is inline, which the pages' own
+Content-Security-Policy refuses; the preview allows that one script, by its
+hash, in the pages it serves. Nothing of this reaches `annals build` output.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import html
+import mimetypes
+import posixpath
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+
+from . import watch
+from .load import ignored
+from .pipeline import Options, build
+from .problems import BuildFailed, Loc, Problem
+from .state import State
+from .write import MARKER, STAGING, OutputRefused
+
+WATCHED = ["content", "templates", "static"]
+DEBOUNCE = 0.025  # seconds: an editor's save is often several writes and a rename
+PROBLEMS_CSS = "/.annals-preview/problems.css"
+_PROBLEMS_STYLE = b"""\
+.annals-problems{margin:0;padding:1rem 1.25rem;background:#fff4f2;color:#5c0f00;border-bottom:3px solid #b3261e;
+  font:1rem/1.45 system-ui,sans-serif}
+.annals-problems h2{margin:0 0 .4rem;font-size:1.15rem}
+.annals-problems ol{margin:.4rem 0 0;padding-left:1.4rem}
+.annals-problems code{font:.9rem/1.4 ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:anywhere}
+@media (prefers-color-scheme: dark){.annals-problems{background:#3b0d08;color:#ffdad4;border-color:#ffb4a8}}
+"""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    problems: tuple[Problem, ...]
+    rendered: int = 0
+    written: int = 0
+    seconds: float = 0.0
+
+
+class Preview:
+    """Builds again and again, remembering in memory what makes the next build quick."""
+
+    def __init__(self, options: Options):
+        self.options = dataclasses.replace(options, offline=False, offline_zip=False, record_permalinks=False)
+        self.state: State | None = None
+        self.files: dict = {}
+        self.problems: tuple[Problem, ...] = ()
+        self.has_site = False
+        self._state_on_disk = True
+
+    @property
+    def out(self) -> Path:
+        return self.options.out
+
+    def rebuild(self) -> Outcome:
+        started = time.perf_counter()
+        if self.state is not None and self._state_on_disk:
+            # From now on the state lives in memory; a state left on disk would
+            # not know of the pages this session writes, so it goes until `save`.
+            State.path_for(self.options.root, self.out).unlink(missing_ok=True)
+            self._state_on_disk = False
+        options = dataclasses.replace(self.options, remember=self._state_on_disk)
+        try:
+            report = build(options, self.state, files=self.files)
+        except BuildFailed as failed:
+            self.problems = tuple(failed.problems)
+            return Outcome(False, self.problems, seconds=time.perf_counter() - started)
+        except OutputRefused as refused:
+            self.problems = (Problem(Loc(str(self.out)), str(refused)),)
+            return Outcome(False, self.problems, seconds=time.perf_counter() - started)
+        self.state, self.problems, self.has_site = report.state, (), True
+        return Outcome(True, tuple(report.warnings), len(report.rendered), report.written,
+                       time.perf_counter() - started)
+
+    def save(self) -> None:
+        """Leave the state on disk, so that the next preview starts from this one's output."""
+        if self.state is not None and not self._state_on_disk:
+            self.state.write(State.path_for(self.options.root, self.out))
+            self._state_on_disk = True
+
+
+class Site:
+    """A WSGI app: the preview's output folder, served like GitHub Pages, with the build's problems on top."""
+
+    def __init__(self, preview: Preview):
+        self.preview = preview
+        self.script_hash: str | None = None
+
+    def allow_script(self, script: bytes) -> None:
+        """Let the pages run livereload's inline script, and only it, by its hash."""
+        body = re.search(rb"<script[^>]*>(.*)</script>", script, re.S)
+        if body:
+            self.script_hash = "'sha256-" + base64.b64encode(hashlib.sha256(body.group(1)).digest()).decode() + "'"
+
+    def __call__(self, environ, start_response):
+        path = unquote(environ.get("PATH_INFO") or "/")
+        if path == PROBLEMS_CSS:
+            return self._respond(start_response, "200 OK", "text/css; charset=utf-8", _PROBLEMS_STYLE)
+        if not self.preview.has_site:
+            return self._respond(start_response, "500 Internal Server Error", "text/html; charset=utf-8",
+                                 self._decorate(_FAILED_PAGE))
+        found = self._find(path)
+        if isinstance(found, str):
+            start_response("301 Moved Permanently", [("Location", found), ("Content-Length", "0")])
+            return [b""]
+        status = "200 OK"
+        if found is None:
+            status, found = "404 Not Found", self.preview.out / "404.html"
+            if not found.is_file():
+                return self._respond(start_response, status, "text/plain; charset=utf-8", b"not found\n")
+        data = found.read_bytes()
+        kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        if kind == "text/html":
+            data = self._decorate(data)
+        if kind.startswith("text/") or kind in ("application/json", "application/javascript", "application/xml"):
+            kind += "; charset=utf-8"
+        return self._respond(start_response, status, kind, data)
+
+    def _find(self, path: str) -> Path | str | None:
+        """The file a URL path names; a str to redirect to; None when there is none."""
+        clean = posixpath.normpath(path)
+        if not path.startswith("/") or clean.startswith("/.."):
+            return None
+        parts = [p for p in clean.split("/") if p]
+        if parts and parts[0] in (STAGING, MARKER):
+            return None
+        target = self.preview.out.joinpath(*parts)
+        if target.is_dir():
+            if not path.endswith("/"):
+                return path + "/"
+            target = target / "index.html"
+        return target if target.is_file() else None
+
+    def _decorate(self, page: bytes) -> bytes:
+        """Allow the reload script; while the content has problems, list them atop the page."""
+        if self.script_hash:
+            page = page.replace(b"script-src 'self'", b"script-src 'self' " + self.script_hash.encode(), 1)
+        if self.preview.problems:
+            page = page.replace(b"</head>", f'<link rel="stylesheet" href="{PROBLEMS_CSS}">\n</head>'.encode(), 1)
+            page = re.sub(rb"<body[^>]*>", lambda m: m.group(0) + _panel(self.preview.problems), page, count=1)
+        return page
+
+    @staticmethod
+    def _respond(start_response, status: str, kind: str, data: bytes):
+        start_response(status, [("Content-Type", kind), ("Content-Length", str(len(data))),
+                                ("Cache-Control", "no-store")])
+        return [data]
+
+
+_FAILED_PAGE = b"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self'; style-src 'self'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>The archive does not build</title></head>
+<body><main><p>There is no good build to show yet. Fix the problems above; this page reloads when you save.</p></main></body>
+</html>
+"""
+
+
+def _panel(problems) -> bytes:
+    items = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in problems)
+    return (f'\n<section class="annals-problems" role="alert" aria-labelledby="annals-problems-title">'
+            f'<h2 id="annals-problems-title">The last change does not build: {len(problems)} problem(s)</h2>'
+            f"<p>This is the last good version of the site. Fix these and save; the page reloads.</p>"
+            f"<ol>{items}</ol></section>\n").encode()
+
+
+def reload_path(changed: set[str] | None, ok: bool) -> str:
+    """What to tell the pages: a stylesheet alone is swapped in place; anything else reloads the page."""
+    if ok and changed and all(p.startswith("static/") and p.endswith(".css") for p in changed):
+        return sorted(changed)[0].removeprefix("static/")
+    return "*"
+
+
+def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err=None) -> int:
+    """Build, then serve on 127.0.0.1:port until interrupted, rebuilding on every change."""
+    # livereload (and tornado under it) is needed only here.
+    from livereload import Server
+    from livereload.handlers import LiveReloadHandler
+    from livereload.watcher import Watcher
+    from tornado.ioloop import IOLoop, PeriodicCallback
+
+    out, err = out or sys.stdout, err or sys.stderr
+    preview = Preview(options)
+    site = Site(preview)
+
+    def report(outcome: Outcome, what: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if outcome.ok:
+            if not quiet:
+                print(f"{stamp} {what}: {outcome.rendered} page(s) rendered, {outcome.written} file(s) written "
+                      f"in {outcome.seconds * 1000:.0f} ms", file=out, flush=True)
+            return
+        for problem in outcome.problems:
+            print(problem, file=err)
+        print(f"{stamp} {what}: {len(outcome.problems)} problem(s); still serving the last good site, "
+              "with the problems on every page", file=err, flush=True)
+
+    report(preview.rebuild(), "built")
+
+    class ContentWatcher(Watcher):
+        """livereload's watcher interface, driven by annals.watch instead of livereload's polling."""
+
+        def __init__(self):
+            super().__init__()
+            self.source = watch.watcher(options.root, WATCHED)
+            self.changed: set[str] | None = set()
+            self.pending = False
+
+        def start(self, callback) -> bool:
+            loop = IOLoop.current()
+            if isinstance(self.source, watch.Inotify):
+                loop.add_handler(self.source.fileno(), lambda fd, events: self.notice(), IOLoop.READ)
+            else:
+                PeriodicCallback(self.notice, 300).start()
+            return True  # livereload must not poll as well
+
+        def notice(self) -> None:
+            found = self.source.read()
+            if found is not None:
+                found = {p for p in found if not any(ignored(part) for part in p.split("/"))}
+                if not found:
+                    return
+            self.changed = None if found is None or self.changed is None else self.changed | found
+            if not self.pending:
+                self.pending = True
+                IOLoop.current().call_later(DEBOUNCE, self.rebuild)
+
+        def rebuild(self) -> None:
+            changed, self.changed, self.pending = self.changed, set(), False
+            what = "everything" if changed is None else ", ".join(sorted(changed)[:3]) + (
+                f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+            outcome = preview.rebuild()
+            report(outcome, what)
+            LiveReloadHandler.reload_waiters(reload_path(changed, outcome.ok))
+
+    class PreviewServer(Server):
+        def get_web_handlers(self, script):
+            site.allow_script(script)
+            return super().get_web_handlers(script)
+
+        def _setup_logging(self):
+            pass  # the preview prints its own lines
+
+    server = PreviewServer(app=site, watcher=ContentWatcher())
+    # `kill` stops the preview as Ctrl-C does, so it still leaves its state on disk.
+    signal.signal(signal.SIGTERM, lambda *_: IOLoop.current().add_callback_from_signal(IOLoop.current().stop))
+    if not quiet:
+        print(f"Serving {options.root.name} at http://127.0.0.1:{port}/ from {preview.out}; "
+              f"watching {', '.join(f + '/' for f in WATCHED)}. Ctrl-C stops.", file=out, flush=True)
+    try:
+        server.serve(port=port, host="127.0.0.1", debug=False, restart_delay=0)
+    except OSError as error:
+        print(f"annals: cannot serve on 127.0.0.1:{port}: {error.strerror or error}; "
+              "is another preview running? Try --port", file=err)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    finally:
+        preview.save()
+    return 0
