@@ -116,7 +116,9 @@ class Writer:
         files are candidates for removal and the folder need not be walked.
         """
         self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / MARKER).write_text(_MARKER_TEXT)
+        marker = self.out / MARKER
+        if not marker.is_file() or marker.read_text() != _MARKER_TEXT:  # a build that changes nothing writes nothing
+            marker.write_text(_MARKER_TEXT)
         folders: set[str] = set()
         for rel in () if self.fresh else self.staged:
             target = os.path.join(self.out, rel)

@@ -1,0 +1,257 @@
+"""Incremental builds: the work redone after an edit, not only the output.
+
+Each test builds a small inline site, changes one file, builds again with
+--verbose (which lists every page rendered) and asserts exactly which pages
+were rendered and written, and that the result equals a build from nothing.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from conftest import REPO, annals, make_site, write_files
+
+FACT = "content/facts/2017/f-june.yaml"
+
+# Everything that shows f-june (100 weapons, June 2017, operation op-b inside op-a, source src-1).
+SHOWS_F_JUNE = {
+    "/", "/facts/f-june/", "/timeline/2017/", "/timeline/2017/06/", "/operations/op-a/", "/operations/op-b/",
+    "/sources/src-1/", "/metrics/", "/metrics/weapons-released/", "/search/search-index.js",
+    "/data/facts.json", "/data/facts.csv", "/feed.xml", "/timeline/2017/06/facts.json",
+    "/operations/op-a/facts.json", "/operations/op-b/facts.json",
+}
+
+
+def rendered(run) -> set[str]:
+    return {line.removeprefix("rendered ") for line in run.out.splitlines() if line.startswith("rendered /")}
+
+
+def summary(run) -> str:
+    return run.out.strip().splitlines()[-1]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def zipped(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def same_as_from_nothing(root: Path, tmp_path: Path) -> None:
+    """The incremental result is byte for byte what a build from an empty folder gives."""
+    fresh = tmp_path / "fresh"
+    assert annals(root, "--out", str(fresh), "-q").code == 0
+    built, clean = tree(root / "_site"), tree(fresh)
+    assert built.keys() == clean.keys()
+    assert [p for p in built if built[p] != clean[p]] == []
+
+
+def test_nothing_changed_renders_and_writes_nothing(tmp_path):
+    root = make_site(tmp_path)
+    first = annals(root, "-v")
+    assert first.code == 0 and "27 rendered" in summary(first)
+    mtimes = {p: p.stat().st_mtime_ns for p in (root / "_site").rglob("*") if p.is_file()}
+    again = annals(root, "-v")
+    assert again.code == 0
+    assert rendered(again) == set()
+    assert "0 rendered, 0 files written, 0 removed" in summary(again)
+    assert {p: p.stat().st_mtime_ns for p in (root / "_site").rglob("*") if p.is_file()} == mtimes
+
+
+def test_one_fact_edited_renders_exactly_the_pages_that_show_it(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    edit(root, FACT, "100 weapons were released", "One hundred weapons were released")
+    run = annals(root, "-v")
+    assert run.code == 0, run.err
+    assert rendered(run) == SHOWS_F_JUNE
+    # The other fact's page, the indexes that only count facts, and the 404 page were not touched.
+    assert not rendered(run) & {"/facts/f-event/", "/timeline/", "/operations/", "/sources/", "/404.html", "/search/"}
+    assert "One hundred weapons" in (root / "_site/facts/f-june/index.html").read_text()
+    same_as_from_nothing(root, tmp_path)
+
+
+def test_a_value_edit_reaches_every_page_and_export_that_shows_the_figure(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    edit(root, FACT, "value: 100", "value: 4848")
+    run = annals(root, "-v")
+    assert rendered(run) == SHOWS_F_JUNE
+    for page in ("facts/f-june/index.html", "timeline/2017/06/index.html", "operations/op-a/index.html",
+                 "metrics/weapons-released/index.html", "data/facts.csv"):
+        assert "4,848" in (root / "_site" / page).read_text() or "4848" in (root / "_site" / page).read_text(), page
+    same_as_from_nothing(root, tmp_path)
+
+
+def test_a_template_edit_renders_only_the_pages_made_with_it(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    edit(root, "templates/month.html", "<h1>", '<h1 class="month-title">')
+    run = annals(root, "-v")
+    assert rendered(run) == {"/timeline/2017/06/", "/timeline/2017/07/"}
+    assert 'class="month-title"' in (root / "_site/timeline/2017/06/index.html").read_text()
+    edit(root, "templates/macros.html", '<ol class="facts">', '<ol class="facts list">')
+    run = annals(root, "-v")
+    # Every page that imports the macros, and no data file.
+    assert "/facts/f-june/" in rendered(run) and "/timeline/2017/06/" in rendered(run)
+    assert not {p for p in rendered(run) if not p.endswith("/") and not p.endswith(".html")}
+    same_as_from_nothing(root, tmp_path)
+
+
+def test_a_stylesheet_edit_writes_the_stylesheet_and_renders_no_page(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    with (root / "static/style.css").open("a") as css:
+        css.write("\n.added { color: red }\n")
+    run = annals(root, "-v")
+    assert rendered(run) == set()
+    assert "2 files written" in summary(run)  # the stylesheet, and the zip that holds it
+    assert ".added" in (root / "_site/static/style.css").read_text()
+    assert b".added" in zipped(root / "_site/annals-offline.zip")["annals-offline/static/style.css"]
+
+
+def test_adding_and_deleting_a_fact(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    write_files(root, {"content/facts/2017/f-july.yaml": """\
+        claim: 200 weapons were released in July 2017.
+        when: 2017-07
+        operations: [op-a]
+        measure: {metric: weapons-released, value: 200, aggregation: period}
+        sources: [{source: src-1, quote: "200 in July"}]
+        """})
+    run = annals(root, "-v")
+    assert run.code == 0, run.err
+    assert "/facts/f-july/" in rendered(run) and "/timeline/2017/07/" in rendered(run)
+    assert "/facts/f-june/" not in rendered(run) and "/timeline/2017/06/" not in rendered(run)
+    assert (root / "_site/facts/f-july/index.html").is_file()
+    same_as_from_nothing(root, tmp_path)
+
+    # Published, so deleting it without a tombstone is refused, and the site stays as it was.
+    (root / "content/facts/2017/f-july.yaml").unlink()
+    refused = annals(root)
+    assert refused.code == 1 and "/facts/f-july/ was published" in refused.err
+    assert (root / "_site/facts/f-july/index.html").is_file()
+    write_files(root, {"content/withdrawn/f-july.yaml": "withdrawn: 2017-08-01\nreason: A test retired it.\n"})
+    run = annals(root, "-v")
+    assert run.code == 0, run.err
+    assert "withdrawn" in (root / "_site/facts/f-july/index.html").read_text()
+
+
+def test_renaming_a_fact_with_an_alias_keeps_its_old_address(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    old = root / FACT
+    text = old.read_text()
+    old.unlink()
+    write_files(root, {"content/facts/2017/f-june-2017.yaml": text + "aliases: [f-june]\n"})
+    run = annals(root, "-v")
+    assert run.code == 0, run.err
+    assert {"/facts/f-june-2017/", "/facts/f-june/"} <= rendered(run)
+    assert "f-june-2017/" in (root / "_site/facts/f-june/index.html").read_text()  # now a redirect
+    same_as_from_nothing(root, tmp_path)
+
+
+def test_the_zip_keeps_unchanged_entries_as_they_were(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    before = zipped(root / "_site/annals-offline.zip")
+    edit(root, FACT, "100 weapons were released", "One hundred weapons were released")
+    assert annals(root).code == 0
+    after = zipped(root / "_site/annals-offline.zip")
+    changed = {name.removeprefix("annals-offline/") for name in after if after[name] != before.get(name)}
+    assert changed == {"facts/f-june/index.html", "index.html", "timeline/2017/06/index.html",
+                       "timeline/2017/index.html", "operations/op-a/index.html", "operations/op-b/index.html",
+                       "sources/src-1/index.html",
+                       "search/search-index.js", "data/facts.json", "data/facts.csv", "feed.xml",
+                       "timeline/2017/06/facts.json", "operations/op-a/facts.json", "operations/op-b/facts.json"}
+    same_as_from_nothing(root, tmp_path)
+
+
+def test_a_lost_output_file_is_made_again(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    (root / "_site/facts/f-event/index.html").unlink()
+    run = annals(root, "-v")
+    assert rendered(run) == {"/facts/f-event/"}
+    assert (root / "_site/facts/f-event/index.html").is_file()
+
+
+def test_many_pages_render_alike_on_one_process_and_on_two(tmp_path):
+    facts = {f"content/facts/2016/f-{i:04d}.yaml": f"""\
+        claim: Fact number {i}.
+        when: 2016-{1 + i % 12:02d}-{1 + i % 28:02d}
+        operations: [{'op-a' if i % 2 else 'op-b'}]
+        sources: [{{source: src-1, quote: "fact {i}"}}]
+        """ for i in range(450)}
+    root = make_site(tmp_path, facts)
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert annals(root, "--out", str(one), "-j", "1", "-q").code == 0
+    run = annals(root, "--out", str(two), "-j", "2", "-v")
+    assert run.code == 0 and len(rendered(run)) > 450
+    assert tree(one) == tree(two)
+
+
+# -- what a build prints ---------------------------------------------------------------
+
+def test_verbose_prints_each_stage_with_its_count(tmp_path):
+    root = make_site(tmp_path)
+    run = annals(root, "--verbose")
+    stages = [line.split(":")[0] for line in run.err.splitlines()]
+    assert stages == ["load", "validate", "index", "plan", "render", "write", "zip", "commit"]
+    assert "render: 27/27 in" in run.err
+
+
+def test_quiet_prints_nothing_when_all_is_well(tmp_path):
+    root = make_site(tmp_path)
+    run = annals(root, "--quiet")
+    assert run.code == 0 and run.out == "" and run.err == ""
+
+
+def test_a_build_off_a_terminal_prints_one_line(tmp_path):
+    root = make_site(tmp_path)
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root)], capture_output=True,
+                          text=True, env={**os.environ, "CI": "true"}, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.count("\n") == 1 and done.stdout.startswith("built 27 pages")
+
+
+def test_a_build_on_a_terminal_shows_progress_and_clears_it(tmp_path):
+    # The embedded archive takes more than the moment after which the bar appears.
+    root = tmp_path / "project"
+    for folder in ("content", "templates", "static"):
+        shutil.copytree(REPO / folder, root / folder)
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["TERM"] = "xterm"
+    proc = subprocess.Popen([sys.executable, str(REPO / "build.py"), "--root", str(root), "-j", "1"],
+                            stdout=follower, stderr=follower, stdin=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    seen = io.BytesIO()
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen.write(chunk)
+    assert proc.wait() == 0
+    text = seen.getvalue().decode()
+    assert "\r\x1b[K" in text and "render [" in text  # a bar, redrawn in place
+    assert text.rstrip().splitlines()[-1].split("\x1b[K")[-1].startswith("built 79 pages")

@@ -1,0 +1,203 @@
+"""The live preview: `build.py serve` on a real port, a real browser on it, real files edited under it."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, annals, make_site, write_files
+
+FACT = "content/facts/2017/f-june.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Preview:
+    """`python build.py serve` in a process of its own, and what it prints."""
+
+    def __init__(self, root: Path):
+        self.root, self.port = root, free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "serve", "--root", str(root), "--port", str(self.port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        self.lines: list[str] = []
+        self.printed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_for("Serving")
+        self.url = f"http://127.0.0.1:{self.port}/"
+        for _ in range(100):  # the port opens just after the line is printed
+            try:
+                urllib.request.urlopen(self.url, timeout=2)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.05)
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self.printed:
+                self.lines.append(line)
+                self.printed.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        """The first line not yet waited for that holds `text`."""
+        end = time.monotonic() + timeout
+        with self.printed:
+            while True:
+                for line in self.lines:
+                    if text in line:
+                        self.lines.remove(line)
+                        return line
+                if time.monotonic() > end or not self.printed.wait(end - time.monotonic()):
+                    raise AssertionError(f"the preview never printed {text!r}; it printed: {self.lines}")
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout=10)
+        finally:
+            self.proc.stdout.close()
+
+
+@pytest.fixture
+def preview(tmp_path):
+    running = []
+
+    def start(files=None) -> Preview:
+        running.append(Preview(make_site(tmp_path, files)))
+        return running[-1]
+
+    yield start
+    for p in running:
+        if p.proc.poll() is None:
+            p.stop()
+
+
+def edit(root: Path, rel: str, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text, text
+    path.write_text(text.replace(old, new))
+
+
+def test_an_edit_reloads_the_open_page_with_the_change(preview, page):
+    p = preview()
+    page.goto(p.url + "facts/f-june/")
+    page.wait_for_function("() => window.LiveReload !== undefined")  # livereload.js is connected
+    refused = []
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+    edit(p.root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+    page.wait_for_selector("h1:has-text('Exactly 100 weapons')", timeout=15000)
+    line = p.wait_for("content/facts/2017/f-june.yaml")
+    # Only the pages that show the fact were rendered again, and the page knew it without polling.
+    rendered = int(re.search(r"(\d+) page\(s\) rendered", line).group(1))
+    assert 1 <= rendered <= 16, line
+    assert refused == []
+
+
+def test_bad_content_keeps_the_last_good_site_and_shows_the_problems_on_every_page(preview, page):
+    p = preview()
+    page.goto(p.url + "timeline/2017/06/")
+    page.wait_for_function("() => window.LiveReload !== undefined")
+    edit(p.root, FACT, "value: 100", "value: 1OO")
+    panel = page.wait_for_selector(".annals-problems", timeout=15000)
+    text = panel.inner_text()
+    assert "content/facts/2017/f-june.yaml:" in text and "value" in text
+    assert p.wait_for("problem(s); still serving the last good site")
+    # Every page, not only the open one, shows the problems; the last good content is still there.
+    for path in ("", "facts/f-event/", "operations/op-a/"):
+        status, html = p.get(path)
+        assert status == 200 and "annals-problems" in html and "content/facts/2017/f-june.yaml:" in html
+    assert "100 weapons" in p.get("facts/f-june/")[1]
+    # Fixed: the page reloads without the panel, and with the fix.
+    edit(p.root, FACT, "value: 1OO", "value: 120")
+    page.wait_for_selector(".value:has-text('120 weapons')", timeout=15000)
+    assert page.query_selector(".annals-problems") is None
+    assert "annals-problems" not in p.get("facts/f-event/")[1]
+
+
+def test_adding_renaming_and_deleting_files(preview):
+    p = preview()
+    write_files(p.root, {"content/facts/2017/f-new.yaml": """\
+        claim: A fact added while the preview runs.
+        when: 2017-06-02
+        sources: [{source: src-1, quote: "added"}]
+        """})
+    p.wait_for("f-new.yaml")
+    assert p.get("facts/f-new/")[0] == 200
+    assert "A fact added while the preview runs" in p.get("timeline/2017/06/")[1]
+    os.rename(p.root / "content/facts/2017/f-new.yaml", p.root / "content/facts/2017/f-renamed.yaml")
+    p.wait_for("f-renamed.yaml")
+    assert p.get("facts/f-renamed/")[0] == 200
+    assert p.get("facts/f-new/")[0] == 404  # never published: the preview does not record permalinks
+    (p.root / "content/facts/2017/f-renamed.yaml").unlink()
+    p.wait_for("f-renamed.yaml")
+    assert p.get("facts/f-renamed/")[0] == 404
+    assert "A fact added" not in p.get("timeline/2017/06/")[1]
+    assert not (p.root / "permalinks.txt").exists()
+
+
+def test_a_template_and_a_new_folder_are_watched_too(preview):
+    p = preview()
+    edit(p.root, "templates/base.html", '<main id="main">', '<main id="main" class="edited">')
+    p.wait_for("templates/base.html")
+    assert 'class="edited"' in p.get("facts/f-event/")[1]
+    (p.root / "content/facts/2018").mkdir()
+    write_files(p.root, {"content/facts/2018/f-later.yaml": """\
+        claim: A fact in a folder made while the preview runs.
+        when: 2018-01
+        sources: [{source: src-1, quote: "later"}]
+        """})
+    p.wait_for("f-later.yaml")
+    assert p.get("facts/f-later/")[0] == 200
+
+
+def test_the_preview_serves_like_github_pages(preview):
+    p = preview()
+    status, html = p.get("facts/f-june")
+    assert status == 200 and "100 weapons" in html  # redirected to the folder, as Pages does
+    status, html = p.get("no/such/page/")
+    assert status == 404 and "static/style.css" in html
+    assert p.get("../../etc/passwd")[0] == 404
+
+
+def test_the_reload_script_never_reaches_the_built_site(preview, tmp_path):
+    p = preview()
+    assert "livereload.js" in p.get("")[1]
+    assert p.stop() == 0
+    built = [f for f in (p.root / ".annals-cache/preview").rglob("*.html")]
+    assert built and not [f for f in built if "livereload" in f.read_text()]
+    assert annals(p.root).code == 0
+    assert not [f for f in (p.root / "_site").rglob("*") if f.is_file() and b"livereload" in f.read_bytes()]
+
+
+def test_a_busy_port_is_a_clear_message(tmp_path):
+    root = make_site(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "--root", str(root),
+                               "--port", str(port)], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
