@@ -190,13 +190,19 @@ def _csv_row(record: dict, fact) -> list[str]:
     return ["" if row[c] is None else str(row[c]) for c in CSV_COLUMNS]
 
 
-def facts_csv(r, _key) -> bytes:
+def _csv_line(row) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: CRLF, quotes doubled
-    writer.writerow(CSV_COLUMNS)
-    for ident in r.get("all", "facts"):
-        writer.writerow(_csv_row(r.derive(fact_record, ident), r.get("fact", ident)))
-    return buffer.getvalue().encode("utf-8")
+    csv.writer(buffer, lineterminator="\r\n").writerow(row)  # RFC 4180: CRLF, quotes doubled
+    return buffer.getvalue()
+
+
+def _fact_csv_line(r, ident: str) -> str:
+    return _csv_line(_csv_row(r.derive(fact_record, ident), r.get("fact", ident)))
+
+
+def facts_csv(r, _key) -> bytes:
+    lines = [_csv_line(CSV_COLUMNS)] + [r.derive(_fact_csv_line, i) for i in r.get("all", "facts")]
+    return "".join(lines).encode("utf-8")
 
 
 # -- Atom feed ---------------------------------------------------------------------
@@ -220,14 +226,20 @@ def _entry(r, c: cite.Cited, updated: str) -> str:
     return "<entry>\n" + "\n".join(parts) + "\n</entry>\n"
 
 
+def _feed_item(r, ident: str) -> tuple[str | None, str]:
+    """A fact's entry, with `{updated}` standing for its time, and that time if it has one."""
+    c = cite.cited(r, ident)
+    return _updated(c), _entry(r, c, "{updated}")
+
+
 def feed(r, _key) -> bytes:
     """Every fact, the most recently changed first; each entry's id is its permalink."""
     site = r.get("site")
-    cited = [cite.cited(r, i) for i in r.get("all", "facts")]
-    times = [_updated(c) for c in cited]
+    items = [r.derive(_feed_item, i) for i in r.get("all", "facts")]
+    times = [t for t, _ in items]
     # An undated fact outside git is as new as the newest entry: never the clock.
     newest = max((t for t in times if t), default=NO_DATE)
-    order = sorted(range(len(cited)), key=lambda i: (times[i] or newest, i), reverse=True)
+    order = sorted(range(len(items)), key=lambda i: (times[i] or newest, i), reverse=True)
     head = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f"<feed xmlns={quoteattr(ATOM_NS)} xml:lang={quoteattr(site.language)}>",
@@ -241,7 +253,8 @@ def feed(r, _key) -> bytes:
         f"<rights>{escape(site.licence)}</rights>",
         "<generator>Annals</generator>",
     ]
-    body = "".join(_entry(r, cited[i], times[i] or newest) for i in order)
+    body = "".join(items[i][1].replace("<updated>{updated}</updated>", f"<updated>{times[i] or newest}</updated>", 1)
+                   for i in order)
     return ("\n".join(head) + "\n" + body + "</feed>\n").encode("utf-8")
 
 

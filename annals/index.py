@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Hashable
@@ -59,6 +59,8 @@ class Index:
     disputes: dict[str, tuple[str, ...]]          # fact id -> fact ids it contradicts
     aliases: dict[str, str]                       # old fact id -> current id
     lists: dict[str, tuple]                       # whole-archive lists: facts, months, years, ...
+    # fingerprints computed so far: an Index is one build's and never changes
+    _fingerprints: dict = field(default_factory=dict, compare=False, repr=False)
 
     # -- the one door pages use -------------------------------------------
     def get(self, key: Key) -> Any:
@@ -96,6 +98,12 @@ class Index:
 
     def fingerprint(self, key: Key) -> str:
         """A short digest of what `get(key)` returns, to compare between builds."""
+        known = self._fingerprints.get(key)
+        if known is None:
+            known = self._fingerprints[key] = self._fingerprint(key)
+        return known
+
+    def _fingerprint(self, key: Key) -> str:
         try:
             value = self.get(key)
         except KeyError:

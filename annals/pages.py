@@ -28,10 +28,10 @@ class Page:
 class Reader:
     """The index as one page sees it: every lookup is recorded as a dependency."""
 
-    def __init__(self, index: Index, memo: dict | None = None):
+    def __init__(self, index: Index, memo: "Memo | None" = None):
         self._index = index
         self.deps: dict[Key, None] = {}
-        self._memo = {} if memo is None else memo
+        self._memo = Memo() if memo is None else memo
 
     def get(self, *key: Hashable) -> Any:
         self.deps[key] = None
@@ -41,19 +41,54 @@ class Reader:
         return [self.get("fact", i) for i in ids]
 
     def derive(self, make: Callable[..., Any], *args: Hashable) -> Any:
-        """`make(reader, *args)`, computed once per build however many pages ask for it.
+        """`make(reader, *args)`, computed once however many pages ask for it.
 
         What `make` read the first time is recorded for every page that asks
-        again, so sharing the work never hides a dependency.
+        again, so sharing the work never hides a dependency. A memo kept from
+        an earlier build (see Memo) is used only while every key it read has
+        the same fingerprint.
         """
-        hit = self._memo.get((make, args))
-        if hit is None:
+        value, deps = self._memo.get((make, args), self._index)
+        if deps is None:
             inner = Reader(self._index, self._memo)
-            hit = (make(inner, *args), tuple(inner.deps))
-            self._memo[(make, args)] = hit
-        value, deps = hit
+            value = make(inner, *args)
+            deps = tuple(inner.deps)
+            self._memo.put((make, args), value, deps, self._index)
         self.deps.update(dict.fromkeys(deps))
         return value
+
+
+class Memo:
+    """Values derived from the index, with the keys each read and their fingerprints then.
+
+    One build fills it; the preview keeps it for the next, where an entry
+    stands only while all its keys fingerprint the same, checked once per build.
+    """
+
+    def __init__(self):
+        self._entries: dict = {}
+        self._checked: set = set()
+        self._index: Index | None = None
+
+    def get(self, key, index: Index):
+        if index is not self._index:  # a new build: every entry must be checked again
+            self._index, self._checked = index, set()
+        entry = self._entries.get(key)
+        if entry is None:
+            return None, None
+        value, deps, fps = entry
+        if key not in self._checked:
+            if any(index.fingerprint(k) != fp for k, fp in zip(deps, fps)):
+                del self._entries[key]
+                return None, None
+            self._checked.add(key)
+        return value, deps
+
+    def put(self, key, value, deps, index: Index) -> None:
+        if index is not self._index:
+            self._index, self._checked = index, set()
+        self._entries[key] = (value, deps, tuple(index.fingerprint(k) for k in deps))
+        self._checked.add(key)
 
 
 def plan(index: Index) -> list[Page]:
@@ -349,12 +384,12 @@ PRODUCERS: dict[str, Callable[[Reader, Any], bytes]] = {
 }
 
 
-def produce(page: Page, index: Index, memo: dict | None = None) -> tuple[bytes, Reader]:
+def produce(page: Page, index: Index, memo: Memo | None = None) -> tuple[bytes, Reader]:
     reader = Reader(index, memo)
     return PRODUCERS[page.kind](reader, page.key), reader
 
 
-def context(page: Page, index: Index, memo: dict | None = None) -> tuple[dict, Reader]:
+def context(page: Page, index: Index, memo: Memo | None = None) -> tuple[dict, Reader]:
     reader = Reader(index, memo)
     ctx = CONTEXTS[page.kind](reader, page.key)
     reader.get("site")

@@ -14,11 +14,11 @@ from . import edition, history, permalinks, rebuild, urls
 from .index import Index, build_index
 from .load import load
 from .model import Archive
-from .pages import Page, plan
+from .pages import Memo, Page, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
 from .render import Renderer
-from .state import State
+from .state import CACHE, State
 from .validate import validate
 from .write import Writer, check_output
 
@@ -89,11 +89,14 @@ def check_paths(pages: list[Page], problems: Problems) -> None:
 
 
 def build(options: Options, state: State | None = None, progress: Silent | None = None,
-          files: dict | None = None) -> Report:
+          files: dict | None = None, renderer: Renderer | None = None, memo: Memo | None = None) -> Report:
     """Build the site into options.out. Raises BuildFailed with every problem, writing nothing.
 
     `state` and `files` are what a caller that builds again and again (the
-    preview) keeps in memory: the last build's state and the files read.
+    preview) keeps in memory: the last build's state, the files read and
+    the templates compiled (a Renderer, which it replaces when a template
+    changes) and the values derived from the index (a Memo). Given a state,
+    the build trusts that the files it lists are still in options.out.
     """
     started = time.perf_counter()
     progress = progress or Silent()
@@ -111,7 +114,8 @@ def build(options: Options, state: State | None = None, progress: Silent | None 
 
     check_output(options.out, options.root)
     extra = {} if options.offline else github_pages_files(index.archive.site)
-    report = write_site(options, index, pages, problems, state, extra, progress)
+    renderer = renderer or Renderer(options.root, options.root / CACHE / "templates")
+    report = write_site(options, index, pages, problems, state, extra, progress, renderer, memo)
     if not options.offline and options.record_permalinks:
         report.manifest_updated = permalinks.update(options.root, published, {p.path for p in pages})
     progress.finish()
@@ -120,13 +124,15 @@ def build(options: Options, state: State | None = None, progress: Silent | None 
 
 
 def write_site(options: Options, index: Index, pages: list[Page], problems: Problems,
-               state: State | None, extra: dict[str, bytes], progress: Silent) -> Report:
+               state: State | None, extra: dict[str, bytes], progress: Silent, renderer: Renderer,
+               memo: Memo | None = None) -> Report:
     """Render what changed and copy static files into options.out, all at once or not at all.
 
     A web build also makes the offline edition, as one zip: pages that were
     not rendered again keep their entry from the last zip.
     """
     state_path = State.path_for(options.root, options.out)
+    trusted = state is not None
     if state is None:
         state = State.read(state_path)
     config = _config_fingerprint(options, index)
@@ -137,12 +143,12 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
     zip_path = options.out / urls.offline_zip()
     writer = Writer(options.out)
     writer.begin()
-    job = rebuild.Job(index=index, pages=tuple(pages), renderer=Renderer(options.root), writer=writer,
-                      offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None)
+    job = rebuild.Job(index=index, pages=tuple(pages), renderer=renderer, writer=writer,
+                      offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None,
+                      memo=memo or Memo(), trust_outputs=trusted)
     report = Report(pages=len(pages))
     try:
-        fp = rebuild.Fingerprints(index)
-        todo = rebuild.stale(job, state, fp)
+        todo = rebuild.stale(job, state)
         progress.stage("render", len(todo))
         done = rebuild.render(job, todo, options.workers, progress.advance)
         _record(job, todo, done, writer, problems, report)
@@ -162,7 +168,7 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
     except BaseException:
         writer.abort()
         raise
-    report.state = rebuild.next_state(state, config, job, done, fp)
+    report.state = rebuild.next_state(state, config, job, done)
     if options.remember:
         report.state.write(state_path)
     report.warnings = problems.warnings

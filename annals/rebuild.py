@@ -18,7 +18,7 @@ from typing import Callable
 
 from . import edition, urls
 from .index import Index, Key
-from .pages import Page, context, produce
+from .pages import Memo, Page, context, produce
 from .problems import Problem
 from .render import Renderer, TemplateProblem
 from .state import PageState, State
@@ -39,6 +39,8 @@ class Job:
     writer: Writer            # receives the web edition, or the offline one for an offline build
     offline: bool             # the writer's edition is the offline one
     zip_entries: dict[str, edition.Entry] | None  # the last zip's entries, when this build makes one
+    memo: Memo                # values derived from the index, perhaps kept from the last build
+    trust_outputs: bool = False  # the state is this process's own: its files need no stat each
 
 
 @dataclass(frozen=True)
@@ -59,36 +61,23 @@ def template_fingerprint(renderer: Renderer, page: Page) -> str:
     return "key:" + hashlib.blake2b(repr(page.key).encode(), digest_size=8).hexdigest()
 
 
-class Fingerprints:
-    """The index's fingerprint of each key, computed once per build."""
-
-    def __init__(self, index: Index):
-        self.index = index
-        self.known: dict[Key, str] = {}
-
-    def __call__(self, key: Key) -> str:
-        fp = self.known.get(key)
-        if fp is None:
-            fp = self.known[key] = self.index.fingerprint(key)
-        return fp
-
-
-def stale(job: Job, state: State, fp: Fingerprints) -> list[int]:
+def stale(job: Job, state: State) -> list[int]:
     """Positions in job.pages of the pages to render again."""
+    fp = job.index.fingerprint
+    changed = {k for k, old in state.keys.items() if fp(k) != old}
     out = []
-    old_keys = state.keys
     for i, page in enumerate(job.pages):
         old = state.pages.get(page.path)
         target = urls.output_file(page.path)
         if (old is None or old.template != template_fingerprint(job.renderer, page)
-                or any(fp(k) != old_keys.get(k) for k in old.deps)
-                or not os.path.isfile(os.path.join(job.writer.out, target))
+                or not changed.isdisjoint(old.deps)
+                or (not job.trust_outputs and not os.path.isfile(os.path.join(job.writer.out, target)))
                 or (job.zip_entries is not None and target not in job.zip_entries)):
             out.append(i)
     return out
 
 
-def render_one(job: Job, page: Page, memo: dict) -> Rendered:
+def render_one(job: Job, page: Page, memo: Memo) -> Rendered:
     tfp = template_fingerprint(job.renderer, page)
     try:
         if page.template:
@@ -112,10 +101,9 @@ def render_one(job: Job, page: Page, memo: dict) -> Rendered:
 def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], None]) -> list[Rendered]:
     """Render the pages at `todo`, in that order, on up to `workers` processes."""
     if workers <= 1 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        memo: dict = {}
         out = []
         for i in todo:
-            out.append(render_one(job, job.pages[i], memo))
+            out.append(render_one(job, job.pages[i], job.memo))
             advance(1)
         return out
     for name in {job.pages[i].template for i in todo} - {""}:
@@ -134,12 +122,12 @@ def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], Non
 
 # A worker process's own job and memo, set once when it starts: the pool
 # gives a task only picklable arguments, and the index is not sent, but inherited.
-_WORKER: tuple[Job, dict] | None = None
+_WORKER: tuple[Job, Memo] | None = None
 
 
 def _start_worker(job: Job) -> None:
     global _WORKER
-    _WORKER = (job, {})
+    _WORKER = (job, Memo())
 
 
 def _work(chunk: list[int]) -> list[Rendered]:
@@ -147,7 +135,7 @@ def _work(chunk: list[int]) -> list[Rendered]:
     return [render_one(job, job.pages[i], memo) for i in chunk]
 
 
-def next_state(state: State, config: str, job: Job, done: list[Rendered], fp: Fingerprints) -> State:
+def next_state(state: State, config: str, job: Job, done: list[Rendered]) -> State:
     """What this build leaves for the next: the kept pages as they were, the rendered ones anew."""
     rendered = {r.path: r for r in done}
     pages: dict[str, PageState] = {}
@@ -157,6 +145,7 @@ def next_state(state: State, config: str, job: Job, done: list[Rendered], fp: Fi
             pages[page.path] = state.pages[page.path]
         elif r.problem is None:
             pages[page.path] = PageState(r.template, r.deps)
+    fp = job.index.fingerprint
     keys = {k: fp(k) for s in pages.values() for k in s.deps}
     return State(config=config, pages=pages, keys=keys, produced=set(job.writer.produced))
 

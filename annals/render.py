@@ -42,6 +42,13 @@ _ESCAPED_MARKS = tuple(f"{esc}{ord(c):{fmt}}" for c in (_FOLDER, _HERE, *_OPEN.v
 _BLOCK = {"web": re.compile("\x1d[^\x1e]*\x1e"), "offline": re.compile("\x1c[^\x1e]*\x1e")}
 
 
+def _signature(folder: Path) -> tuple:
+    try:
+        return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()))
+    except OSError:
+        return ()
+
+
 def _cut(html: str, edition: str) -> str:
     """One edition's page out of a page rendered for both."""
     html = _BLOCK[edition].sub("", html)
@@ -76,9 +83,11 @@ def month_label(ym) -> str:
 
 
 class Renderer:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, cache: Path | None = None):
         self.root = root
         self.templates_dir = root / "templates"
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.templates_dir)),
             autoescape=True,
@@ -86,13 +95,17 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            auto_reload=False,  # one Renderer serves one build: never stat the templates per page
+            auto_reload=False,  # never stat the templates per page: see changed_since
+            # Compiled templates kept between builds, checked against their source.
+            bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache)) if cache is not None else None,
         )
         self.env.filters.update(number=number, figure=figure, month_label=month_label)
         self.env.globals.update(u=urls, MONTHS=MONTHS, csp=Markup(CONTENT_SECURITY_POLICY))
         self.markdown = Markdown()
         self._fingerprints: dict[str, str] = {}
         self._reads_offline: dict[str, bool] = {}
+        self._sources: dict[str, tuple[str, tuple[str, ...], bool]] = {}
+        self._signature = _signature(self.templates_dir)
 
     # -- dependencies on templates --------------------------------------------
     def template_fingerprint(self, name: str) -> str:
@@ -114,20 +127,32 @@ class Renderer:
             if current in seen:
                 continue
             seen.add(current)
-            try:
-                source, _, _ = self.env.loader.get_source(self.env, current)
-            except jinja2.TemplateNotFound:
-                digest.update(f"missing:{current}".encode())
-                continue
+            source, refs, reads_here = self._parsed(current)
             digest.update(current.encode() + b"\0" + source.encode())
-            try:
-                tree = self.env.parse(source)
-            except jinja2.TemplateSyntaxError:
-                continue
-            reads = reads or "offline" in jinja2.meta.find_undeclared_variables(tree)
-            todo.extend(r for r in jinja2.meta.find_referenced_templates(tree) if r)
+            reads = reads or reads_here
+            todo.extend(refs)
         self._fingerprints[name] = digest.hexdigest()
         self._reads_offline[name] = reads
+
+    def _parsed(self, name: str) -> tuple[str, tuple[str, ...], bool]:
+        """A template's source, the templates it names, and whether it may read `offline`; once each."""
+        if name not in self._sources:
+            try:
+                source, _, _ = self.env.loader.get_source(self.env, name)
+            except jinja2.TemplateNotFound:
+                self._sources[name] = (f"missing:{name}", (), False)
+                return self._sources[name]
+            try:
+                refs = tuple(r for r in jinja2.meta.find_referenced_templates(self.env.parse(source)) if r)
+            except jinja2.TemplateSyntaxError:
+                refs = ()
+            # A word match, not an analysis: a false alarm only costs a second rendering.
+            self._sources[name] = (source, refs, re.search(r"\boffline\b", source) is not None)
+        return self._sources[name]
+
+    def changed_since(self) -> bool:
+        """Whether any template file changed since this Renderer read them (the preview asks)."""
+        return self._signature != _signature(self.templates_dir)
 
     # -- rendering ---------------------------------------------------------------
     def render(self, page: Page, ctx: dict, reader: Reader, offline: bool = False) -> bytes:

@@ -60,6 +60,9 @@ def entry(reader, ident: str) -> dict:
 
 
 def search_index(reader, _key) -> bytes:
-    facts = [entry(reader, i) for i in reader.get("all", "facts")]
-    body = json.dumps({"facts": facts}, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-    return f"window.{GLOBAL} = {body};\n".encode("ascii")
+    facts = ",".join(reader.derive(_entry_json, i) for i in reader.get("all", "facts"))
+    return f'window.{GLOBAL} = {{"facts":[{facts}]}};\n'.encode("ascii")
+
+
+def _entry_json(reader, ident: str) -> str:
+    return json.dumps(entry(reader, ident), ensure_ascii=True, sort_keys=True, separators=(",", ":"))

@@ -35,7 +35,9 @@ from . import watch
 from .load import ignored
 from .pipeline import Options, build
 from .problems import BuildFailed, Loc, Problem
-from .state import State
+from .pages import Memo
+from .render import Renderer
+from .state import CACHE, State
 from .write import MARKER, STAGING, OutputRefused
 
 WATCHED = ["content", "templates", "static"]
@@ -67,6 +69,8 @@ class Preview:
         self.options = dataclasses.replace(options, offline=False, offline_zip=False, record_permalinks=False)
         self.state: State | None = None
         self.files: dict = {}
+        self.renderer: Renderer | None = None
+        self.memo = Memo()
         self.problems: tuple[Problem, ...] = ()
         self.has_site = False
         self._state_on_disk = True
@@ -83,8 +87,10 @@ class Preview:
             State.path_for(self.options.root, self.out).unlink(missing_ok=True)
             self._state_on_disk = False
         options = dataclasses.replace(self.options, remember=self._state_on_disk)
+        if self.renderer is None or self.renderer.changed_since():
+            self.renderer = Renderer(options.root, options.root / CACHE / "templates")
         try:
-            report = build(options, self.state, files=self.files)
+            report = build(options, self.state, files=self.files, renderer=self.renderer, memo=self.memo)
         except BuildFailed as failed:
             self.problems = tuple(failed.problems)
             return Outcome(False, self.problems, seconds=time.perf_counter() - started)

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Annals against Hugo on the same synthetic archives: build times, rebuilds, memory, preview latency.
+
+    python benchmarks/bench.py                      # 1,000 and 10,000 facts
+    python benchmarks/bench.py --sizes 100000       # one size
+    python benchmarks/bench.py --no-hugo --no-serve # Annals' builds only
+
+For each size it writes an Annals project and a Hugo site of the same records
+(see synthetic.py) under benchmarks/out/, then measures, each as a process of
+its own as a user would run it:
+- cold: `python build.py` into an empty _site/ with no cache;
+- no-op: the same again, nothing changed;
+- one fact: one fact file edited, then `python build.py`;
+- peak memory: the largest resident set of the build or of any worker it ran;
+- preview: `build.py serve` running, one fact file saved, time until the
+  reload message reaches a livereload client and the page it then fetches
+  shows the change (the median of several saves);
+- Hugo: `hugo` building the equivalent site from nothing.
+It prints a table and the ratios; it asserts nothing (see the README for figures).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import synthetic  # noqa: E402  (beside this script, not a package)
+
+REPO = HERE.parent
+BUILD = [sys.executable, str(REPO / "build.py")]
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall seconds, and the peak resident set (KiB) of the process and the children it waited for."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss
+
+
+def annals_builds(root: Path, recs) -> dict[str, float]:
+    for leftover in ("_site", ".annals-cache", "permalinks.txt"):
+        path = root / leftover
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    cmd = BUILD + ["--root", str(root), "-q"]
+    cold, peak = timed(cmd)
+    noop, _ = timed(cmd)
+    victim = recs[len(recs) // 2]
+    synthetic.fact_path(root, victim).write_text(synthetic.fact_yaml(victim, revision=1))
+    edit, _ = timed(cmd)
+    return {"cold": cold, "noop": noop, "edit": edit, "peak_mib": peak / 1024}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def preview_latency(root: Path, recs, saves: int = 7) -> float | None:
+    """Median ms from saving a fact to the reload message and the changed page fetched."""
+    from tornado.ioloop import IOLoop
+    from tornado.websocket import websocket_connect
+
+    port = free_port()
+    proc = subprocess.Popen(BUILD + ["serve", "--root", str(root), "--port", str(port), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(6000):  # the first build of a large archive takes a while
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        async def measure() -> list[float]:
+            ws = await websocket_connect(f"ws://127.0.0.1:{port}/livereload")
+            await ws.write_message(json.dumps({"command": "hello", "protocols": []}))
+            await ws.read_message()
+            await ws.write_message(json.dumps({"command": "info", "url": url, "plugins": {}}))
+            out = []
+            for n in range(saves):
+                victim = recs[(n * 7919) % len(recs)]
+                started = time.perf_counter()
+                synthetic.fact_path(root, victim).write_text(synthetic.fact_yaml(victim, revision=100 + n))
+                while json.loads(await ws.read_message()).get("command") != "reload":
+                    pass
+                with urllib.request.urlopen(f"{url}facts/{victim.id}/", timeout=10) as page:
+                    assert f"(revision {100 + n})" in page.read().decode()
+                out.append((time.perf_counter() - started) * 1000)
+                await _sleep(0.3)
+            ws.close()
+            return out
+
+        return statistics.median(IOLoop.current().run_sync(measure, timeout=600))
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+    await asyncio.sleep(seconds)
+
+
+def hugo_build(site: Path) -> float | None:
+    if shutil.which("hugo") is None:
+        return None
+    shutil.rmtree(site / "public", ignore_errors=True)
+    shutil.rmtree(site / "resources", ignore_errors=True)
+    seconds, _ = timed(["hugo", "--quiet", "-s", str(site), "-d", str(site / "public")])
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="numbers of facts, comma-separated")
+    parser.add_argument("--out", type=Path, default=HERE / "out", help="where the archives are written")
+    parser.add_argument("--no-hugo", action="store_true", help="skip Hugo")
+    parser.add_argument("--no-serve", action="store_true", help="skip the preview's latency")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+          f"hugo: {subprocess.run(['hugo', 'version'], capture_output=True, text=True).stdout.split()[1] if shutil.which('hugo') else 'none'}")
+    print(f"{'facts':>8} {'pages':>7} {'cold s':>8} {'no-op s':>8} {'1 fact s':>9} {'peak MiB':>9} "
+          f"{'preview ms':>11} {'hugo s':>7} {'annals/hugo':>12}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        recs = synthetic.records(size)
+        root, hugo_site = args.out / f"annals-{size}", args.out / f"hugo-{size}"
+        synthetic.write_annals(root, recs)
+        got = annals_builds(root, recs)
+        pages = sum(1 for _ in (root / "_site").rglob("index.html"))
+        latency = None if args.no_serve else preview_latency(root, recs)
+        hugo = None
+        if not args.no_hugo:
+            synthetic.write_hugo(hugo_site, recs)
+            hugo = hugo_build(hugo_site)
+        ratio = f"{got['cold'] / hugo:.2f}" if hugo else "-"
+        print(f"{size:>8,} {pages:>7,} {got['cold']:>8.2f} {got['noop']:>8.2f} {got['edit']:>9.2f} "
+              f"{got['peak_mib']:>9.0f} {latency if latency is None else f'{latency:.0f}':>11} "
+              f"{hugo if hugo is None else f'{hugo:.2f}':>7} {ratio:>12}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
