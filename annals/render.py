@@ -66,7 +66,7 @@ class TemplateProblem(Exception):
 
 def number(value) -> str:
     if isinstance(value, Decimal) and value != value.to_integral_value():
-        whole, _, frac = str(value).partition(".")
+        whole, _, frac = format(value, "f").partition(".")  # str() may write 2E-13
         return f"{int(whole):,}.{frac}"
     return f"{int(value):,}"
 

@@ -70,6 +70,9 @@ def identifier(node: Node, name: str, problems: Problems) -> str:
     return value
 
 
+MAX_DIGITS = 15
+
+
 def number(node: Node, name: str, problems: Problems) -> Decimal:
     scalar = _scalar(node, name, problems)
     raw = scalar.text.strip()
@@ -82,6 +85,11 @@ def number(node: Node, name: str, problems: Problems) -> Decimal:
         if re.match(r"^-?0[0-9]", raw):
             _fail(problems, node.loc, f"{name}: '{raw}' has a leading zero; write {raw.lstrip('0') or '0'}, or quote it if it is not a number")
         _fail(problems, node.loc, f"{name}: '{raw}' is not a number; write digits, like 4848 or 12.5")
+    whole, _, fraction = raw.lstrip("-").partition(".")
+    if len(whole.lstrip("0")) + len(fraction) > MAX_DIGITS:
+        # Charts scale and JSON carries figures as floats: past 15 digits they would change silently.
+        _fail(problems, node.loc, f"{name}: '{raw}' has more than {MAX_DIGITS} digits, more than a figure "
+                                  "can keep exactly in charts and data files")
     return Decimal(raw)
 
 

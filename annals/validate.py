@@ -171,5 +171,8 @@ def _unsafe(converter: Markdown, text: str) -> list[str]:
 def _unsafe_message(href: str) -> str:
     if not href.strip():
         return "link with an empty address; write the address between the parentheses"
+    if href.startswith("/") and not href.startswith("//"):
+        return (f"link to '{href}' starts from the server's root, which breaks at a sub-path and offline: "
+                "write it relative to the page, or cite a fact with [[fact:id]]")
     return (f"link to '{href}' is not allowed and is shown as plain text: "
             "links may be http(s), mailto or relative to the site")

@@ -379,3 +379,31 @@ def test_check_and_build_through_a_real_subprocess(site):
             f"{FACT}:3: when: '2017-02-30' is not a date: February 2017 has 28 days",
         ]
         assert lines[5] == "5 error(s), 0 warning(s)"
+
+
+def test_a_number_with_more_digits_than_a_figure_keeps_is_refused(site):
+    problems, _ = broken_build(site(), fact(GOOD_FACT.replace("value: 100", "value: 1" + "0" * 320)))
+    assert problems == [f"{FACT}:6: value: '1{'0' * 320}' has more than 15 digits, more than a figure "
+                        "can keep exactly in charts and data files"]
+
+
+def test_a_tiny_decimal_is_printed_in_plain_digits(site):
+    root = site(fact(GOOD_FACT.replace("value: 100", "value: 0.0000000000002")))
+    run = annals(root)
+    assert run.code == 0, run.err
+    assert "0.0000000000002" in (root / "_site/facts/f-june/index.html").read_text()
+
+
+@pytest.mark.parametrize("char", ["\x1f", "\x07", "\x00", "\x7f"])
+def test_control_characters_are_refused_with_their_line(site, char):
+    article = f"---\ntitle: A\ndate: 2017-07-01\n---\nFirst line.\nSecond {char} line.\n"
+    problems, _ = broken_build(site(), {"content/articles/a.md": article})
+    assert problems == [f"content/articles/a.md:6: contains the control character U+{ord(char):04X}; "
+                        "is this a text file? Only tabs and line breaks may stand between the words"]
+
+
+def test_a_link_from_the_servers_root_in_content_is_refused(site):
+    notes = GOOD_FACT + 'notes: "See [June](/facts/f-june/)."\n'
+    problems, _ = broken_build(site(), fact(notes))
+    assert len(problems) == 1 and problems[0].startswith(f"{FACT}:")
+    assert "link to '/facts/f-june/' starts from the server's root" in problems[0]
