@@ -59,35 +59,40 @@ class Reader:
 
 
 class Memo:
-    """Values derived from the index, with the keys each read and their fingerprints then.
+    """Values derived from the index, with the keys each read.
 
-    One build fills it; the preview keeps it for the next, where an entry
-    stands only while all its keys fingerprint the same, checked once per build.
+    One build fills it; the preview keeps it for the next, which first tells
+    it (`begin`) which keys changed since: an entry stands only while every
+    key it read is known and unchanged. A memo used with an index it was not
+    begun for forgets what it held, so a value never outlives its build by mistake.
     """
 
     def __init__(self):
         self._entries: dict = {}
-        self._checked: set = set()
         self._index: Index | None = None
+        self._changed: set = set()
+        self._known: set = set()
+        self._checked: set = set()
+
+    def begin(self, index: Index, changed: set, known: set) -> None:
+        self._index, self._changed, self._known, self._checked = index, changed, known, set()
 
     def get(self, key, index: Index):
-        if index is not self._index:  # a new build: every entry must be checked again
-            self._index, self._checked = index, set()
+        if index is not self._index:
+            self._entries, self._index, self._checked = {}, index, set()
         entry = self._entries.get(key)
         if entry is None:
             return None, None
-        value, deps, fps = entry
+        value, deps = entry
         if key not in self._checked:
-            if any(index.fingerprint(k) != fp for k, fp in zip(deps, fps)):
+            if not self._changed.isdisjoint(deps) or not self._known.issuperset(deps):
                 del self._entries[key]
                 return None, None
             self._checked.add(key)
         return value, deps
 
     def put(self, key, value, deps, index: Index) -> None:
-        if index is not self._index:
-            self._index, self._checked = index, set()
-        self._entries[key] = (value, deps, tuple(index.fingerprint(k) for k in deps))
+        self._entries[key] = (value, deps)
         self._checked.add(key)
 
 

@@ -148,7 +148,8 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
                       memo=memo or Memo(), trust_outputs=trusted)
     report = Report(pages=len(pages))
     try:
-        todo = rebuild.stale(job, state)
+        todo, changed = rebuild.stale(job, state)
+        job.memo.begin(index, changed, set(state.keys))
         progress.stage("render", len(todo))
         done = rebuild.render(job, todo, options.workers, progress.advance)
         _record(job, todo, done, writer, problems, report)
@@ -168,7 +169,7 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
     except BaseException:
         writer.abort()
         raise
-    report.state = rebuild.next_state(state, config, job, done)
+    report.state = rebuild.next_state(state, config, job, done, changed, exact=options.remember)
     if options.remember:
         report.state.write(state_path)
     report.warnings = problems.warnings

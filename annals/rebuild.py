@@ -61,8 +61,8 @@ def template_fingerprint(renderer: Renderer, page: Page) -> str:
     return "key:" + hashlib.blake2b(repr(page.key).encode(), digest_size=8).hexdigest()
 
 
-def stale(job: Job, state: State) -> list[int]:
-    """Positions in job.pages of the pages to render again."""
+def stale(job: Job, state: State) -> tuple[list[int], set]:
+    """Positions in job.pages of the pages to render again, and the keys that changed."""
     fp = job.index.fingerprint
     changed = {k for k, old in state.keys.items() if fp(k) != old}
     out = []
@@ -74,7 +74,7 @@ def stale(job: Job, state: State) -> list[int]:
                 or (not job.trust_outputs and not os.path.isfile(os.path.join(job.writer.out, target)))
                 or (job.zip_entries is not None and target not in job.zip_entries)):
             out.append(i)
-    return out
+    return out, changed
 
 
 def render_one(job: Job, page: Page, memo: Memo) -> Rendered:
@@ -135,8 +135,14 @@ def _work(chunk: list[int]) -> list[Rendered]:
     return [render_one(job, job.pages[i], memo) for i in chunk]
 
 
-def next_state(state: State, config: str, job: Job, done: list[Rendered]) -> State:
-    """What this build leaves for the next: the kept pages as they were, the rendered ones anew."""
+def next_state(state: State, config: str, job: Job, done: list[Rendered], changed: set, exact: bool) -> State:
+    """What this build leaves for the next: the kept pages as they were, the rendered ones anew.
+
+    `exact` lists only the keys some page still reads; otherwise (the preview,
+    on every save) the last table is carried on, with the keys that changed
+    or were read now brought up to date: keys no page reads any more only
+    cost a fingerprint each.
+    """
     rendered = {r.path: r for r in done}
     pages: dict[str, PageState] = {}
     for page in job.pages:
@@ -146,7 +152,12 @@ def next_state(state: State, config: str, job: Job, done: list[Rendered]) -> Sta
         elif r.problem is None:
             pages[page.path] = PageState(r.template, r.deps)
     fp = job.index.fingerprint
-    keys = {k: fp(k) for s in pages.values() for k in s.deps}
+    if exact:
+        keys = {k: fp(k) for s in pages.values() for k in s.deps}
+    else:
+        keys = dict(state.keys)
+        keys.update((k, fp(k)) for k in changed)
+        keys.update((k, fp(k)) for r in done for k in r.deps)
     return State(config=config, pages=pages, keys=keys, produced=set(job.writer.produced))
 
 
