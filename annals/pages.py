@@ -323,13 +323,12 @@ def _operation(r: Reader, ident) -> dict:
 def _operation_charts(r: Reader, ident: str, facts) -> list[dict]:
     """The operation's own figures, one chart per metric; a sub-operation's figures are its own series.
 
-    A metric with a single figure gets no chart here (one mark on an axis
-    says nothing a line of the timeline does not); its metric page has it."""
+    A single figure is charted too: a reader looks for the operation's figures in a chart first."""
     by_metric: dict[str, list[str]] = {}
     for fact in facts:
         if fact.measure is not None and chartable(fact):
             by_metric.setdefault(fact.measure.metric, []).append(fact.id)
-    charts = [_chart(r, m, ident, _figures(r, ids)) for m, ids in sorted(by_metric.items()) if len(ids) > 1]
+    charts = [_chart(r, m, ident, _figures(r, ids)) for m, ids in sorted(by_metric.items())]
     return [c for c in charts if c is not None]
 
 

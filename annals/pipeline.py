@@ -166,6 +166,7 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
             raise BuildFailed(problems.sorted())
         progress.stage("commit", len(writer.staged))
         report.written, report.removed = writer.commit(state.produced)
+        progress.advance(report.written)
     except BaseException:
         writer.abort()
         raise

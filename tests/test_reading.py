@@ -94,6 +94,22 @@ def test_every_kind_of_page_is_accessible_and_fits_a_phone(kind, browser, served
     width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert inner == 360
     assert width <= inner, f"{kind}: {width}px wide on a {inner}px screen"
+    # The whole page as a phone shows it: the picture is as wide as the screen, and no element
+    # sticks out of it unless a box of its own scrolls (a wide table) or clips it (the hidden labels).
+    shot = page.screenshot(full_page=True)
+    assert int.from_bytes(shot[16:20], "big") == 360, f"{kind}: the screenshot is wider than the phone"
+    out = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => {
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 || (r.right <= innerWidth + 0.5 && r.left >= -0.5)) return false;
+        for (let a = e; a; a = a.parentElement) {
+          const s = getComputedStyle(a);
+          if (a !== e && ['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX)) return false;
+          if (s.position === 'absolute' && s.clip !== 'auto') return false;
+          if (a.classList.contains('skip') || a.classList.contains('visually-hidden')) return false;
+        }
+        return true;
+      }).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')).slice(0, 5)""")
+    assert out == [], f"{kind}: these stick out of a 360px screen: {out}"
     page.close()
 
 
