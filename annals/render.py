@@ -143,11 +143,14 @@ class Renderer:
                 self._sources[name] = (f"missing:{name}", (), False)
                 return self._sources[name]
             try:
-                refs = tuple(r for r in jinja2.meta.find_referenced_templates(self.env.parse(source)) if r)
+                tree = self.env.parse(source)
+                refs = tuple(r for r in jinja2.meta.find_referenced_templates(tree) if r)
+                # Jinja's own analysis: `offline` read as a variable, not the word in
+                # text or in only("offline"), which both editions' one rendering handles.
+                reads = "offline" in jinja2.meta.find_undeclared_variables(tree)
             except jinja2.TemplateSyntaxError:
-                refs = ()
-            # A word match, not an analysis: a false alarm only costs a second rendering.
-            self._sources[name] = (source, refs, re.search(r"\boffline\b", source) is not None)
+                refs, reads = (), True
+            self._sources[name] = (source, refs, reads)
         return self._sources[name]
 
     def changed_since(self) -> bool:

@@ -78,6 +78,10 @@ def read_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Node | None, 
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         message = (err.problem or err.context or "invalid YAML").strip()
+        if "maximum nesting depth" in message:
+            # libyaml's scanner looks ahead through "[[[[" and gives up (at
+            # its own limit) before the first event reaches our depth count.
+            raise YamlError(_loc(path, mark, line_offset), _too_deep()) from None
         raise YamlError(_loc(path, mark, line_offset), f"YAML syntax: {message}") from None
     except yaml.YAMLError as err:
         raise YamlError(Loc(path, 1 + line_offset), f"YAML syntax: {err}") from None
@@ -118,10 +122,14 @@ def _document(events, path: str, line_offset: int, soft) -> Node | None:
     return root
 
 
+def _too_deep() -> str:
+    return f"nested more than {MAX_DEPTH} levels deep"
+
+
 def _node(event, events, path: str, line_offset: int, soft, depth: int) -> Node:
     loc = _loc(path, event.start_mark, line_offset)
     if depth > MAX_DEPTH:
-        raise YamlError(loc, f"nested more than {MAX_DEPTH} levels deep")
+        raise YamlError(loc, _too_deep())
     if isinstance(event, yaml.ScalarEvent):
         return Scalar(event.value, event.style not in (None, ""), loc)
     if isinstance(event, yaml.SequenceStartEvent):

@@ -119,3 +119,20 @@ def test_a_reader_clicks_from_home_to_a_source_from_disk_with_no_network(embedde
 
     assert len(requests) >= 12  # pages and their stylesheet
     assert [url for url in requests if not url.startswith("file://")] == []
+
+
+def test_one_rendering_serves_both_editions_unless_a_template_reads_offline(site):
+    """base.html's only("offline") blocks need no second rendering; `{% if offline %}` does, and is honoured."""
+    from annals.render import Renderer
+    root = site()
+    renderer = Renderer(root)
+    assert not renderer.reads_offline("fact.html")  # base.html says "offline" only as text and in only()
+    (root / "templates/fact.html").write_text(
+        (root / "templates/fact.html").read_text().replace(
+            "{% block main %}", "{% block main %}<p class=\"which\">{{ 'disk' if offline else 'web' }}</p>", 1))
+    assert Renderer(root).reads_offline("fact.html")
+    assert annals(root).code == 0
+    web = (root / "_site/facts/f-june/index.html").read_text()
+    with zipfile.ZipFile(root / "_site/annals-offline.zip") as archive:
+        disk = archive.read("annals-offline/facts/f-june/index.html").decode()
+    assert '<p class="which">web</p>' in web and '<p class="which">disk</p>' in disk
