@@ -148,8 +148,9 @@ def data_files(index: Index) -> list[Page]:
 
 def _fact_row(r: Reader, fact) -> dict:
     """What a list of facts shows of one fact."""
+    # Every row has the same keys, so that a row drawn for a month serves an operation too (see Renderer._fragment).
     return {"fact": fact, "disputed": bool(r.get("disputes", fact.id)),
-            "metric": r.get("metric", fact.measure.metric) if fact.measure else None}
+            "metric": r.get("metric", fact.measure.metric) if fact.measure else None, "via": None}
 
 
 def _rows(r: Reader, ids) -> list[dict]:
@@ -309,7 +310,8 @@ def _operation(r: Reader, ident) -> dict:
     rows = []
     for fact_id, via in r.get("op-facts", ident):
         row = _fact_row(r, r.get("fact", fact_id))
-        row["via"] = r.get("operation", via) if via != ident else None
+        if via != ident:
+            row["via"] = r.get("operation", via)
         rows.append(row)
     return {"op": op,
             "parent": r.get("operation", op.parent) if op.parent else None,
