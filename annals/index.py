@@ -55,9 +55,9 @@ class Index:
     by_source: dict[str, tuple[str, ...]]
     by_metric: dict[str, tuple[str, ...]]
     citing: dict[str, tuple[str, ...]]            # fact id -> article slugs
-    op_articles: dict[str, tuple[str, ...]]       # operation id -> slugs of articles about it
     disputes: dict[str, tuple[str, ...]]          # fact id -> fact ids it contradicts
     aliases: dict[str, str]                       # old fact id -> current id
+    related: dict[tuple[str, Hashable], dict[str, tuple]]  # (kind, id) -> kind -> ((id, facts shared), ...)
     lists: dict[str, tuple]                       # whole-archive lists: facts, months, years, ...
     # fingerprints computed so far: an Index is one build's and never changes
     _fingerprints: dict = field(default_factory=dict, compare=False, repr=False)
@@ -84,12 +84,12 @@ class Index:
             return self.by_source.get(key[1], ())
         if kind == "metric-facts":
             return self.by_metric.get(key[1], ())
-        if kind == "op-articles":
-            return self.op_articles.get(key[1], ())
         if kind == "citing":
             return self.citing.get(key[1], ())
         if kind == "disputes":
             return self.disputes.get(key[1], ())
+        if kind == "related":  # ("related", "source", id): what that page's facts also belong to
+            return self.related.get((key[1], key[2]), _UNRELATED)
         if kind == "all":
             return self.lists[key[1]]
         if kind == "changed":  # when a fact's file was last committed, or None
@@ -143,18 +143,15 @@ def build_index(archive: Archive, problems: Problems) -> Index:
         for ident, _ in archive.articles[slug].cites:
             if ident in facts and slug not in citing[ident]:
                 citing[ident].append(slug)
-    op_articles = defaultdict(list)
-    for slug in sorted(archive.articles, key=lambda s: (archive.articles[s].date, s)):
-        for op in archive.articles[slug].operations:
-            op_articles[op].append(slug)
     aliases = {alias: f.id for f in facts.values() for alias in f.aliases}
 
     index = Index(
         archive=archive, ordered=ordered,
         by_month=_freeze(by_month), by_year=_freeze(by_year), undated=tuple(undated),
         by_operation=by_operation, children=_freeze(children), by_source=_freeze(by_source),
-        by_metric=_freeze(by_metric), citing=_freeze(citing), op_articles=_freeze(op_articles),
+        by_metric=_freeze(by_metric), citing=_freeze(citing),
         disputes=_disputes(archive, ordered), aliases=aliases,
+        related=_related(archive, ordered, by_operation, citing),
         lists={
             "facts": ordered, "months": tuple(sorted(by_month)), "years": tuple(sorted(by_year)),
             "undated": tuple(undated), "operations": tuple(sorted(archive.operations)),
@@ -201,6 +198,57 @@ def _rolled_up(op: str, ordered, facts, children) -> tuple[tuple[str, str], ...]
             if via is not None:
                 out.append((ident, via))
     return tuple(out)
+
+
+_RELATED_KINDS = ("operation", "source", "month", "year", "article")
+_UNRELATED = {kind: () for kind in _RELATED_KINDS}
+_TIME = ("month", "year")
+
+
+def _related(archive: Archive, ordered, by_operation, citing) -> dict:
+    """For each source, operation, month, year and article: the others its facts also belong to.
+
+    Counted in one pass over the facts so that no page scans the archive;
+    an operation counts the facts of its sub-operations, as its page lists
+    them. Links an editor wrote (an operation's sources, an article's
+    operations) relate too, with no fact shared, so that each side of a
+    pair links the other.
+    """
+    ops_of = defaultdict(list)
+    for op in sorted(by_operation):
+        for ident, _ in by_operation[op]:
+            ops_of[ident].append(op)
+    shared: dict = defaultdict(dict)
+    for ident in ordered:
+        fact = archive.facts[ident]
+        tags = [("source", s) for s in dict.fromkeys(c.source for c in fact.sources)]
+        tags += [("operation", o) for o in ops_of.get(ident, ())]
+        if fact.when is not None:
+            if fact.when.month is not None:
+                tags.append(("month", fact.when.month))
+            tags.append(("year", fact.when.year))
+        tags += [("article", slug) for slug in citing.get(ident, ())]
+        for a in tags:
+            counts = shared[a]
+            for b in tags:
+                # A month and its year are linked by the timeline itself.
+                if a[0] != b[0] and not (a[0] in _TIME and b[0] in _TIME):
+                    counts[b] = counts.get(b, 0) + 1
+    written = [(("operation", op.id), ("source", c.source)) for op in archive.operations.values() for c in op.sources]
+    written += [(("article", a.slug), ("operation", o)) for a in archive.articles.values() for o in a.operations]
+    for a, b in written:
+        shared[a].setdefault(b, 0)
+        shared[b].setdefault(a, 0)
+    out = {}
+    for page, counts in shared.items():
+        # The most shared first; ties in id order, months and years in time order.
+        ranked = sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1]) if kv[0][0] in _TIME
+                        else (kv[0][0], -kv[1], kv[0][1]))
+        table = {kind: [] for kind in _RELATED_KINDS}
+        for (kind, ident), n in ranked:
+            table[kind].append((ident, n))
+        out[page] = {kind: tuple(rows) for kind, rows in table.items()}
+    return out
 
 
 def _series_key(fact: Fact, op: str | None):
