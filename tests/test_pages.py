@@ -163,3 +163,33 @@ def test_a_long_list_of_related_pages_folds_away_whole(site):
     (folded,) = page.xpath("//nav[@class='related']//details")
     assert folded.xpath("string(summary)") == "13 sources"
     assert len(folded.xpath(".//a")) == 13
+
+
+RUNNING_TOTALS = {
+    "content/facts/2017/f-ytd.yaml": """\
+        claim: 400 weapons in 2017 up to the end of July.
+        when: 2017-07
+        operations: [op-b]
+        measure: {metric: weapons-released, value: 400, aggregation: cumulative, since: 2017-01}
+        sources: [{source: src-1, quote: "400 so far this year"}]
+        """,
+    "content/facts/2017/f-total.yaml": """\
+        claim: 900 weapons in all by July 2017.
+        when: 2017-07
+        operations: [op-b]
+        measure: {metric: weapons-released, value: 900, aggregation: cumulative}
+        sources: [{source: src-1, quote: "900 in all"}]
+        """,
+}
+
+
+def test_lists_say_where_a_running_total_counts_from(site):
+    root = site(RUNNING_TOTALS)
+    assert annals(root, "-q").code == 0
+    for page in ("timeline/2017/07/", "timeline/2017/", "operations/op-b/", "operations/op-a/", "sources/src-1/"):
+        html = lxml.html.fromstring((root / "_site" / page / "index.html").read_bytes())
+        tags = {li.xpath("string(.//a[@class='claim'])"): li.xpath("string(.//span[@class='tag'])")
+                for li in html.xpath("//ol[@class='facts']/li")}
+        assert tags["400 weapons in 2017 up to the end of July."] == "running total since January 2017", page
+        # Where the source gives no start, none is made up.
+        assert tags["900 weapons in all by July 2017."] == "running total", page
