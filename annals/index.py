@@ -56,15 +56,17 @@ class Index:
     by_source: dict[str, tuple[str, ...]]
     by_metric: dict[str, tuple[str, ...]]
     citing: dict[str, tuple[str, ...]]            # fact id -> article slugs
-    op_articles: dict[str, tuple[str, ...]]       # operation id -> slugs of articles about it
     disputes: dict[str, tuple[str, ...]]          # fact id -> fact ids it contradicts
     aliases: dict[str, str]                       # old fact id -> current id
+    related: dict[tuple[str, Hashable], dict[str, tuple]]  # (kind, id) -> kind -> ((id, facts shared), ...)
     lists: dict[str, tuple]                       # whole-archive lists: facts, months, years, ...
     # What update_index needs to patch this index for a few facts, kept beside the views: the
-    # figures of each dispute group and of each (metric, operation) lane, and each lane's warnings.
+    # figures of each dispute group and of each (metric, operation) lane, each lane's warnings,
+    # and how many facts each page shares with each other (see _related).
     groups: dict = field(default_factory=dict, compare=False, repr=False)
     lanes: dict = field(default_factory=dict, compare=False, repr=False)
     warnings: dict = field(default_factory=dict, compare=False, repr=False)
+    shared: dict = field(default_factory=dict, compare=False, repr=False)
     # fingerprints computed so far: an Index is one build's and never changes
     _fingerprints: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -90,12 +92,12 @@ class Index:
             return self.by_source.get(key[1], ())
         if kind == "metric-facts":
             return self.by_metric.get(key[1], ())
-        if kind == "op-articles":
-            return self.op_articles.get(key[1], ())
         if kind == "citing":
             return self.citing.get(key[1], ())
         if kind == "disputes":
             return self.disputes.get(key[1], ())
+        if kind == "related":  # ("related", "source", id): what that page's facts also belong to
+            return self.related.get((key[1], key[2]), _UNRELATED)
         if kind == "all":
             return self.lists[key[1]]
         if kind == "changed":  # when a fact's file was last committed, or None
@@ -184,21 +186,19 @@ def build_index(archive: Archive, problems: Problems) -> Index:
         if op.parent in archive.operations:
             children[op.parent].append(op.id)
     children = _freeze(children)
-    op_articles = defaultdict(list)
-    for slug in sorted(archive.articles, key=lambda s: (archive.articles[s].date, s)):
-        for op in archive.articles[slug].operations:
-            op_articles[op].append(slug)
     aliases = {alias: f.id for f in facts.values() for alias in f.aliases}
     undated = tables["undated"].get(None, ())
     warnings = {lane: _check_lane(archive, ids) for lane, ids in tables["lanes"].items()}
+    citing = _citing(archive)
+    shared = _shared(archive, ordered, citing)
     index = Index(
         archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
         undated=undated, by_operation=_rolled_up(archive, ordered, children), children=children,
-        by_source=tables["by_source"], by_metric=tables["by_metric"], citing=_citing(archive),
-        op_articles=_freeze(op_articles),
+        by_source=tables["by_source"], by_metric=tables["by_metric"], citing=citing,
         disputes=_disputes(facts, tables["groups"], {i for ids in tables["groups"].values() for i in ids}, {}),
-        aliases=aliases, lists=_lists(archive, ordered, tables["by_month"], tables["by_year"], undated, aliases),
-        groups=tables["groups"], lanes=tables["lanes"], warnings=warnings,
+        aliases=aliases, related={page: _ranked(counts) for page, counts in shared.items()},
+        lists=_lists(archive, ordered, tables["by_month"], tables["by_year"], undated, aliases),
+        groups=tables["groups"], lanes=tables["lanes"], warnings=warnings, shared=shared,
     )
     for found in warnings.values():
         problems.items.extend(found)
@@ -258,6 +258,15 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
     involved = {i for f in versions for g in _groups_of(f) for i in old.groups.get(g, ()) + tables["groups"].get(g, ())}
     disputes = _disputes(facts, tables["groups"], involved, old.disputes)
     keys.update(("disputes", i) for i in involved | changed if disputes.get(i) != old.disputes.get(i))
+    shared, differ = _reshared(old, archive, citing, versions, changed)
+    related = dict(old.related)
+    for page in differ:
+        if page in shared:
+            related[page] = _ranked(shared[page])
+        else:
+            related.pop(page, None)
+        if related.get(page) != old.related.get(page):
+            keys.add(("related", *page))
     warnings = dict(old.warnings)
     for lane in {lane for f in versions for lane in _lanes_of(f)}:
         ids = tables["lanes"].get(lane)
@@ -273,8 +282,8 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
     index = Index(
         archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
         undated=undated, by_operation=by_operation, children=old.children, by_source=tables["by_source"],
-        by_metric=tables["by_metric"], citing=citing, op_articles=old.op_articles, disputes=disputes,
-        aliases=aliases, lists=lists, groups=tables["groups"], lanes=tables["lanes"], warnings=warnings,
+        by_metric=tables["by_metric"], citing=citing, disputes=disputes, aliases=aliases, related=related,
+        lists=lists, groups=tables["groups"], lanes=tables["lanes"], warnings=warnings, shared=shared,
     )
     for found in warnings.values():
         problems.items.extend(found)
@@ -383,6 +392,96 @@ def _rolled_up(archive: Archive, ordered, children) -> dict[str, tuple[tuple[str
                 rows.append((ident, via))
         out[op] = tuple(rows)
     return out
+
+
+_RELATED_KINDS = ("operation", "source", "month", "year", "article")
+_UNRELATED = {kind: () for kind in _RELATED_KINDS}
+_TIME = ("month", "year")
+
+
+def _tags(fact: Fact, archive: Archive, citing) -> list[tuple[str, Hashable]]:
+    """The pages that list a fact: its sources, its operations and those above them, its month and year, its articles."""
+    tags = [("source", s) for s in dict.fromkeys(c.source for c in fact.sources)]
+    ops, todo = [], list(fact.operations)
+    while todo:
+        op = todo.pop(0)
+        if op in archive.operations and op not in ops:  # a parent loop is validate's to report
+            ops.append(op)
+            todo.append(archive.operations[op].parent)
+    tags += [("operation", o) for o in sorted(ops)]
+    if fact.when is not None:
+        if fact.when.month is not None:
+            tags.append(("month", fact.when.month))
+        tags.append(("year", fact.when.year))
+    tags += [("article", slug) for slug in citing.get(fact.id, ())]
+    return tags
+
+
+def _count(shared: dict, tags, step: int) -> None:
+    for a in tags:
+        counts = shared.setdefault(a, {})
+        for b in tags:
+            # A month and its year are linked by the timeline itself.
+            if a[0] != b[0] and not (a[0] in _TIME and b[0] in _TIME):
+                counts[b] = counts.get(b, 0) + step
+
+
+def _written(archive: Archive) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Links an editor wrote (an operation's sources, an article's operations): related with no fact shared."""
+    pairs = [(("operation", op.id), ("source", c.source)) for op in archive.operations.values() for c in op.sources]
+    pairs += [(("article", a.slug), ("operation", o)) for a in archive.articles.values() for o in a.operations]
+    return pairs + [(b, a) for a, b in pairs]
+
+
+def _shared(archive: Archive, ordered, citing) -> dict:
+    """For each source, operation, month, year and article: how many facts it shares with each other one.
+
+    Counted in one pass over the facts so that no page scans the archive; an
+    operation counts the facts of its sub-operations, as its page lists them.
+    """
+    shared: dict = {}
+    for ident in ordered:
+        _count(shared, _tags(archive.facts[ident], archive, citing), 1)
+    written = _written(archive)
+    for a, b in written:
+        shared.setdefault(a, {}).setdefault(b, 0)
+    return _kept(shared, list(shared), {a for a, _ in written}, set(written))
+
+
+def _kept(shared: dict, pages, written_pages: set, written: set) -> dict:
+    """`shared` with, for the given pages, counts fallen to nought taken out unless an editor wrote the link."""
+    for page in pages:
+        counts = {b: n for b, n in shared[page].items() if n > 0 or (page, b) in written}
+        if counts or page in written_pages:
+            shared[page] = counts
+        else:
+            del shared[page]
+    return shared
+
+
+def _reshared(old: Index, archive: Archive, citing, versions, changed) -> tuple[dict, set]:
+    """The shared counts with the changed facts' old tags taken away and their new ones added."""
+    before = old.archive.facts
+    steps = [(_tags(before[c], old.archive, old.citing), -1) for c in changed if c in before]
+    steps += [(_tags(archive.facts[c], archive, citing), 1) for c in changed if c in archive.facts]
+    pages = {a for tags, _ in steps for a in tags}
+    shared = dict(old.shared)
+    for page in pages:
+        shared[page] = dict(shared.get(page, {}))
+    for tags, step in steps:
+        _count(shared, tags, step)
+    written = _written(archive)
+    return _kept(shared, pages, {a for a, _ in written}, set(written)), pages
+
+
+def _ranked(counts: dict) -> dict[str, tuple]:
+    """The most shared first; ties in id order, months and years in time order."""
+    ranked = sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1]) if kv[0][0] in _TIME
+                    else (kv[0][0], -kv[1], kv[0][1]))
+    table = {kind: [] for kind in _RELATED_KINDS}
+    for (kind, ident), n in ranked:
+        table[kind].append((ident, n))
+    return {kind: tuple(rows) for kind, rows in table.items()}
 
 
 def _series_key(fact: Fact, op: str | None):
