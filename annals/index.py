@@ -234,8 +234,9 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
     anything but facts changed: then build_index does it all.
     """
     a, b = old.archive, archive
-    if (a.site != b.site or a.metrics is not b.metrics or a.operations is not b.operations
-            or a.sources is not b.sources or a.articles is not b.articles or a.withdrawn is not b.withdrawn):
+    if any(x is not y and x != y for x, y in ((a.site, b.site), (a.metrics, b.metrics), (a.operations, b.operations),
+                                             (a.sources, b.sources), (a.articles, b.articles),
+                                             (a.withdrawn, b.withdrawn))):
         return None
     before, facts = a.facts, b.facts
     versions = [f for c in changed for f in (before.get(c), facts.get(c)) if f is not None]
@@ -494,11 +495,12 @@ def _disputes(facts, groups, involved, old) -> dict[str, tuple[str, ...]]:
     out = {k: v for k, v in old.items() if k not in involved}
     for ident in involved:
         fact = facts.get(ident)
-        if fact is None:
+        mine = _groups_of(fact) if fact is not None else ()
+        if not mine:
             continue
-        mine = bounds(fact)
-        found = {other for g in _groups_of(fact) for other in groups.get(g, ())
-                 if other != ident and not _overlap(mine, bounds(facts[other]))}
+        allows = bounds(fact)
+        found = {other for g in mine for other in groups.get(g, ())
+                 if other != ident and not _overlap(allows, bounds(facts[other]))}
         if found:
             out[ident] = tuple(sorted(found))
     return out
