@@ -174,22 +174,36 @@ def test_pages_follow_the_readers_colour_scheme(browser, served):
     assert colours["light"][1] != colours["dark"][1], "the chart follows the scheme too"
 
 
-def test_a_month_prints_without_chrome_and_with_source_addresses(browser, charted_site, http_server):
-    base = http_server(charted_site)
+# The ways around the site, which paper has no use for; each page shows those it has on screen.
+CHROME = {"masthead": "header.masthead", "skip link": "a.skip", "search box": "form.search-box",
+          "crumbs": ".crumbs", "pager": "nav.pager", "month's data link": "main .data",
+          "footer data links": "footer .data", "download link": "footer a[download]", "copy buttons": "button.copy"}
+
+
+@pytest.mark.parametrize("path, chrome", [
+    ("timeline/2017/06/", ["masthead", "skip link", "search box", "crumbs", "pager", "month's data link",
+                           "footer data links", "download link"]),
+    ("facts/f-june/", ["masthead", "skip link", "search box", "footer data links", "download link", "copy buttons"]),
+])
+def test_a_page_prints_without_chrome_and_with_its_sources_addresses(path, chrome, browser, charted_site, http_server):
     page = browser.new_page()
-    page.goto(base + "timeline/2017/06/")
-    external = page.locator("a.external")
-    assert external.count() == 1
-    hidden = "els => els.map(e => getComputedStyle(e).display)"
-    before = page.eval_on_selector_all("header.masthead, .skip, nav.pager", hidden)
-    assert "none" not in before[:1] + before[2:]
+    page.goto(http_server(charted_site) + path)
+    shown = "els => els.map(e => e.checkVisibility())"
+    for name in chrome:
+        on_screen = page.eval_on_selector_all(CHROME[name], shown)
+        assert any(on_screen), f"{name}: not on the screen, so the check below would prove nothing"
     page.emulate_media(media="print")
-    assert set(page.eval_on_selector_all("header.masthead, .skip, nav.pager", hidden)) == {"none"}
-    after = external.evaluate("e => getComputedStyle(e, '::after').content")
-    assert "https://example.org/reports/june-2017" in after
+    printed = [name for name in chrome if any(page.eval_on_selector_all(CHROME[name], shown))]
+    assert printed == [], f"{path} prints {printed}"
+    # The cited source's own address is printed after the link to it.
+    links = page.eval_on_selector_all("main a.external", """els => els.map(e => ({href: e.getAttribute('href'),
+        rel: e.rel, shown: e.checkVisibility(), after: getComputedStyle(e, '::after').content}))""")
+    assert [link["href"] for link in links] == ["https://example.org/reports/june-2017"]
+    for link in links:
+        assert link["shown"] and link["href"] in link["after"], link
+        assert set(link["rel"].split()) >= {"noopener", "noreferrer"}
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
-    pdf = page.pdf()
-    assert pdf.startswith(b"%PDF")
+    assert page.pdf().startswith(b"%PDF")
     page.close()
 
 
