@@ -335,6 +335,10 @@ def test_a_chart_is_legible_on_a_phone_and_scrolls_inside_its_own_box(sites, pag
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the page itself scrolls sideways"
         box = page.locator(".chart-scroll").first
         assert box.evaluate("e => e.scrollWidth > e.clientWidth"), "the chart scrolls in its own box"
+        assert page.locator(".scroll-hint").first.is_visible(), "and says so"
+    page.set_viewport_size({"width": 1100, "height": 740})
+    assert page.locator(".chart-scroll").first.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert not page.locator(".scroll-hint").first.is_visible(), "no hint where the chart fits"
 
 
 def test_home_records_name_the_largest_running_total_or_span_of_a_metric_without_monthly_figures(site):
