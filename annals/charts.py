@@ -40,7 +40,7 @@ DOT_R = 5            # a running total's dot, where its month leaves room for it
 # Advance widths (in em) of DejaVu Sans, the widest of the fonts `system-ui` resolves to,
 # so that a label measured here is never wider in a reader's browser; other letters take 0.7.
 _EM = {**dict.fromkeys("0123456789", 0.64), **dict.fromkeys(",. ", 0.32), **dict.fromkeys("~≥≤≠", 0.84),
-       "M": 0.87, "B": 0.69, "T": 0.62, "J": 0.3}
+       "M": 0.87, "B": 0.69, "T": 0.62}
 ASCENT, DESCENT = 0.93, 0.24   # of the font's box, as a browser's getBBox() reports it
 APPROX_MARKS = {"exact": "", "about": "~", "at-least": "≥", "at-most": "≤"}
 MONTH_NAMES = tuple(m[:3] for m in MONTHS)
@@ -262,8 +262,8 @@ def short_number(value: int | Decimal, unit: tuple[int, str] = (1, "")) -> str:
     return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
 
 
-def _value(f: Figure, unit: tuple[int, str]) -> str:
-    return APPROX_MARKS[f.fact.measure.approx] + short_number(f.fact.measure.value, unit)
+def _value(fact, unit: tuple[int, str]) -> str:
+    return APPROX_MARKS[fact.measure.approx] + short_number(fact.measure.value, unit)
 
 
 Box = tuple[float, float, float, float]  # x1, y1, x2, y2
@@ -342,8 +342,7 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
         bars, room = _bars(monthly, position, slot_w, left, y + BARS_HEIGHT, bar_end, bar_unit)
         # Labels and ≠ marks that rise above the axis get room of their own, under the panel's name.
         top = y + room
-        bars_panel = Panel(top, BARS_HEIGHT, tuple(Tick(v, _r(top + BARS_HEIGHT - float(v) / bar_end * BARS_HEIGHT),
-                                                        short_number(v, bar_unit)) for v in bar_ticks), _r(y - 6))
+        bars_panel = _panel(top, BARS_HEIGHT, bar_ticks, bar_end, bar_unit, y - 6)
         bars = [_shifted(b, room) for b in bars]
         have = {b.fact.when.month for b in bars}
         run: list[tuple[int, int]] = []
@@ -372,8 +371,7 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
         labels, highest = _dot_labels(points, base, left, right, dot_r, total_unit, every)
         room = max(0.0, math.ceil(y - highest + 2))
         top = y + room
-        totals_panel = Panel(top, TOTALS_HEIGHT, tuple(Tick(v, _r(top + TOTALS_HEIGHT - float(v) / total_end * TOTALS_HEIGHT),
-                                                            short_number(v, total_unit)) for v in total_ticks), _r(y - 6))
+        totals_panel = _panel(top, TOTALS_HEIGHT, total_ticks, total_end, total_unit, y - 6)
         markers = [Marker(f.fact, f.disputed, x, _r(yy + room), _lowered(labels.get(i), room))
                    for i, (f, x, yy) in enumerate(points)]
         by_series: dict[str, list[Marker]] = {}
@@ -392,7 +390,7 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
     for f in spans:
         x1, x2 = x_at(f.fact.when.first, end=False), x_at(f.fact.when.last, end=True)
         x2 = max(x2, x1 + 3)
-        text = _value(f, units(float(f.fact.measure.value))) + (" ≠" if f.disputed else "")
+        text = _value(f.fact, units(float(f.fact.measure.value))) + (" ≠" if f.disputed else "")
         half = text_width(text) / 2 + 3
         label_x = min(max((x1 + x2) / 2, left + half), right - half)
         start, end = min(x1, label_x - half), max(x2, label_x + half)
@@ -410,6 +408,11 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
     return Chart(WIDTH, height, left, right, slots, tuple(years), _r(axis_y),
                  bars_panel, tuple(bars), tuple(gaps), totals_panel, tuple(markers), dot_r, tuple(lines),
                  tuple(placed), _r(spans_top), tuple(figures))
+
+
+def _panel(top: float, height: float, values, end: float, unit: tuple[int, str], title_y: float) -> Panel:
+    ticks = tuple(Tick(v, _r(top + height - float(v) / end * height), short_number(v, unit)) for v in values)
+    return Panel(top, height, ticks, _r(title_y))
 
 
 def _bars(monthly: list[Figure], position: dict, slot_w: float, left: float, baseline: float, end: float,
@@ -438,7 +441,7 @@ def _bars(monthly: list[Figure], position: dict, slot_w: float, left: float, bas
     tops = [b.y for b in bars]  # where the stack above each bar begins
     if len(bars) <= MAX_BAR_LABELS and slot_w >= 30:
         for i, b in enumerate(bars):
-            text = _value(Figure(b.fact, b.disputed), unit)
+            text = _value(b.fact, unit)
             half = text_width(text) / 2
             label = Label(text, _r(min(max(b.center, left + half), WIDTH - 1 - half)), _r(b.y - 4))
             box = _box(label.text, label.x, label.y)
@@ -488,7 +491,7 @@ def _dot_labels(points: list[tuple[Figure, float, float]], baseline: float, left
     highest = min(t[1] for t in taken)
     for i in dict.fromkeys(order):
         f, x, y = points[i]
-        text = _value(f, unit) + (" ≠" if f.disputed else "")
+        text = _value(f.fact, unit) + (" ≠" if f.disputed else "")
         half = text_width(text) / 2
         x = min(max(x, left + half), right - half)
         # Just above the dot, else just below it; then a little further out, clear of a neighbour's dot.
