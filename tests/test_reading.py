@@ -239,11 +239,11 @@ LOOK = """e => { const s = getComputedStyle(e);
 def tab_through(page) -> tuple[list[str], list[str], int]:
     """Tab from the top of the page until focus comes round again: the focusable elements never
     reached, those reached without a visible change, and how many were reached inside a chart."""
-    listed = page.evaluate("""([sel, look]) => { window.look = eval(look);
+    listed = page.evaluate("""sel => { window.look = %s;
         const els = [...document.querySelectorAll(sel)].filter(e => e.checkVisibility());
         els.forEach((e, i) => { e.dataset.tabCheck = i; });
         window.unfocused = els.map(window.look);
-        return els.map(e => e.outerHTML.slice(0, 90)); }""", [FOCUSABLE, LOOK])
+        return els.map(e => e.outerHTML.slice(0, 90)); }""" % LOOK, FOCUSABLE)
     reached, faint, in_chart = set(), [], 0
     for _ in range(len(listed) + 5):
         page.keyboard.press("Tab")
