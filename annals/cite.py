@@ -47,8 +47,11 @@ def cited(r, ident: str) -> Cited:
     return Cited(site, fact, urls.absolute(site.base_url, urls.fact(ident)), sources, r.get("changed", ident))
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def _same(text: str) -> str:
@@ -105,8 +108,11 @@ _TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&
         "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
 
+_TEX_TABLE = str.maketrans(_TEX)
+
+
 def _tex(text: str) -> str:
-    return "".join(_TEX.get(ch, ch) for ch in _one_line(text))
+    return _one_line(text).translate(_TEX_TABLE)
 
 
 def _tex_url(url: str) -> str:

@@ -227,9 +227,10 @@ def _entry(r, c: cite.Cited, updated: str) -> str:
 
 
 def _feed_item(r, ident: str) -> tuple[str | None, str]:
-    """A fact's entry, with `{updated}` standing for its time, and that time if it has one."""
+    """A fact's time, if it has one, and its entry; `{updated}` stands for the time of an entry without."""
     c = cite.cited(r, ident)
-    return _updated(c), _entry(r, c, "{updated}")
+    updated = _updated(c)
+    return updated, _entry(r, c, updated or "{updated}")
 
 
 def feed(r, _key) -> bytes:
@@ -253,7 +254,8 @@ def feed(r, _key) -> bytes:
         f"<rights>{escape(site.licence)}</rights>",
         "<generator>Annals</generator>",
     ]
-    body = "".join(items[i][1].replace("<updated>{updated}</updated>", f"<updated>{times[i] or newest}</updated>", 1)
+    body = "".join(items[i][1] if times[i] else
+                   items[i][1].replace("<updated>{updated}</updated>", f"<updated>{newest}</updated>", 1)
                    for i in order)
     return ("\n".join(head) + "\n" + body + "</feed>\n").encode("utf-8")
 

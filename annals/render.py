@@ -176,9 +176,9 @@ class Renderer:
             try:
                 tree = self.env.parse(source)
                 refs = tuple(r for r in jinja2.meta.find_referenced_templates(tree) if r) + _fragment_templates(tree)
-                # Jinja's own analysis: `offline` read as a variable, not the word in
-                # text or in only("offline"), which both editions' one rendering handles.
-                reads = "offline" in jinja2.meta.find_undeclared_variables(tree)
+                # `offline` read as a variable, not the word in text or in only("offline"),
+                # which both editions' one rendering handles.
+                reads = any(n.name == "offline" and n.ctx == "load" for n in tree.find_all(jinja2.nodes.Name))
             except jinja2.TemplateSyntaxError:
                 refs, reads = (), True
             self._sources[name] = (source, refs, reads)
