@@ -254,7 +254,7 @@ def check_numbers(index: Index, problems: Problems) -> None:
         m = fact.measure
         months = monthly.get((m.metric, op), {})
         if m.aggregation == "period" and fact.when.precision in ("range", "year") and fact.when.covers_whole_months():
-            _check_sum(fact, fact.when.months(), months, problems)
+            _check_sum(fact, months, problems)
         if m.aggregation == "cumulative":
             # Only months wholly inside the running total's span count: a July
             # figure says nothing about a total "as of 15 July".
@@ -287,11 +287,13 @@ def _month_end(ym: tuple[int, int]) -> date:
     return date(ym[0], ym[1], calendar.monthrange(*ym)[1])
 
 
-def _check_sum(fact: Fact, span, months, problems: Problems) -> None:
-    present = [months[k] for k in span if k in months]
+def _check_sum(fact: Fact, months, problems: Problems) -> None:
+    # The months that have a figure, not every month of the span: a range may cover millennia.
+    span = [k for k in sorted(months) if fact.when.touches(k)]
+    present = [months[k] for k in span]
     if not present:
         return
-    if len(present) < len(span) or any(f.measure.approx != "exact" for f in present) or fact.measure.approx != "exact":
+    if len(present) < fact.when.month_count() or any(f.measure.approx != "exact" for f in present) or fact.measure.approx != "exact":
         _check_not_exceeded(fact, span, months, problems, "figure")
         return
     total = sum(f.measure.value for f in present)

@@ -172,6 +172,11 @@ def test_period_months_cover_the_span_in_order(a, b):
     assert months[0] == (period.first.year, period.first.month)
     assert months[-1] == (period.last.year, period.last.month)
     assert period.month in (None, months[-1])
+    assert period.month_count() == len(months)  # what the checks ask instead of listing a long span
+    assert all(period.touches(ym) for ym in months)
+    before = (period.first.year - 1, 12) if period.first.month == 1 else (period.first.year, period.first.month - 1)
+    after = (period.last.year + 1, 1) if period.last.month == 12 else (period.last.year, period.last.month + 1)
+    assert not period.touches(before) and not period.touches(after)
     whole = period.covers_whole_months()
     assert whole == (period.first.day == 1 and Point(period.last.year, period.last.month).last == period.last)
 

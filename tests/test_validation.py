@@ -407,3 +407,15 @@ def test_a_link_from_the_servers_root_in_content_is_refused(site):
     problems, _ = broken_build(site(), fact(notes))
     assert len(problems) == 1 and problems[0].startswith(f"{FACT}:")
     assert "link to '/facts/f-june/' starts from the server's root" in problems[0]
+
+
+def test_a_range_over_every_year_the_format_allows_builds_in_seconds(site):
+    # A historian's archive may reach back to year 1, so no year is refused; nothing may
+    # take time in proportion to a range's months (this one has 119,988 of them).
+    text = GOOD_FACT.replace("when: 2017-06", "when: {from: 0001, to: 9999-12-31}")
+    root = site({"content/facts/f-always.yaml": text.replace("value: 100", "value: 5"), FACT: GOOD_FACT})
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "-j", "1", "--quiet"],
+                          capture_output=True, text=True, cwd=root, timeout=90)
+    assert done.returncode == 0, done.stderr
+    page = (root / "_site/facts/f-always/index.html").read_text()
+    assert "1 – 31 December 9999" in page
