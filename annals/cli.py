@@ -9,6 +9,7 @@ from pathlib import Path
 from .pipeline import Options, build, check
 from .progress import Bar, Lines, Silent
 from .rebuild import default_workers
+from .schema import base_url_fault
 from .state import CACHE
 
 PREVIEW_FOLDER = f"{CACHE}/preview"  # `serve` builds apart from _site: a preview is not a publication
@@ -27,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="the project folder holding content/, templates/ and static/ (default: here)")
     parser.add_argument("--out", type=Path, help="output folder (default: _site; _offline with --offline; "
                                                  f"{PREVIEW_FOLDER} for serve)")
-    parser.add_argument("--base-url", help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/")
+    parser.add_argument("--base-url", type=_base_url,
+                        help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/")
     parser.add_argument("--offline", action="store_true", help="write the edition that reads from file:// (links name index.html)")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
     parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
@@ -37,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="also print each stage with its count and time, and every page rendered")
     return parser
+
+
+def _base_url(value: str) -> str:
+    """The same check as base_url in content/site.yaml; a missing final '/' is added."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("is empty: give the address the site is published at, "
+                                         "like https://owner.github.io/repo/")
+    fault = base_url_fault(value, final_slash=False)
+    if fault:
+        raise argparse.ArgumentTypeError(fault)
+    return value if value.endswith("/") else value + "/"
 
 
 def options_from(args) -> Options:

@@ -165,9 +165,6 @@ def _stem_id(rel: str, values: dict, problems: Problems, locs: dict) -> str:
 def _site(rel, text, dig, problems):
     root = _parse(rel, text, problems)
     values = record(root, F.SITE_FIELDS, problems, "site.yaml")
-    if not values["base_url"].endswith("/"):
-        problems.error(root.get("base_url").loc, "base_url: must end with '/'")
-        raise Invalid
     return (Site(loc=Loc(rel, 1), **values),)
 
 

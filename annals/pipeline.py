@@ -61,9 +61,8 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
     validate(archive, options.root, problems)
     if problems.errors:
         return archive, None
-    if options.base_url:
-        url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
-        archive = dataclasses.replace(archive, site=dataclasses.replace(archive.site, base_url=url))
+    if options.base_url and archive.site is not None:  # checked, and ending in '/', by the command line
+        archive = dataclasses.replace(archive, site=dataclasses.replace(archive.site, base_url=options.base_url))
     progress.stage("index")
     return archive, build_index(archive, problems)
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from .periods import Period, parse_point, single
 from .problems import Loc, Problems
@@ -121,10 +122,40 @@ def one_of(*choices: str) -> Convert:
     return convert
 
 
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s<>\"']*$")
+
+
 def url(node: Node, name: str, problems: Problems) -> str:
     value = text(node, name, problems)
-    if not re.match(r"^https?://[^\s/$.?#][^\s<>\"']*$", value):
+    if not _URL.match(value):
         _fail(problems, node.loc, f"{name}: '{value}' is not an http(s) URL")
+    return value
+
+
+def base_url_fault(value: str, final_slash: bool = True) -> str | None:
+    """Why `value` cannot be the address a site is published at, or None.
+
+    Every permalink is this address with a page's path appended, so it must
+    be an http(s) folder address and nothing after the folder.
+    """
+    if not _URL.match(value):
+        example = f" (write https://{value})" if re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/|$)", value) else ""
+        return f"'{value}' is not an http(s) URL{example}"
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return f"'{value}' has a query or a fragment (? or #): permalinks are made by appending paths to it"
+    if "@" in parts.netloc:
+        return f"'{value}' carries a user name: write the public address readers use"
+    if final_slash and not value.endswith("/"):
+        return "must end with '/'"
+    return None
+
+
+def base_url(node: Node, name: str, problems: Problems) -> str:
+    value = text(node, name, problems)
+    fault = base_url_fault(value)
+    if fault:
+        _fail(problems, node.loc, f"{name}: {fault}")
     return value
 
 

@@ -45,6 +45,43 @@ def test_base_url_override_at_a_sub_path(site):
     assert 'href="/repo/"' in not_found
 
 
+@pytest.mark.parametrize("value, message", [
+    ("owner.github.io/repo", "'owner.github.io/repo' is not an http(s) URL (write https://owner.github.io/repo)"),
+    ("https://x/repo?x=1", "'https://x/repo?x=1' has a query or a fragment (? or #): "
+                           "permalinks are made by appending paths to it"),
+    ("https://x/repo/#top", "'https://x/repo/#top' has a query or a fragment (? or #): "
+                            "permalinks are made by appending paths to it"),
+    ("ftp://x/", "'ftp://x/' is not an http(s) URL"),
+    ("javascript:alert(1)//", "'javascript:alert(1)//' is not an http(s) URL"),
+    ("https://me:secret@x/", "'https://me:secret@x/' carries a user name: write the public address readers use"),
+    ("", "is empty: give the address the site is published at, like https://owner.github.io/repo/"),
+    ("  ", "is empty: give the address the site is published at, like https://owner.github.io/repo/"),
+])
+def test_a_base_url_override_is_checked_like_site_yaml(site, value, message):
+    root = site()
+    for command in ([], ["check"], ["--offline"]):
+        run = annals(root, *command, "--base-url", value)
+        assert run.code == 2, run.err
+        assert run.err.splitlines()[-1] == f"annals: error: argument --base-url: {message}"
+        assert "Traceback" not in run.err
+    assert not (root / "_site").exists() and not (root / "_offline").exists()
+
+
+@pytest.mark.parametrize("value, message", [
+    ("https://x/repo/?x=1", "'https://x/repo/?x=1' has a query or a fragment (? or #): "
+                            "permalinks are made by appending paths to it"),
+    ("owner.github.io/repo/", "'owner.github.io/repo/' is not an http(s) URL (write https://owner.github.io/repo/)"),
+    ("https://x/repo", "must end with '/'"),
+])
+def test_base_url_in_site_yaml_has_the_same_check(site, value, message):
+    root = site()
+    site_yaml = root / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("https://example.org/archive/", value))
+    run = annals(root, "check")
+    assert run.code == 1
+    assert run.problems == [f"content/site.yaml:3: base_url: {message}"]
+
+
 def test_the_404_page_works_at_any_depth_of_a_sub_path(published, page):
     _, base = published
 
