@@ -5,6 +5,7 @@ can run it in worker processes and the preview server can cache it by digest.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import multiprocessing as mp
 import os
@@ -70,7 +71,9 @@ def content_files(root: Path) -> tuple[list[str], list[Problem]]:
     content = root / "content"
     found, stray = [], []
     if not content.is_dir():
-        return [], [Problem(Loc("content"), "no content/ folder here")]
+        # A folder has no lines: the location is the folder itself.
+        return [], [Problem(Loc("content/"), f"missing: there is no content/ folder in {root}; "
+                                             "run Annals in the project folder, or give it with --root")]
     everything = []
     # os.walk, not Path.rglob: ten times quicker over ten thousand files, and the preview walks on every save.
     for folder, dirs, names in os.walk(content):
@@ -81,7 +84,7 @@ def content_files(root: Path) -> tuple[list[str], list[Problem]]:
         if kind_of(rel):
             found.append(rel)
         elif not _allowed_extra(rel):
-            stray.append(Problem(Loc(rel), _stray_message(rel)))
+            stray.append(Problem(Loc(rel, 1), _stray_message(rel)))
     return found, stray
 
 
@@ -110,7 +113,7 @@ def read_file(rel: str, data: bytes) -> Loaded:
     if len(data) > limit:
         problems.error(Loc(rel, 1), f"file is over the limit of {limit:,} bytes and was not read: split it up")
         return Loaded(kind, (), tuple(problems.items))
-    text = _decode(rel, data, problems)
+    text = decode(rel, data, problems)
     if text is not None:
         try:
             records = _READERS[kind](rel, text, digest(data), problems)
@@ -119,7 +122,8 @@ def read_file(rel: str, data: bytes) -> Loaded:
     return Loaded(kind, tuple(records), tuple(problems.items))
 
 
-def _decode(rel: str, data: bytes, problems: Problems) -> str | None:
+def decode(rel: str, data: bytes, problems: Problems) -> str | None:
+    """A text file's text, or None with the line of the first byte that is not UTF-8 or not text."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -290,7 +294,7 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
             if not clash:
                 tables[kind][key] = rec
     if site is None and not any(rel == "content/site.yaml" for rel, _ in loaded):
-        problems.error(Loc("content/site.yaml"), "missing: every archive needs a site.yaml")
+        problems.error(Loc("content/site.yaml", 1), "missing: every archive needs a site.yaml")
     return Archive(
         site=site,
         metrics=tables["metric"], operations=tables["operation"], sources=tables["source"],
@@ -342,22 +346,42 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
 def _read_path(where: tuple[str, str]) -> Loaded:
     """One file, (project root, relative path), in a worker process (see load)."""
     root, rel = where
-    return read_file(rel, _read_bytes(Path(root) / rel, rel))
+    return _read_uncached(Path(root) / rel, rel)
 
 
 def _read_cached(root: Path, rel: str, cache: dict | None) -> Loaded:
     path = root / rel
     if cache is None:
-        return read_file(rel, _read_bytes(path, rel))
-    st = os.stat(path)
+        return _read_uncached(path, rel)
+    try:
+        st = os.stat(path)
+    except OSError as err:
+        return unreadable(rel, path, err)
     # A save always moves the change time on, even when size and mtime are kept.
     signature = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
     hit = cache.get(rel)
     if hit is not None and hit[0] == signature:
         return hit[1]
-    result = read_file(rel, _read_bytes(path, rel))
+    result = _read_uncached(path, rel)
     cache[rel] = (signature, result)
     return result
+
+
+def _read_uncached(path: Path, rel: str) -> Loaded:
+    try:
+        data = _read_bytes(path, rel)
+    except OSError as err:
+        return unreadable(rel, path, err)
+    return read_file(rel, data)
+
+
+def unreadable(rel: str, path: Path, err: OSError) -> Loaded:
+    """A file the system would not give us: a link to nowhere, no permission, a folder named like a file."""
+    if err.errno == errno.ENOENT and path.is_symlink():
+        message = f"is a symbolic link to '{os.readlink(path)}', which does not exist: remove the link or restore its file"
+    else:
+        message = f"cannot be read: {err.strerror or err}"
+    return Loaded(kind_of(rel) or "unknown", (), (Problem(Loc(rel, 1), message),))
 
 
 def _read_bytes(path: Path, rel: str) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import urls
+from .load import decode
 from .problems import Loc, Problems
 
 NAME = "permalinks.txt"
@@ -21,12 +22,22 @@ HEADER = (
 )
 
 
-def read(root: Path) -> dict[str, int]:
-    """Published paths (without the leading '/') and the line each is written on."""
+def read(root: Path, problems: Problems) -> dict[str, int] | None:
+    """Published paths (without the leading '/') and the line each is written on.
+
+    {} when there is no manifest yet; None, with the problem reported, when
+    there is one that cannot be read: then nothing can be checked against it.
+    """
     try:
-        text = (root / NAME).read_text(encoding="utf-8")
+        data = (root / NAME).read_bytes()
     except FileNotFoundError:
         return {}
+    except OSError as err:
+        problems.error(Loc(NAME, 1), f"cannot be read: {err.strerror or err}")
+        return None
+    text = decode(NAME, data, problems)
+    if text is None:
+        return None
     published: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()

@@ -73,7 +73,9 @@ def check(options: Options) -> Problems:
     if index is not None:
         pages = plan(index)
         check_paths(pages, problems)
-        permalinks.check(permalinks.read(options.root), {p.path for p in pages}, problems)
+        published = permalinks.read(options.root, problems)
+        if published is not None:
+            permalinks.check(published, {p.path for p in pages}, problems)
     return problems
 
 
@@ -83,7 +85,7 @@ def check_paths(pages: list[Page], problems: Problems) -> None:
     for page in pages:
         first = seen.setdefault(urls.output_file(page.path), page)
         if first is not page:
-            problems.error(Loc(page.source or page.path),
+            problems.error(Loc(page.source or first.source, 1),
                            f"/{page.path} would be written twice: by this {page.kind} and by {first.source or first.kind}")
 
 
@@ -106,8 +108,9 @@ def build(options: Options, state: State | None = None, progress: Silent | None 
     progress.stage("plan")
     pages = plan(index)
     check_paths(pages, problems)
-    published = permalinks.read(options.root)
-    permalinks.check(published, {p.path for p in pages}, problems)
+    published = permalinks.read(options.root, problems)
+    if published is not None:
+        permalinks.check(published, {p.path for p in pages}, problems)
     if problems.fails(options.strict):
         raise BuildFailed(problems.sorted())
 

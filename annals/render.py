@@ -220,10 +220,11 @@ class Renderer:
             return template.render(ctx, page=page, link=link, only=only, permalink=permalink, md=md,
                                    offline=edition == "offline")
         except jinja2.TemplateSyntaxError as err:
-            raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 0),
+            raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 1),
                                           f"template syntax: {err.message}")) from None
         except jinja2.TemplateNotFound as err:
-            raise TemplateProblem(Problem(Loc(f"templates/{page.template}"), f"template not found: {err.name}")) from None
+            # Named by the template that asked for it, at its line; or the page's own, which is missing.
+            raise TemplateProblem(Problem(self._where(err, page), f"template not found: {err.name}")) from None
         except Exception as err:  # an error inside a template is the template's problem
             raise TemplateProblem(Problem(self._where(err, page), f"while rendering /{page.path}: {type(err).__name__}: {err}")) from None
 
@@ -231,5 +232,5 @@ class Renderer:
         base = str(self.templates_dir)
         for frame in reversed(traceback.extract_tb(err.__traceback__)):
             if frame.filename.startswith(base):
-                return Loc("templates/" + Path(frame.filename).relative_to(base).as_posix(), frame.lineno or 0)
-        return Loc(f"templates/{page.template}")
+                return Loc("templates/" + Path(frame.filename).relative_to(base).as_posix(), frame.lineno or 1)
+        return Loc(f"templates/{page.template}", 1)

@@ -132,6 +132,8 @@ def _quotes_against_texts(archive: Archive, root: Path, problems: Problems) -> N
             texts[source.id] = _normal(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             problems.error(source.locs["text_file"], f"text_file '{source.text_file}' is not UTF-8")
+        except OSError as err:
+            problems.error(source.locs["text_file"], f"text_file '{source.text_file}' cannot be read: {err.strerror or err}")
     if not texts:
         return
     records = list(archive.facts.values()) + list(archive.operations.values())

@@ -4,6 +4,7 @@ import re
 from conftest import REPO, annals, copy_embedded, write_files
 
 from annals import permalinks
+from annals.problems import Problems
 
 F_JUNE = "content/facts/2017/f-june.yaml"
 RENAMED = "content/facts/2017/june-2017-weapons.yaml"
@@ -44,7 +45,7 @@ def test_a_build_writes_the_manifest_sorted_and_only_ever_adds(site):
 
 
 def test_the_embedded_archives_manifest_is_committed_and_complete(tmp_path):
-    assert "facts/2017-06-oir-weapons-released/" in permalinks.read(REPO)
+    assert "facts/2017-06-oir-weapons-released/" in permalinks.read(REPO, Problems())
     root = copy_embedded(tmp_path)
     assert annals(root).code == 0
     assert (root / "permalinks.txt").read_text() == (REPO / "permalinks.txt").read_text(), \
@@ -165,6 +166,28 @@ def test_two_pages_writing_one_path_is_an_error_naming_both_sources(site):
     root = site({"content/withdrawn/f-june.yaml": "withdrawn: 2018\nreason: Withdrawn twice over.\n"})
     run = annals(root)
     assert run.code == 1
-    assert run.problems == ["content/withdrawn/f-june.yaml: /facts/f-june/ would be written twice: "
+    assert run.problems == ["content/withdrawn/f-june.yaml:1: /facts/f-june/ would be written twice: "
                             "by this withdrawn and by content/facts/2017/f-june.yaml"]
     assert not (root / "_site").exists()
+
+
+def test_a_manifest_that_is_not_utf8_is_a_located_problem_and_is_left_alone(site):
+    root = site()
+    assert annals(root).code == 0
+    with (root / "permalinks.txt").open("ab") as manifest:
+        manifest.write(b"/facts/caf\xe9/\n")
+    before = (root / "permalinks.txt").read_bytes()
+    line = before.count(b"\n")
+    for command in ([], ["check"], ["--offline"]):
+        run = annals(root, *command)
+        assert run.code == 1 and "Traceback" not in run.err
+        assert run.problems == [f"permalinks.txt:{line}: not UTF-8: byte 0xe9 cannot be read; save the file as UTF-8"]
+    assert (root / "permalinks.txt").read_bytes() == before
+
+
+def test_a_manifest_that_cannot_be_read_is_a_located_problem(site):
+    root = site()
+    (root / "permalinks.txt").mkdir()
+    run = annals(root, "check")
+    assert run.code == 1 and "Traceback" not in run.err
+    assert run.problems == ["permalinks.txt:1: cannot be read: Is a directory"]

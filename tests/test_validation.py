@@ -23,12 +23,15 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def broken_build(root: Path, files: dict) -> tuple[list[str], "object"]:
-    """Build good, write `files`, build again: the problems printed, after checking nothing changed."""
+def broken_build(root: Path, files: dict, change=None) -> tuple[list[str], "object"]:
+    """Build good, write `files` (and make `change(root)`), build again: the problems printed,
+    after checking nothing changed."""
     good = annals(root)
     assert good.code == 0, good.err
     before = snapshot(root / "_site")
     write_files(root, files)
+    if change is not None:
+        change(root)
     run = annals(root)
     assert run.code == 1, run.out + run.err
     assert "Traceback" not in run.out + run.err
@@ -419,3 +422,79 @@ def test_a_range_over_every_year_the_format_allows_builds_in_seconds(site):
     assert done.returncode == 0, done.stderr
     page = (root / "_site/facts/f-always/index.html").read_text()
     assert "1 – 31 December 9999" in page
+
+
+def test_a_link_to_nowhere_in_content_is_a_located_problem(site):
+    def link(root):
+        (root / "content/facts/undated").mkdir(parents=True)
+        (root / "content/facts/undated/x.yaml").symlink_to("nowhere")
+    problems, _ = broken_build(site(), {}, link)
+    assert problems == ["content/facts/undated/x.yaml:1: is a symbolic link to 'nowhere', which does not exist: "
+                        "remove the link or restore its file"]
+
+
+def test_a_content_file_the_system_will_not_give_is_a_located_problem(site):
+    def link(root):  # a link to itself: reading it fails with an OSError of its own
+        (root / "content/facts/loop.yaml").symlink_to("loop.yaml")
+    problems, _ = broken_build(site(), {}, link)
+    assert problems == ["content/facts/loop.yaml:1: cannot be read: Too many levels of symbolic links"]
+
+
+def test_problems_about_a_whole_file_name_its_first_line(site):
+    problems, _ = broken_build(site(), {"content/facts/notes.txt": "jotted\n", "content/site.yaml": None})
+    assert problems == [
+        "content/facts/notes.txt:1: is not read: not a content file (expected site.yaml, metrics.yaml, "
+        "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml, articles/<slug>.md or withdrawn/<id>.yaml)",
+        "content/site.yaml:1: missing: every archive needs a site.yaml",
+    ]
+
+
+def test_no_content_folder_names_the_folder(tmp_path):
+    run = annals(tmp_path, "check")
+    assert run.code == 1 and "Traceback" not in run.err
+    assert run.problems[0] == (f"content/: missing: there is no content/ folder in {tmp_path}; "
+                               "run Annals in the project folder, or give it with --root")
+
+
+def template_build(root: Path, name: str, old: str, new: str) -> list[str]:
+    """Build good, edit templates/<name>, build again: the problems printed, after checking nothing changed.
+
+    `check` renders nothing, so only a build finds a template's problems."""
+    good = annals(root)
+    assert good.code == 0, good.err
+    before = snapshot(root / "_site")
+    path = root / "templates" / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    run = annals(root)
+    assert run.code == 1, run.out + run.err
+    assert "Traceback" not in run.out + run.err
+    assert snapshot(root / "_site") == before, "a failed build changed the last good site"
+    assert run.err.rstrip().endswith(f"{root / '_site'} is as it was")
+    path.write_text(text)
+    assert annals(root).code == 0  # fixed, it builds again
+    return run.problems
+
+
+@pytest.mark.parametrize("name, old, new, line, message", [
+    ("fact.html", "<h1>{{ fact.claim }}</h1>", "<h1>{{ fact.claim }}{{ no_such_thing }}</h1>", 15,
+     "while rendering /facts/f-june/: UndefinedError: 'no_such_thing' is undefined"),
+    ("fact.html", "<h1>{{ fact.claim }}</h1>", "<h1>{{ fact.claime }}</h1>", 15,
+     "while rendering /facts/f-june/: UndefinedError: 'annals.model.Fact object' has no attribute 'claime'"),
+    ("base.html", "<title>{% block title %}", "<title>{{ site.titel }}{% block title %}", 7,
+     "while rendering /: UndefinedError: 'annals.model.Site object' has no attribute 'titel'"),
+])
+def test_an_undefined_variable_in_a_template_fails_the_build_at_its_line(site, name, old, new, line, message):
+    problems = template_build(site(), name, old, new)
+    assert problems == [f"templates/{name}:{line}: {message}"]
+
+
+def test_a_template_syntax_error_fails_the_build_at_its_line(site):
+    problems = template_build(site(), "fact.html", "{% if fact.rank == 'deprecated' %}", "{% if %}")
+    assert problems == ["templates/fact.html:16: template syntax: Expected an expression, got 'end of statement block'"]
+
+
+def test_a_missing_template_is_named_where_it_is_asked_for(site):
+    problems = template_build(site(), "fact.html", "<h1>{{ fact.claim }}</h1>", '{% include "nowhere.html" %}')
+    assert problems == ["templates/fact.html:15: template not found: nowhere.html"]
