@@ -82,7 +82,7 @@ FACT_FIELDS = (
     Field("originator", text, doc="who produced the figure or statement"),
     Field("speaker", text, doc="makes the fact a statement"),
     Field("speaker_role", text, doc="the speaker's role, as the source gives it"),
-    Field("sources", citations, required=True, doc="at least one {source, quote}"),
+    Field("sources", citations, required=True, default=(), doc="at least one {source, quote}"),
     Field("rank", one_of(*RANKS), default="normal", doc=" | ".join(RANKS)),
     Field("rank_reason", text, doc="why; required when deprecated"),
     Field("notes", text, doc="Markdown: how an ambiguous source was read"),

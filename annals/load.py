@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import fields as F
-from .model import Archive, Article, Fact, Metric, Operation, Site, Source, Withdrawn
+from .model import Archive, Article, Broken, Fact, Metric, Operation, Site, Source, Withdrawn
 from .problems import Loc, Problem, Problems
-from .schema import ID_RE, Invalid, record
+from .schema import ID_RE, Incomplete, Invalid, record
 from .yamlread import Map, YamlError, read_yaml
 
 PARALLEL_FROM = 2000  # files; fewer are read sooner than worker processes start
@@ -33,11 +33,12 @@ _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 @dataclass(frozen=True)
 class Loaded:
-    """What one file yields: its records (zero or more) and its problems."""
+    """What one file yields: its records (zero or more), its problems, and what did parse of records with errors."""
 
     kind: str
     records: tuple[Any, ...]
     problems: tuple[Problem, ...]
+    broken: tuple[Broken, ...] = ()
 
 
 def kind_of(rel: str) -> str | None:
@@ -105,21 +106,35 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
+def _stem(rel: str) -> str:
+    return rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
 def read_file(rel: str, data: bytes) -> Loaded:
     kind = kind_of(rel) or "unknown"
     problems = Problems()
-    records: tuple = ()
+    out: tuple = ()
     limit = MAX_MARKDOWN_BYTES if kind == "article" else MAX_YAML_BYTES
     if len(data) > limit:
         problems.error(Loc(rel, 1), f"file is over the limit of {limit:,} bytes and was not read: split it up")
-        return Loaded(kind, (), tuple(problems.items))
-    text = decode(rel, data, problems)
-    if text is not None:
-        try:
-            records = _READERS[kind](rel, text, digest(data), problems)
-        except Invalid:
-            records = ()
-    return Loaded(kind, tuple(records), tuple(problems.items))
+    else:
+        text = decode(rel, data, problems)
+        if text is not None:
+            try:
+                out = tuple(_READERS[kind](rel, text, digest(data), problems))
+            except Invalid:
+                out = ()
+    records = tuple(r for r in out if not isinstance(r, Broken))
+    broken = tuple(r for r in out if isinstance(r, Broken))
+    if problems.errors and not out:
+        broken = (_unread(rel, kind),)
+    return Loaded(kind, records, tuple(problems.items), broken)
+
+
+def _unread(rel: str, kind: str) -> Broken:
+    """A file of which nothing could be read: all that is known is what its name says."""
+    stem = _stem(rel)
+    return Broken(kind, rel, stem if kind not in ("site", "metrics") and ID_RE.match(stem) else None)
 
 
 def decode(rel: str, data: bytes, problems: Problems) -> str | None:
@@ -154,16 +169,32 @@ def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0):
     return root
 
 
-def _stem_id(rel: str, values: dict, problems: Problems, locs: dict) -> str:
-    stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+def _values(node, fields, problems: Problems, what: str,
+            locs: dict | None = None) -> tuple[dict, frozenset, frozenset]:
+    """A record's fields; the names of those that had a problem (reported); and of those of which nothing is known."""
+    try:
+        return record(node, fields, problems, what, locs), frozenset(), frozenset()
+    except Incomplete as err:
+        return err.values, err.failed, err.failed - err.partial
+
+
+def _stem_id(rel: str, values: dict, problems: Problems, locs: dict) -> str | None:
+    """The file name stem, which is the record's id; None if it is not a valid one. An `id` field must equal it."""
+    stem = _stem(rel)
+    written = values.pop("id", None)
     if not ID_RE.match(stem):
         problems.error(Loc(rel, 1), f"file name '{stem}' is not a valid id; use lower-case letters, digits and single hyphens")
-        raise Invalid
-    if values.get("id") not in (None, stem):
-        problems.error(locs["id"], f"id '{values['id']}' differs from the file name '{stem}'; the file name is the id")
-        raise Invalid
-    values.pop("id", None)
+        return None
+    if written not in (None, stem):
+        problems.error(locs["id"], f"id '{written}' differs from the file name '{stem}'; the file name is the id")
     return stem
+
+
+def _whole(kind: str, rel: str, ident: str | None, rec, unknown: frozenset, problems: Problems, before: int = 0):
+    """The record, or, if reading it reported an error, a Broken holding what did parse."""
+    if len(problems.errors) == before:
+        return rec
+    return Broken(kind, rel, ident, rec, unknown)
 
 
 def _site(rel, text, dig, problems):
@@ -179,24 +210,30 @@ def _metrics(rel, text, dig, problems):
         raise Invalid
     out = []
     for key, (key_loc, node) in root.items.items():
+        before = len(problems.errors)
         if not ID_RE.match(key):
             problems.error(key_loc, f"'{key}' is not a valid metric id; use lower-case letters, digits and single hyphens")
             continue
         try:
-            out.append(Metric(id=key, loc=key_loc, **record(node, F.METRIC_FIELDS, problems, f"metric '{key}'")))
+            values, _, unknown = _values(node, F.METRIC_FIELDS, problems, f"metric '{key}'")
         except Invalid:
+            out.append(Broken("metric", rel, key))
             continue
+        out.append(_whole("metric", rel, key, Metric(id=key, loc=key_loc, **values), unknown, problems, before))
     return tuple(out)
 
 
 def _plain(make, fields, what):
     """The reader of a file that is one record of its fields, named by its file, and nothing more."""
+    kind = make.__name__.lower()
+
     def read(rel, text, dig, problems):
         root = _parse(rel, text, problems)
         locs: dict[str, Loc] = {}
-        values = record(root, fields, problems, what, locs)
+        values, _, unknown = _values(root, fields, problems, what, locs)
         ident = _stem_id(rel, values, problems, locs)
-        return (make(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),)
+        return (_whole(kind, rel, ident, make(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),
+                       unknown, problems),)
     return read
 
 
@@ -208,32 +245,28 @@ _withdrawn = _plain(Withdrawn, F.WITHDRAWN_FIELDS, "withdrawn fact")
 def _fact(rel, text, dig, problems):
     root = _parse(rel, text, problems)
     locs: dict[str, Loc] = {}
-    values = record(root, F.FACT_FIELDS, problems, "fact", locs)
+    values, failed, unknown = _values(root, F.FACT_FIELDS, problems, "fact", locs)
     ident = _stem_id(rel, values, problems, locs)
-    ok = True
-    if not values["sources"]:
+
+    def known(*names: str) -> bool:  # a rule between fields is checked only on values that did convert
+        return failed.isdisjoint(names)
+
+    if known("sources") and not values["sources"]:
         problems.error(locs["sources"], "sources: a fact needs at least one source")
-        ok = False
     measure = values["measure"]
-    if measure is not None and measure.since is not None:
+    if known("measure") and measure is not None and measure.since is not None:
         if measure.aggregation != "cumulative":
             problems.error(locs["measure"], "measure.since: only a cumulative measure counts from a start")
-            ok = False
-        elif values["when"] is not None and measure.since.first > values["when"].last:
+        elif known("when") and values["when"] is not None and measure.since.first > values["when"].last:
             problems.error(locs["measure"], "measure.since: the running total starts after `when` ends")
-            ok = False
-    if values["rank"] == "deprecated" and not values["rank_reason"]:
+    if known("rank", "rank_reason") and values["rank"] == "deprecated" and not values["rank_reason"]:
         problems.error(locs["rank"], "rank: a deprecated fact needs a rank_reason")
-        ok = False
-    if values["speaker_role"] and not values["speaker"]:
+    if known("speaker", "speaker_role") and values["speaker_role"] and not values["speaker"]:
         problems.error(locs["speaker_role"], "speaker_role: given without a speaker")
-        ok = False
     if ident in values["aliases"]:
         problems.error(locs["aliases"], f"aliases: '{ident}' is the fact's own id")
-        ok = False
-    if not ok:
-        raise Invalid
-    return (Fact(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),)
+    return (_whole("fact", rel, ident, Fact(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),
+                   unknown, problems),)
 
 
 def _article(rel, text, dig, problems):
@@ -242,9 +275,13 @@ def _article(rel, text, dig, problems):
         problems.error(Loc(rel, 1), "an article starts with YAML front matter between two '---' lines")
         raise Invalid
     front = match.group(1) or ""
-    root = _parse(rel, front, problems, line_offset=1)
     locs: dict[str, Loc] = {}
-    values = record(root, F.ARTICLE_FIELDS, problems, "article front matter", locs)
+    try:
+        root = _parse(rel, front, problems, line_offset=1)
+        values, _, unknown = _values(root, F.ARTICLE_FIELDS, problems, "article front matter", locs)
+    except Invalid:
+        # Front matter that does not read still leaves the body, whose citations can be checked.
+        values, unknown = {f.name: f.default for f in F.ARTICLE_FIELDS}, frozenset(f.name for f in F.ARTICLE_FIELDS)
     slug = _stem_id(rel, values, problems, locs)
     body = text[match.end():]
     body_line = text[: match.end()].count("\n") + 1
@@ -252,8 +289,9 @@ def _article(rel, text, dig, problems):
         (m.group(1).strip(), Loc(rel, body_line + body[: m.start()].count("\n")))
         for m in FACT_REF.finditer(body)
     )
-    return (Article(slug=slug, body=body, body_line=body_line, loc=Loc(rel, 1), digest=dig,
-                    cites=cites, locs=locs, **values),)
+    article = Article(slug=slug, body=body, body_line=body_line, loc=Loc(rel, 1), digest=dig,
+                      cites=cites, locs=locs, **values)
+    return (_whole("article", rel, slug, article, unknown, problems),)
 
 
 _READERS = {
@@ -263,13 +301,32 @@ _READERS = {
 
 
 def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
-    """Gather per-file results into one Archive, reporting ids written twice."""
+    """Gather per-file results into one Archive, reporting ids written twice.
+
+    Files with errors take part: an id or alias they claim clashes like any
+    other, and a record that clashes is kept aside as broken, not published.
+    """
     site = None
     tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article", "withdrawn")}
+    broken: list[Broken] = []
     # (kind, case-folded key) -> (key as written, "id" or "alias", where): ids
     # that differ only in case are one file on macOS and Windows, and one URL
     # on a case-insensitive server, so they clash as surely as equal ones.
     folded: dict[tuple[str, str], tuple[str, str, Loc]] = {}
+
+    def claim(kind: str, keys) -> bool:
+        clash = False
+        for k, what, loc in keys:
+            first = folded.get((kind, k.casefold()))
+            if first is None:
+                folded[(kind, k.casefold())] = (k, what, loc)
+                continue
+            other, other_what, other_loc = first
+            same = "is already used" if other == k else f"differs only in case from '{other}'"
+            problems.error(loc, f"{kind} {what} '{k}' {same}: that is the {other_what} written at {other_loc}")
+            clash = True
+        return not clash
+
     for rel, result in loaded:
         problems.items.extend(result.problems)
         for rec in result.records:
@@ -278,38 +335,40 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
                 continue
             kind = type(rec).__name__.lower()
             key = rec.slug if isinstance(rec, Article) else rec.id
-            alias_loc = rec.locs.get("aliases", rec.loc) if isinstance(rec, Fact) else rec.loc
-            keys = [(key, "id", rec.loc)] + [(a, "alias", alias_loc) for a in getattr(rec, "aliases", ())
-                                             if isinstance(rec, Fact)]
-            clash = False
-            for k, what, loc in keys:
-                first = folded.get((kind, k.casefold()))
-                if first is None:
-                    folded[(kind, k.casefold())] = (k, what, loc)
-                    continue
-                other, other_what, other_loc = first
-                same = "is already used" if other == k else f"differs only in case from '{other}'"
-                problems.error(loc, f"{kind} {what} '{k}' {same}: that is the {other_what} written at {other_loc}")
-                clash = True
-            if not clash:
+            if claim(kind, _keys(rec, key, rec.loc)):
                 tables[kind][key] = rec
+            else:
+                broken.append(Broken(kind, rel, key, rec))
+        for item in result.broken:
+            if item.id is not None and item.kind != "metrics":
+                claim(item.kind, _keys(item.record, item.id, Loc(rel, 1)))
+            broken.append(item)
     if site is None and not any(rel == "content/site.yaml" for rel, _ in loaded):
         problems.error(Loc("content/site.yaml", 1), "missing: every archive needs a site.yaml")
     return Archive(
         site=site,
         metrics=tables["metric"], operations=tables["operation"], sources=tables["source"],
         facts=tables["fact"], articles=tables["article"], withdrawn=tables["withdrawn"],
+        broken=tuple(broken),
     )
+
+
+def _keys(rec, key: str, loc: Loc) -> list[tuple[str, str, Loc]]:
+    """What a record claims: its id, and a fact's aliases (its own id as an alias is reported by the reader)."""
+    keys = [(key, "id", loc)]
+    if isinstance(rec, Fact):
+        keys += [(a, "alias", rec.locs.get("aliases", loc)) for a in rec.aliases if a != key]
+    return keys
 
 
 def _case_clashes(files: list[str], problems: Problems) -> None:
     """File names that differ only in case name one id on most file systems, whatever they hold."""
     seen: dict[tuple[str, str], str] = {}
     for rel in files:
-        stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        stem = _stem(rel)
         key = (kind_of(rel) or "", stem.casefold())
         first = seen.setdefault(key, rel)
-        if first != rel and first.rsplit("/", 1)[-1].rsplit(".", 1)[0] != stem:
+        if first != rel and _stem(first) != stem:
             problems.error(Loc(rel, 1), f"file name '{stem}' differs only in case from {first}; "
                                         "ids must differ in more than case")
 
@@ -381,7 +440,8 @@ def unreadable(rel: str, path: Path, err: OSError) -> Loaded:
         message = f"is a symbolic link to '{os.readlink(path)}', which does not exist: remove the link or restore its file"
     else:
         message = f"cannot be read: {err.strerror or err}"
-    return Loaded(kind_of(rel) or "unknown", (), (Problem(Loc(rel, 1), message),))
+    kind = kind_of(rel) or "unknown"
+    return Loaded(kind, (), (Problem(Loc(rel, 1), message),), (_unread(rel, kind),))
 
 
 def _read_bytes(path: Path, rel: str) -> bytes:

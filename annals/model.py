@@ -150,6 +150,28 @@ class Withdrawn:
 
 
 @dataclass(frozen=True)
+class Broken:
+    """A content file (or a metric) with errors, and what of it did parse. It never reaches the site.
+
+    Validate checks the references it makes, load the ids and aliases it
+    claims, and the permalink check the addresses it would keep, so that one
+    run reports every problem, and none that fixing this file would undo.
+    """
+
+    kind: str                  # the record's kind ("fact", "metric", ...), or "metrics" for metrics.yaml
+    path: str
+    id: str | None             # its id if that much is valid: the file name stem, or the metric's key
+    record: Any = None         # the record with what did convert (defaults elsewhere), None if nothing did
+    # Fields of `record` of which nothing is known: a date that is none, a list
+    # that is not a list. A list with bad items holds the good ones, and those
+    # are all the ids it can name, since a bad item is no valid id.
+    unknown: frozenset[str] = frozenset()
+
+    def knows(self, name: str) -> bool:
+        return self.record is not None and name not in self.unknown
+
+
+@dataclass(frozen=True)
 class Archive:
     """Everything loaded from content/, before cross-references are checked."""
 
@@ -163,3 +185,4 @@ class Archive:
     # a file without an entry has no known date.
     changed: Mapping[str, str] = field(default_factory=dict)
     withdrawn: Mapping[str, Withdrawn] = field(default_factory=dict)
+    broken: tuple[Broken, ...] = ()  # files with errors: checked, never published

@@ -13,6 +13,7 @@ from typing import Any, Callable, Hashable
 from . import cite, exports, urls
 from .charts import Figure, build_chart, chartable, largest_monthly, scale_for
 from .index import Index, Key
+from .model import Archive
 from .search import search_index
 
 
@@ -123,6 +124,57 @@ def plan(index: Index) -> list[Page]:
     pages += data_files(index)
     pages.append(Page(urls.sitemap(), "", "sitemap", tuple(p.path for p in pages if listed(p))))
     return pages
+
+
+@dataclass(frozen=True)
+class Claims:
+    """Addresses that files with errors would still publish (see model.Broken).
+
+    None of them is reported as dropped while its file is broken: fixing the
+    file brings it back. `kinds` are kinds of page (urls.parse) of which a file
+    that did not read far enough might make any one.
+    """
+
+    paths: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+
+    def covers(self, path: str) -> bool:
+        if path in self.paths:
+            return True
+        parsed = urls.parse(path) if self.kinds else None
+        return parsed is not None and parsed[0] in self.kinds
+
+
+# The pages a record of each kind makes of its own, by its id.
+_RECORD_PAGES = {
+    "fact": (urls.fact,), "withdrawn": (urls.fact,), "operation": (urls.operation, urls.operation_facts),
+    "source": (urls.source,), "article": (urls.article,), "metric": (urls.metric,),
+}
+
+
+def claimed(archive: Archive) -> Claims:
+    paths: set[str] = set()
+    kinds: set[str] = set()
+    for item in archive.broken:
+        if item.kind == "metrics":  # metrics.yaml did not read: any metric page may be one of its
+            kinds.add("metric")
+        if item.id is None:
+            continue
+        paths.update(page(item.id) for page in _RECORD_PAGES.get(item.kind, ()))
+        if item.kind != "fact":
+            continue
+        if item.knows("aliases"):
+            paths.update(urls.fact(alias) for alias in item.record.aliases)
+        else:
+            kinds.add("fact")
+        if not item.knows("when"):
+            kinds.update(("year", "month", "month-facts"))  # it may be the last fact of any month
+        elif item.record.when is not None:
+            when = item.record.when
+            paths.add(urls.year(when.year))
+            if when.month is not None:
+                paths.update((urls.month(when.month), urls.month_facts(when.month)))
+    return Claims(frozenset(paths), frozenset(kinds))
 
 
 # HTML pages that are not content of their own (the robots meta says noindex): left out of the sitemap.

@@ -46,9 +46,10 @@ def read(root: Path, problems: Problems) -> dict[str, int] | None:
     return published
 
 
-def check(published: dict[str, int], planned: set[str], problems: Problems) -> None:
+def check(published: dict[str, int], planned: set[str], claims, problems: Problems) -> None:
+    """Every published path must still be planned, or claimed by a file with errors (see pages.Claims)."""
     for path, line in sorted(published.items(), key=lambda item: item[1]):
-        if path not in planned:
+        if path not in planned and not claims.covers(path):
             problems.error(Loc(NAME, line), _dropped(path))
 
 

@@ -14,7 +14,7 @@ from . import edition, history, permalinks, rebuild, urls
 from .index import Index, build_index
 from .load import load
 from .model import Archive
-from .pages import Memo, Page, plan
+from .pages import Memo, Page, claimed, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
 from .render import Renderer
@@ -49,9 +49,12 @@ class Report:
 
 
 def read_archive(options: Options, problems: Problems, progress: Silent | None = None,
-                 files: dict | None = None) -> tuple[Archive, Index | None]:
-    """Load, validate and index: everything `check` does, nothing written.
+                 files: dict | None = None) -> tuple[Archive, Index]:
+    """Load, validate and index: everything `check` reads, nothing written.
 
+    The index holds the records that loaded whole, also when other files have
+    errors, so that the checks after it (number checks, the plan, the
+    permalink manifest) still report what they find in the same run.
     `files` is a cache of files already read (see load), for a caller that builds again and again.
     """
     progress = progress or Silent()
@@ -59,23 +62,29 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
     archive = dataclasses.replace(archive, changed=history.last_changed(options.root))
     progress.stage("validate")
     validate(archive, options.root, problems)
-    if problems.errors:
-        return archive, None
     if options.base_url and archive.site is not None:  # checked, and ending in '/', by the command line
         archive = dataclasses.replace(archive, site=dataclasses.replace(archive.site, base_url=options.base_url))
     progress.stage("index")
     return archive, build_index(archive, problems)
 
 
+def check_pages(options: Options, index: Index, problems: Problems) -> tuple[list[Page], dict[str, int] | None]:
+    """Plan every page and check the plan: no two pages on one path, no published URL dropped.
+
+    Also the manifest as read (None if it could not be), for the build to add to.
+    """
+    pages = plan(index)
+    check_paths(pages, problems)
+    published = permalinks.read(options.root, problems)
+    if published is not None:
+        permalinks.check(published, {p.path for p in pages}, claimed(index.archive), problems)
+    return pages, published
+
+
 def check(options: Options) -> Problems:
     problems = Problems()
-    archive, index = read_archive(options, problems)
-    if index is not None:
-        pages = plan(index)
-        check_paths(pages, problems)
-        published = permalinks.read(options.root, problems)
-        if published is not None:
-            permalinks.check(published, {p.path for p in pages}, problems)
+    _, index = read_archive(options, problems)
+    check_pages(options, index, problems)
     return problems
 
 
@@ -102,15 +111,9 @@ def build(options: Options, state: State | None = None, progress: Silent | None 
     started = time.perf_counter()
     progress = progress or Silent()
     problems = Problems()
-    archive, index = read_archive(options, problems, progress, files)
-    if index is None:
-        raise BuildFailed(problems.sorted())
+    _, index = read_archive(options, problems, progress, files)
     progress.stage("plan")
-    pages = plan(index)
-    check_paths(pages, problems)
-    published = permalinks.read(options.root, problems)
-    if published is not None:
-        permalinks.check(published, {p.path for p in pages}, problems)
+    pages, published = check_pages(options, index, problems)
     if problems.fails(options.strict):
         raise BuildFailed(problems.sorted())
 

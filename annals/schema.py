@@ -23,7 +23,29 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 
 
 class Invalid(Exception):
-    """A value that cannot be used; the converter already reported why."""
+    """A value that cannot be used; the converter already reported why.
+
+    `partial` is what did convert of a list or a nested record, for checks
+    that still have something to say about it (see Incomplete), or None.
+    """
+
+    def __init__(self, partial: Any = None):
+        super().__init__()
+        self.partial = partial
+
+
+class Incomplete(Invalid):
+    """A record with problems: `values` has every field, its default where it did not convert.
+
+    `failed` names the fields that had a problem; `partial` those of them that
+    still hold what did convert (the good items of a list, a nested record).
+    """
+
+    def __init__(self, values: dict[str, Any], failed: frozenset[str], partial: frozenset[str]):
+        super().__init__()
+        self.values = values
+        self.failed = failed
+        self.partial = partial
 
 
 Convert = Callable[[Node, str, Problems], Any]
@@ -34,7 +56,7 @@ class Field:
     name: str
     convert: Convert
     required: bool = False
-    default: Any = None
+    default: Any = None  # when absent; also what a record with problems holds where the field failed
     doc: str = ""
 
 
@@ -177,31 +199,42 @@ def list_of(item: Convert) -> Convert:
         for i, child in enumerate(node.items):
             try:
                 value = item(child, f"{name}[{i + 1}]", problems)
-            except Invalid:
+            except Invalid as err:
                 ok = False
+                if err.partial is not None:
+                    out.append(err.partial)
                 continue
             if value in out:
                 problems.error(child.loc, f"{name}: '{value}' is listed twice")
                 ok = False
+                continue
             out.append(value)
         if not ok:
-            raise Invalid
+            raise Invalid(partial=tuple(out))
         return tuple(out)
     return convert
 
 
 def nested(fields: tuple[Field, ...], build: Callable[..., Any]) -> Convert:
     def convert(node: Node, name: str, problems: Problems):
-        values = record(node, fields, problems, name)
+        try:
+            values = record(node, fields, problems, name)
+        except Incomplete as err:
+            raise Invalid(partial=build(loc=node.loc, **err.values)) from None
         return build(loc=node.loc, **values)
     return convert
 
 
 def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, what: str,
            locs: dict[str, Loc] | None = None) -> dict[str, Any]:
-    """Convert a mapping node by its fields; report every problem, then raise Invalid if any."""
+    """Convert a mapping node by its fields; report every problem, then raise Incomplete if any.
+
+    Incomplete carries what did convert, so that one run can still check the
+    references a broken record makes (see load.Broken). A node that is no
+    mapping at all raises a plain Invalid.
+    """
     if not isinstance(node, Map):
-        loc = node.loc if node is not None else Loc("")
+        loc = node.loc if node is not None else Loc("", 1)
         _fail(problems, loc, f"{what}: expected a mapping of fields (key: value)")
     known = {f.name: f for f in fields}
     ok = True
@@ -210,23 +243,26 @@ def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, wha
             problems.error(key_loc, f"unknown field '{key}' in {what}{did_you_mean(key, known)}")
             ok = False
     values: dict[str, Any] = {}
+    failed, partial = set(), set()
     for f in fields:
+        values[f.name] = f.default
         child = node.get(f.name)
         if child is None:
             if f.required:
                 problems.error(node.loc, f"{what}: missing required field '{f.name}'")
-                ok = False
-            else:
-                values[f.name] = f.default
+                failed.add(f.name)
             continue
         if locs is not None:
             locs[f.name] = child.loc
         try:
             values[f.name] = f.convert(child, f.name, problems)
-        except Invalid:
-            ok = False
-    if not ok:
-        raise Invalid
+        except Invalid as err:
+            failed.add(f.name)
+            if err.partial is not None:
+                values[f.name] = err.partial
+                partial.add(f.name)
+    if failed or not ok:
+        raise Incomplete(values, frozenset(failed), frozenset(partial))
     return values
 
 
