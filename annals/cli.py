@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/")
     parser.add_argument("--offline", action="store_true", help="write the edition that reads from file:// (links name index.html)")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    parser.add_argument("--locked", action="store_true",
+                        help="fail if the site would publish a URL that permalinks.txt does not list, "
+                             "instead of adding it (for CI)")
     parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
     parser.add_argument("--jobs", "-j", type=int, default=default_workers(),
                         help="processes that render pages (default: the cores this process may use)")
@@ -58,7 +61,7 @@ def options_from(args) -> Options:
     out = args.out if args.out is not None else Path(default)
     out = out if out.is_absolute() else root / out
     return Options(root=root, out=out, base_url=args.base_url, offline=args.offline, strict=args.strict,
-                   workers=max(1, args.jobs))
+                   locked=args.locked, workers=max(1, args.jobs))
 
 
 def progress_for(args, stream=None) -> Silent:

@@ -175,7 +175,7 @@ def _values(node, fields, problems: Problems, what: str,
     try:
         return record(node, fields, problems, what, locs), frozenset(), frozenset()
     except Incomplete as err:
-        return err.values, err.failed, err.failed - err.partial
+        return err.values, err.failed, err.failed - err.kept
 
 
 def _stem_id(rel: str, values: dict, problems: Problems, locs: dict) -> str | None:

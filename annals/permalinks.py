@@ -53,6 +53,33 @@ def check(published: dict[str, int], planned: set[str], claims, problems: Proble
             problems.error(Loc(NAME, line), _dropped(path))
 
 
+def unrecorded(root: Path, published: dict[str, int], planned: dict[str, str], problems: Problems,
+               locked: bool) -> None:
+    """Paths the build publishes that the manifest does not list yet: errors if `locked`, else warnings.
+
+    Only a plain `python build.py` records new paths. `check` and the preview
+    do not, and the site's own build on CI runs `--locked`, which adds nothing
+    and fails instead, so that a URL is never published without being listed
+    in the commit (and so never silently dropped after). `planned` maps each
+    path to the file that makes it, or ''.
+    """
+    if not (root / NAME).exists():
+        if locked:
+            problems.error(Loc(NAME, 1), "missing: --locked builds only what this manifest of published URLs lists; "
+                                         "run `python build.py` once and commit permalinks.txt")
+        return
+    report = problems.error if locked else problems.warning
+    listed = sorted(published.items())
+    end = max(published.values(), default=HEADER.count("\n")) + 1
+    for path in sorted(set(planned) - set(published)):
+        # The line it belongs before, the file being sorted.
+        line = next((at for other, at in listed if other > path), end)
+        made = f" (a page of {planned[path]})" if planned[path] else ""
+        state = "is not listed, and --locked adds nothing" if locked else "is not listed yet"
+        report(Loc(NAME, line), f"/{path}{made} {state}: run `python build.py`, which adds it here, "
+                                "and commit permalinks.txt with your content")
+
+
 def _dropped(path: str) -> str:
     ident = urls.fact_id(path)
     if ident is not None:

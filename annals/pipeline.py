@@ -31,6 +31,7 @@ class Options:
     offline: bool = False
     strict: bool = False
     offline_zip: bool = True  # a web build also makes the offline edition's zip
+    locked: bool = False  # fail, rather than add to permalinks.txt, if the build publishes a URL it lacks
     record_permalinks: bool = True  # a web build adds new URLs to permalinks.txt (the preview does not)
     remember: bool = True  # keep the incremental state on disk (the preview keeps it in memory)
     workers: int = 1  # processes that render pages when many must be rendered
@@ -68,8 +69,10 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
     return archive, build_index(archive, problems)
 
 
-def check_pages(options: Options, index: Index, problems: Problems) -> tuple[list[Page], dict[str, int] | None]:
-    """Plan every page and check the plan: no two pages on one path, no published URL dropped.
+def check_pages(options: Options, index: Index, problems: Problems,
+                warn_unrecorded: bool = False) -> tuple[list[Page], dict[str, int] | None]:
+    """Plan every page and check the plan: no two pages on one path, no published URL dropped,
+    and (locked, or warned of) no URL missing from the manifest.
 
     Also the manifest as read (None if it could not be), for the build to add to.
     """
@@ -77,14 +80,24 @@ def check_pages(options: Options, index: Index, problems: Problems) -> tuple[lis
     check_paths(pages, problems)
     published = permalinks.read(options.root, problems)
     if published is not None:
-        permalinks.check(published, {p.path for p in pages}, claimed(index.archive), problems)
+        permalinks.check(published, set(addresses(pages)), claimed(index.archive), problems)
+        if options.locked or warn_unrecorded:
+            permalinks.unrecorded(options.root, published, addresses(pages), problems, options.locked)
     return pages, published
+
+
+def addresses(pages: list[Page]) -> dict[str, str]:
+    """Every URL the published site answers, each with the file that makes it ('' if none):
+    the pages, and the offline edition's zip, which every page links to (whichever edition this build writes)."""
+    out = {p.path: p.source for p in pages}
+    out[urls.offline_zip()] = ""
+    return out
 
 
 def check(options: Options) -> Problems:
     problems = Problems()
     _, index = read_archive(options, problems)
-    check_pages(options, index, problems)
+    check_pages(options, index, problems, warn_unrecorded=True)
     return problems
 
 
@@ -121,8 +134,8 @@ def build(options: Options, state: State | None = None, progress: Silent | None 
     extra = {} if options.offline else github_pages_files(index.archive.site)
     renderer = renderer or Renderer(options.root, options.root / CACHE / "templates")
     report = write_site(options, index, pages, problems, state, extra, progress, renderer, memo)
-    if not options.offline and options.record_permalinks:
-        report.manifest_updated = permalinks.update(options.root, published, {p.path for p in pages})
+    if not options.offline and options.record_permalinks and not options.locked:
+        report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
     progress.finish()
     report.seconds = time.perf_counter() - started
     return report

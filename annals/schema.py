@@ -37,15 +37,17 @@ class Invalid(Exception):
 class Incomplete(Invalid):
     """A record with problems: `values` has every field, its default where it did not convert.
 
-    `failed` names the fields that had a problem; `partial` those of them that
+    `failed` names the fields that had a problem; `kept` those of them that
     still hold what did convert (the good items of a list, a nested record).
+    Its own `partial` is None: a converter that calls `record` and does not
+    catch this passes on a plain Invalid.
     """
 
-    def __init__(self, values: dict[str, Any], failed: frozenset[str], partial: frozenset[str]):
+    def __init__(self, values: dict[str, Any], failed: frozenset[str], kept: frozenset[str]):
         super().__init__()
         self.values = values
         self.failed = failed
-        self.partial = partial
+        self.kept = kept
 
 
 Convert = Callable[[Node, str, Problems], Any]
@@ -243,7 +245,7 @@ def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, wha
             problems.error(key_loc, f"unknown field '{key}' in {what}{did_you_mean(key, known)}")
             ok = False
     values: dict[str, Any] = {}
-    failed, partial = set(), set()
+    failed, kept = set(), set()
     for f in fields:
         values[f.name] = f.default
         child = node.get(f.name)
@@ -260,9 +262,9 @@ def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, wha
             failed.add(f.name)
             if err.partial is not None:
                 values[f.name] = err.partial
-                partial.add(f.name)
+                kept.add(f.name)
     if failed or not ok:
-        raise Incomplete(values, frozenset(failed), frozenset(partial))
+        raise Incomplete(values, frozenset(failed), frozenset(kept))
     return values
 
 

@@ -118,7 +118,7 @@ def test_workflow_builds_with_the_pages_address_and_deploys():
     assert steps["Install Annals"]["run"] == "pip install -e ."
     build_step = steps["Build the site"]
     assert build_step["env"]["BASE_URL"] == "${{ steps.%s.outputs.base_url }}" % steps["actions/configure-pages"]["id"]
-    assert build_step["run"].startswith("python build.py --base-url ")
+    assert build_step["run"].startswith("python build.py --locked --base-url ")
     assert steps["actions/upload-pages-artifact"]["with"]["path"] == "_site"
     assert list(steps)[-1] == "actions/upload-pages-artifact"
 
@@ -139,6 +139,22 @@ def test_the_workflows_build_command_builds_the_site_it_uploads(tmp_path):
     assert done.returncode == 0, done.stderr
     assert 'href="https://owner.github.io/repo/facts/2017-06-oir-weapons-released/"' in \
         (root / "_site/facts/2017-06-oir-weapons-released/index.html").read_text()
+
+
+def test_the_workflows_build_fails_on_a_url_the_commit_does_not_record(tmp_path):
+    build = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]["steps"] if s.get("name") == "Build the site")
+    root = copy_embedded(tmp_path)
+    shutil.copy(REPO / "build.py", root / "build.py")
+    fact = root / "content/facts/2017/2017-06-oir-weapons-released.yaml"
+    shutil.copy(fact, fact.with_name("2017-06-oir-weapons-released-copy.yaml"))
+    manifest = (root / "permalinks.txt").read_bytes()
+    env = {**os.environ, "BASE_URL": "https://owner.github.io/repo/",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", build["run"]], cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "/facts/2017-06-oir-weapons-released-copy/ (a page of content/facts/2017/2017-06-oir-weapons-released-copy.yaml) " \
+           "is not listed, and --locked adds nothing: run `python build.py`" in done.stderr
+    assert not (root / "_site").exists() and (root / "permalinks.txt").read_bytes() == manifest
 
 
 @pytest.fixture(scope="session")

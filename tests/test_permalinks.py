@@ -191,3 +191,78 @@ def test_a_manifest_that_cannot_be_read_is_a_located_problem(site):
     run = annals(root, "check")
     assert run.code == 1 and "Traceback" not in run.err
     assert run.problems == ["permalinks.txt:1: cannot be read: Is a directory"]
+
+
+NEW_FACT = {"content/facts/2017/f-new.yaml": """\
+    claim: Something else happened.
+    when: 2017-08
+    sources:
+      - source: src-1
+        quote: "something else"
+    """}
+
+
+def line_before(root, path: str) -> int:
+    """The line of permalinks.txt a path not in it belongs at: before the first that sorts after it."""
+    lines = (root / "permalinks.txt").read_text().splitlines()
+    return next((i for i, l in enumerate(lines, 1) if not l.startswith("#") and l > path), len(lines) + 1)
+
+
+def unlisted(line: int, path: str, made: str = "", locked: bool = False) -> str:
+    state = "is not listed, and --locked adds nothing" if locked else "is not listed yet"
+    warning = "" if locked else "warning: "
+    return (f"permalinks.txt:{line}: {warning}/{path}{f' (a page of {made})' if made else ''} {state}: "
+            "run `python build.py`, which adds it here, and commit permalinks.txt with your content")
+
+
+def test_a_locked_build_adds_nothing_and_fails_on_a_url_the_manifest_lacks(site):
+    root = site()
+    assert annals(root).code == 0
+    site_before = (root / "_site/index.html").read_bytes()
+    manifest = (root / "permalinks.txt").read_bytes()
+    assert annals(root, "--locked").code == 0  # nothing new: passes, and changes nothing
+    assert (root / "permalinks.txt").read_bytes() == manifest
+
+    write_files(root, NEW_FACT)
+    run = annals(root, "--locked")
+    assert run.code == 1
+    assert run.problems == [
+        unlisted(line_before(root, "/facts/f-new/"), "facts/f-new/", "content/facts/2017/f-new.yaml", locked=True),
+        unlisted(line_before(root, "/timeline/2017/08/"), "timeline/2017/08/", locked=True),
+        unlisted(line_before(root, "/timeline/2017/08/facts.json"), "timeline/2017/08/facts.json", locked=True),
+    ]
+    assert (root / "permalinks.txt").read_bytes() == manifest
+    assert (root / "_site/index.html").read_bytes() == site_before
+    assert annals(root, "check", "--locked").problems == run.problems
+
+    assert annals(root).code == 0  # what the editor is told to do
+    assert annals(root, "--locked").code == 0
+
+
+def test_check_warns_of_urls_the_manifest_does_not_list_yet(site):
+    root = site()
+    assert annals(root).code == 0
+    write_files(root, NEW_FACT)
+    run = annals(root, "check")
+    assert run.code == 0
+    assert [p for p in run.out.splitlines() if "/facts/f-new/" in p] == [
+        unlisted(line_before(root, "/facts/f-new/"), "facts/f-new/", "content/facts/2017/f-new.yaml")]
+    assert "0 error(s), 3 warning(s)" in run.out
+    assert annals(root, "check", "--strict").code == 1
+    assert annals(root, "--offline").code == 0 and "/facts/f-new/" not in manifest_paths(root)
+
+
+def test_a_locked_build_needs_a_manifest(site):
+    root = site()
+    run = annals(root, "--locked")
+    assert run.code == 1
+    assert run.problems == ["permalinks.txt:1: missing: --locked builds only what this manifest of published URLs "
+                            "lists; run `python build.py` once and commit permalinks.txt"]
+    assert not (root / "_site").exists() and not (root / "permalinks.txt").exists()
+
+
+def test_the_offline_zip_is_a_published_url(site):
+    root = site()
+    assert annals(root).code == 0
+    assert "/annals-offline.zip" in manifest_paths(root)
+    assert annals(root, "--offline").code == 0 and annals(root, "check", "--strict").code == 0

@@ -38,7 +38,8 @@ def broken_build(root: Path, files: dict, change=None) -> tuple[list[str], "obje
     assert snapshot(root / "_site") == before, "a failed build changed the last good site"
     assert run.err.rstrip().endswith(f"{root / '_site'} is as it was")
     checked = annals(root, "check")
-    assert checked.code == 1 and checked.problems == run.problems
+    # check also warns of new pages permalinks.txt does not list yet, which a build that succeeds adds
+    assert checked.code == 1 and [p for p in checked.problems if "is not listed yet" not in p] == run.problems
     return run.problems, run
 
 
