@@ -69,7 +69,8 @@ class Index:
         if kind == "site":
             return a.site
         table = {"fact": a.facts, "source": a.sources, "operation": a.operations,
-                 "metric": a.metrics, "article": a.articles, "withdrawn": a.withdrawn}.get(kind)
+                 "metric": a.metrics, "article": a.articles, "withdrawn": a.withdrawn,
+                 "redirect": a.redirects}.get(kind)
         if table is not None:
             return table[key[1]]
         if kind == "month":

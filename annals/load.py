@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import fields as F
-from .model import Archive, Article, Broken, Fact, Metric, Operation, Site, Source, Withdrawn
+from . import fields as F, urls
+from .model import Archive, Article, Broken, Fact, Metric, Operation, Redirect, Site, Source, Withdrawn
 from .problems import Loc, Problem, Problems
-from .schema import ID_RE, Incomplete, Invalid, record
+from .schema import ID_RE, Incomplete, Invalid, record, text as text_field
 from .yamlread import Map, YamlError, read_yaml
 
 PARALLEL_FROM = 2000  # files; fewer are read sooner than worker processes start
@@ -49,6 +49,8 @@ def kind_of(rel: str) -> str | None:
         return "site"
     if rel == "content/metrics.yaml":
         return "metrics"
+    if rel == "content/redirects.yaml":
+        return "redirects"
     if len(parts) == 3 and parts[1] == "operations" and name.endswith(".yaml"):
         return "operation"
     if len(parts) == 3 and parts[1] == "sources" and name.endswith(".yaml"):
@@ -97,7 +99,7 @@ def _allowed_extra(rel: str) -> bool:
 def _stray_message(rel: str) -> str:
     if rel.endswith(".yml"):
         return "is not read: content files end in .yaml, not .yml"
-    return ("is not read: not a content file (expected site.yaml, metrics.yaml, "
+    return ("is not read: not a content file (expected site.yaml, metrics.yaml, redirects.yaml, "
             "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml, articles/<slug>.md "
             "or withdrawn/<id>.yaml)")
 
@@ -134,7 +136,8 @@ def read_file(rel: str, data: bytes) -> Loaded:
 def _unread(rel: str, kind: str) -> Broken:
     """A file of which nothing could be read: all that is known is what its name says."""
     stem = _stem(rel)
-    return Broken(kind, rel, stem if kind not in ("site", "metrics") and ID_RE.match(stem) else None)
+    named = kind not in ("site", "metrics", "redirects")  # files of their own name hold no record named by it
+    return Broken(kind, rel, stem if named and ID_RE.match(stem) else None)
 
 
 def decode(rel: str, data: bytes, problems: Problems) -> str | None:
@@ -155,7 +158,8 @@ def decode(rel: str, data: bytes, problems: Problems) -> str | None:
     return text.removeprefix("\ufeff")
 
 
-def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0):
+def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0, empty: bool = False):
+    """The file's tree; None only if it may be `empty` and is."""
     try:
         root, soft = read_yaml(text, rel, line_offset)
     except YamlError as err:
@@ -163,7 +167,7 @@ def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0):
         raise Invalid
     for loc, message in soft:
         problems.error(loc, message)
-    if root is None:
+    if root is None and not empty:
         problems.error(Loc(rel, 1 + line_offset), "is empty")
         raise Invalid
     return root
@@ -221,6 +225,50 @@ def _metrics(rel, text, dig, problems):
             continue
         out.append(_whole("metric", rel, key, Metric(id=key, loc=key_loc, **values), unknown, problems, before))
     return tuple(out)
+
+
+def _redirects(rel, text, dig, problems):
+    root = _parse(rel, text, problems, empty=True)
+    if root is None:  # only comments, or nothing: no redirects yet
+        return ()
+    if not isinstance(root, Map):
+        problems.error(root.loc, "redirects.yaml: expected a mapping from an old address to the page "
+                                 "that replaces it, like `/operations/old-id/: /operations/new-id/`")
+        raise Invalid
+    out = []
+    for key, (key_loc, node) in root.items.items():
+        before = len(problems.errors)
+        old = _redirect_path(key, key_loc, "the old address", problems)
+        try:
+            to = _redirect_path(text_field(node, key, problems), node.loc, "the page", problems)
+        except Invalid:
+            to = None
+        if old is not None and urls.fact_id(old) is not None:
+            ident = urls.fact_id(old)
+            problems.error(key_loc, f"'{key}': a fact's old permalink is kept by `aliases: [{ident}]` in the fact "
+                                    f"that replaces it, or retired by a tombstone, content/withdrawn/{ident}.yaml")
+        if old is not None and to is not None and urls.is_page(old) != urls.is_page(to):
+            what = "a page" if urls.is_page(old) else "a data file"
+            problems.error(node.loc, f"'{key}' is {what}; it can only be kept by {what}, and '/{to}' is not one")
+        elif old is not None and to is not None and not urls.is_page(old) and \
+                old.rsplit(".", 1)[-1] != to.rsplit(".", 1)[-1]:
+            problems.error(node.loc, f"'{key}' can only be answered with a copy of a data file of its own kind "
+                                     f"(.{old.rsplit('.', 1)[-1]}), and '/{to}' is not one")
+        entry = Redirect(old, to, key_loc, node.loc)
+        out.append(entry if len(problems.errors) == before else Broken("redirect", rel, old, entry))
+    return tuple(out)
+
+
+def _redirect_path(written: str, loc: Loc, what: str, problems: Problems) -> str | None:
+    """A path of the site as urls makes it (no leading '/'), or None (reported) if it is none."""
+    if not written.startswith("/"):
+        problems.error(loc, f"'{written}': write {what} from the site's root, starting with '/', like /operations/old-id/")
+        return None
+    path = written[1:]
+    if urls.parse(path) is None:
+        problems.error(loc, f"'{written}' is not an address this site makes (see README, \"Permalinks never break\")")
+        return None
+    return path
 
 
 def _plain(make, fields, what):
@@ -297,6 +345,7 @@ def _article(rel, text, dig, problems):
 _READERS = {
     "site": _site, "metrics": _metrics, "operation": _operation,
     "source": _source, "fact": _fact, "article": _article, "withdrawn": _withdrawn,
+    "redirects": _redirects,
 }
 
 
@@ -309,6 +358,7 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
     site = None
     tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article", "withdrawn")}
     broken: list[Broken] = []
+    redirects: dict[str, Redirect] = {}
     # (kind, case-folded key) -> (key as written, "id" or "alias", where): ids
     # that differ only in case are one file on macOS and Windows, and one URL
     # on a case-insensitive server, so they clash as surely as equal ones.
@@ -333,6 +383,9 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
             if isinstance(rec, Site):
                 site = rec
                 continue
+            if isinstance(rec, Redirect):
+                redirects[rec.old] = rec
+                continue
             kind = type(rec).__name__.lower()
             key = rec.slug if isinstance(rec, Article) else rec.id
             if claim(kind, _keys(rec, key, rec.loc)):
@@ -340,7 +393,7 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
             else:
                 broken.append(Broken(kind, rel, key, rec))
         for item in result.broken:
-            if item.id is not None and item.kind != "metrics":
+            if item.id is not None and item.kind in tables:
                 claim(item.kind, _keys(item.record, item.id, Loc(rel, 1)))
             broken.append(item)
     if site is None and not any(rel == "content/site.yaml" for rel, _ in loaded):
@@ -349,7 +402,7 @@ def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
         site=site,
         metrics=tables["metric"], operations=tables["operation"], sources=tables["source"],
         facts=tables["fact"], articles=tables["article"], withdrawn=tables["withdrawn"],
-        broken=tuple(broken),
+        redirects=redirects, broken=tuple(broken),
     )
 
 

@@ -87,7 +87,9 @@ def _dropped(path: str) -> str:
                 f"so fact '{ident}' would vanish. If it was renamed, keep its permalink with "
                 f"`aliases: [{ident}]` in the renamed fact; if it was retired, write "
                 f"content/withdrawn/{ident}.yaml with `withdrawn:` (a date) and `reason:`")
-    return (f"/{path} was published, but this build no longer writes it. Restore what made it; "
+    answer = "the page that replaces it" if path.endswith("/") else "a data file of its kind, copied here"
+    return (f"/{path} was published, but this build no longer writes it. Restore what made it, or keep the "
+            f"address alive with the line `/{path}: /<{answer}>` in content/redirects.yaml; "
             f"if it must really go, delete this line in a commit that says why")
 
 

@@ -76,11 +76,12 @@ def check_pages(options: Options, index: Index, problems: Problems,
 
     Also the manifest as read (None if it could not be), for the build to add to.
     """
-    pages = plan(index)
+    claims = claimed(index.archive)
+    pages = plan(index, problems, claims)
     check_paths(pages, problems)
     published = permalinks.read(options.root, problems)
     if published is not None:
-        permalinks.check(published, set(addresses(pages)), claimed(index.archive), problems)
+        permalinks.check(published, set(addresses(pages)), claims, problems)
         if options.locked or warn_unrecorded:
             permalinks.unrecorded(options.root, published, addresses(pages), problems, options.locked)
     return pages, published

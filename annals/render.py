@@ -187,7 +187,7 @@ class Renderer:
                 # GitHub Pages serves 404.html at whatever depth was asked for,
                 # so only links from the site's root path can work there.
                 return urls.root_relative(ctx["site"].base_url, path)
-            if edition != "both" or not (path == "" or path.endswith("/")):
+            if edition != "both" or not urls.is_page(path):
                 return relative(path)
             web = relative(path)
             return _HERE if web == "./" else web + _FOLDER

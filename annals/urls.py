@@ -126,9 +126,14 @@ def static(name: str) -> str:
     return f"static/{name}"
 
 
+def is_page(path: str) -> bool:
+    """Whether a path is an HTML page, written as its folder's index.html, rather than a file."""
+    return path == "" or path.endswith("/")
+
+
 def output_file(path: str) -> str:
     """The file a path is written to, relative to the output folder."""
-    return path + "index.html" if path == "" or path.endswith("/") else path
+    return path + "index.html" if is_page(path) else path
 
 
 def relative(from_path: str, to_path: str, offline: bool = False) -> str:
@@ -146,7 +151,7 @@ def linker(from_path: str, offline: bool = False):
     depth = len(here)
 
     def link(to_path: str) -> str:
-        folder = not offline and (to_path == "" or to_path.endswith("/"))
+        folder = not offline and is_page(to_path)
         target = (output_file(to_path) if offline else to_path).split("/")
         if folder:
             target.pop()  # the '' after the final '/'
@@ -179,7 +184,8 @@ _YEAR = "(?!0000)[0-9]{4}"
 _MONTH = "0[1-9]|1[0-2]"
 
 
-def _fixed() -> dict[str, str]:
+def fixed_paths() -> dict[str, str]:
+    """The addresses the site always has, each with its kind of page."""
     return {home(): "home", timeline(): "timeline", operations(): "operations", sources(): "sources",
             articles(): "articles", metrics(): "metrics", search(): "search", search_index(): "search-index",
             facts_json(): "facts-json", facts_schema(): "facts-schema", facts_csv(): "facts-csv",
@@ -190,9 +196,9 @@ _PATTERNS = tuple((kind, re.compile(pattern), key) for kind, pattern, key in (
     ("fact", rf"facts/({_ID})/", str),
     ("year", rf"timeline/({_YEAR})/", int),
     ("month", rf"timeline/({_YEAR})/({_MONTH})/", lambda y, m: (int(y), int(m))),
-    ("month-facts", rf"timeline/({_YEAR})/({_MONTH})/facts\.json", lambda y, m: (int(y), int(m))),
+    ("month-json", rf"timeline/({_YEAR})/({_MONTH})/facts\.json", lambda y, m: (int(y), int(m))),
     ("operation", rf"operations/({_ID})/", str),
-    ("operation-facts", rf"operations/({_ID})/facts\.json", str),
+    ("operation-json", rf"operations/({_ID})/facts\.json", str),
     ("source", rf"sources/({_ID})/", str),
     ("article", rf"articles/({_ID})/", str),
     ("metric", rf"metrics/({_ID})/", str),
@@ -205,7 +211,7 @@ def parse(path: str) -> tuple[str, object] | None:
     None for a path this scheme never makes. Static files are left out: they
     are the project's own files, not pages.
     """
-    kind = _fixed().get(path)
+    kind = fixed_paths().get(path)
     if kind is not None:
         return kind, None
     for kind, pattern, key in _PATTERNS:
@@ -213,3 +219,8 @@ def parse(path: str) -> tuple[str, object] | None:
         if match:
             return kind, key(*match.groups())
     return None
+
+
+def kinds() -> frozenset[str]:
+    """Every kind `parse` answers."""
+    return frozenset(fixed_paths().values()) | {kind for kind, _, _ in _PATTERNS}

@@ -1,7 +1,10 @@
 """Permalinks never break: the manifest of published URLs, aliases, tombstones, one path per page."""
 import re
+import textwrap
 
-from conftest import REPO, annals, copy_embedded, write_files
+import pytest
+
+from conftest import MINIMAL, REPO, annals, copy_embedded, write_files
 
 from annals import permalinks
 from annals.problems import Problems
@@ -266,3 +269,129 @@ def test_the_offline_zip_is_a_published_url(site):
     assert annals(root).code == 0
     assert "/annals-offline.zip" in manifest_paths(root)
     assert annals(root, "--offline").code == 0 and annals(root, "check", "--strict").code == 0
+
+
+# -- content/redirects.yaml: any other address kept alive -------------------------------
+
+REDIRECTS = "content/redirects.yaml"
+OP_B = "content/operations/op-b.yaml"
+
+
+def rename_op_b(root):
+    june = (root / F_JUNE).read_text().replace("[op-b]", "[op-bee]")
+    write_files(root, {OP_B: None, "content/operations/op-bee.yaml": "name: Operation Bee\nparent: op-a\n", F_JUNE: june})
+
+
+def test_a_renamed_operation_is_kept_by_a_redirect(site):
+    root = site()
+    assert annals(root).code == 0
+    rename_op_b(root)
+    run = annals(root)
+    assert run.code == 1
+    dropped = [p for p in run.problems if "/operations/op-b/" in p]
+    assert len(dropped) == 2 and all("was published, but this build no longer writes it" in p for p in dropped)
+    assert "keep the address alive with the line `/operations/op-b/: /<the page that replaces it>` " \
+           "in content/redirects.yaml" in dropped[0]
+    assert "`/operations/op-b/facts.json: /<a data file of its kind, copied here>`" in dropped[1]
+
+    write_files(root, {REDIRECTS: """\
+        # old address: the page that replaces it
+        /operations/op-b/: /operations/op-bee/
+        /operations/op-b/facts.json: /operations/op-bee/facts.json
+        """})
+    run = annals(root)
+    assert run.code == 0, run.err
+    html = (root / "_site/operations/op-b/index.html").read_text()
+    assert '<meta http-equiv="refresh" content="0; url=../op-bee/">' in html
+    assert '<link rel="canonical" href="https://example.org/archive/operations/op-bee/">' in html
+    assert '<p>This page has moved: <a href="../op-bee/">Operation Bee</a>.</p>' in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert (root / "_site/operations/op-b/facts.json").read_bytes() == \
+        (root / "_site/operations/op-bee/facts.json").read_bytes()
+    assert "operations/op-b/" not in (root / "_site/sitemap.xml").read_text()
+    assert {"/operations/op-b/", "/operations/op-bee/"} <= set(manifest_paths(root))
+
+    # pointed elsewhere, the redirect page follows
+    write_files(root, {REDIRECTS: "/operations/op-b/: /operations/op-a/\n"
+                                  "/operations/op-b/facts.json: /operations/op-bee/facts.json\n"})
+    run = annals(root, "-v")
+    assert run.code == 0 and "rendered /operations/op-b/" in run.out
+    assert 'url=../op-a/' in (root / "_site/operations/op-b/index.html").read_text()
+
+
+def test_a_month_that_lost_its_last_fact_is_kept_by_a_redirect(site):
+    root = site()
+    assert annals(root).code == 0
+    write_files(root, WITHDRAWN)
+    write_files(root, {REDIRECTS: "/timeline/2017/06/: /timeline/2017/07/\n"
+                                  "/timeline/2017/06/facts.json: /timeline/2017/07/facts.json\n"})
+    run = annals(root)
+    assert run.code == 0, run.err
+    html = (root / "_site/timeline/2017/06/index.html").read_text()
+    assert '<p>This page has moved: <a href="../07/">July 2017</a>.</p>' in html
+    offline = (root / "_offline")
+    assert annals(root, "--offline").code == 0
+    assert 'href="../07/index.html"' in (offline / "timeline/2017/06/index.html").read_text()
+
+
+@pytest.mark.parametrize("line, message", [
+    ("/operations/op-z/: /operations/op-c/",
+     "content/redirects.yaml:1: /operations/op-c/ is not a page of this site (did you mean '/operations/op-b/'?)"),
+    ("/operations/op-a/: /operations/op-b/",
+     "content/redirects.yaml:1: /operations/op-a/ is still a page of this site (made by content/operations/op-a.yaml): "
+     "a redirect would hide it; remove this line"),
+    ("/timeline/: /",
+     "content/redirects.yaml:1: /timeline/ is still a page of this site (one the site always has): "
+     "a redirect would hide it; remove this line"),
+    ("/old/page.html: /",
+     "content/redirects.yaml:1: '/old/page.html' is not an address this site makes (see README, \"Permalinks never break\")"),
+    ("operations/op-z/: /",
+     "content/redirects.yaml:1: 'operations/op-z/': write the old address from the site's root, starting with '/', "
+     "like /operations/old-id/"),
+    ("/operations/op-z/: operations/op-a/",
+     "content/redirects.yaml:1: 'operations/op-a/': write the page from the site's root, starting with '/', "
+     "like /operations/old-id/"),
+    ("/facts/f-old/: /facts/f-june/",
+     "content/redirects.yaml:1: '/facts/f-old/': a fact's old permalink is kept by `aliases: [f-old]` in the fact "
+     "that replaces it, or retired by a tombstone, content/withdrawn/f-old.yaml"),
+    ("/operations/op-z/: /data/facts.json",
+     "content/redirects.yaml:1: '/operations/op-z/' is a page; it can only be kept by a page, "
+     "and '/data/facts.json' is not one"),
+    ("/operations/op-z/facts.json: /data/facts.csv",
+     "content/redirects.yaml:1: '/operations/op-z/facts.json' can only be answered with a copy of a data file "
+     "of its own kind (.json), and '/data/facts.csv' is not one"),
+    ("/operations/op-z/: [a, b]",
+     "content/redirects.yaml:1: /operations/op-z/: expected a single value, found a list"),
+    ("/operations/op-z/: /operations/op-y/\n/operations/op-y/: /operations/op-a/",
+     "content/redirects.yaml:1: /operations/op-y/ is itself redirected, to /operations/op-a/: name that page"),
+    ("[/operations/op-z/]", "content/redirects.yaml:1: redirects.yaml: expected a mapping from an old address to "
+                            "the page that replaces it, like `/operations/old-id/: /operations/new-id/`"),
+])
+def test_a_redirect_that_cannot_be_one_is_a_located_problem(site, line, message):
+    root = site({REDIRECTS: line + "\n"})
+    run = annals(root, "check")
+    assert run.code == 1 and "Traceback" not in run.err
+    assert run.problems == [message]
+
+
+def test_a_redirect_to_an_old_id_names_the_fact(site):
+    root = site({REDIRECTS: "/operations/op-z/: /facts/f-old/\n", F_JUNE: None,
+                 RENAMED: textwrap.dedent(MINIMAL[F_JUNE]) + "aliases: [f-old]\n"})
+    run = annals(root, "check")
+    assert run.problems == ["content/redirects.yaml:1: /facts/f-old/ is itself a redirect, an old id of fact "
+                            "'june-2017-weapons': name /facts/june-2017-weapons/"]
+
+
+def test_an_empty_redirects_file_is_no_problem(site):
+    root = site({REDIRECTS: "# nothing moved yet\n"})
+    assert annals(root, "check", "--strict").code == 0
+
+
+def test_a_redirects_file_that_does_not_read_keeps_every_address_it_might(site):
+    root = site()
+    assert annals(root).code == 0
+    rename_op_b(root)
+    write_files(root, {REDIRECTS: "/operations/op-b/: [/operations/op-bee/\n"})
+    run = annals(root)
+    assert run.code == 1
+    assert run.problems == ["content/redirects.yaml:2: YAML syntax: did not find expected ',' or ']'"]

@@ -234,11 +234,11 @@ years = st.integers(1, 9999)
 months = st.tuples(years, st.integers(1, 12))
 made = st.one_of(
     ids.map(lambda i: (urls.fact(i), ("fact", i))), ids.map(lambda i: (urls.operation(i), ("operation", i))),
-    ids.map(lambda i: (urls.operation_facts(i), ("operation-facts", i))),
+    ids.map(lambda i: (urls.operation_facts(i), ("operation-json", i))),
     ids.map(lambda i: (urls.source(i), ("source", i))), ids.map(lambda i: (urls.article(i), ("article", i))),
     ids.map(lambda i: (urls.metric(i), ("metric", i))), years.map(lambda y: (urls.year(y), ("year", y))),
     months.map(lambda ym: (urls.month(ym), ("month", ym))),
-    months.map(lambda ym: (urls.month_facts(ym), ("month-facts", ym))),
+    months.map(lambda ym: (urls.month_facts(ym), ("month-json", ym))),
 )
 
 
@@ -255,9 +255,9 @@ def test_parse_knows_only_paths_the_scheme_makes(path):
     parsed = urls.parse(path)
     if parsed is not None:
         kind, key = parsed
-        remade = {"fact": urls.fact, "operation": urls.operation, "operation-facts": urls.operation_facts,
+        remade = {"fact": urls.fact, "operation": urls.operation, "operation-json": urls.operation_facts,
                   "source": urls.source, "article": urls.article, "metric": urls.metric, "year": urls.year,
-                  "month": urls.month, "month-facts": urls.month_facts}.get(kind)
+                  "month": urls.month, "month-json": urls.month_facts}.get(kind)
         assert (remade(key) if remade else path) == path
 
 

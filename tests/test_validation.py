@@ -579,7 +579,7 @@ def test_a_broken_record_never_reaches_the_site(site):
     problems = Problems()
     archive, index = read_archive(Options(root=root, out=root / "_site"), problems)
     assert "f-june" not in archive.facts and [b.id for b in archive.broken] == ["f-june"]
-    paths = {p.path for p in plan(index)}
+    paths = {p.path for p in plan(index, problems)}
     assert "facts/f-event/" in paths and "facts/f-june/" not in paths and "timeline/2017/06/" not in paths
 
 
