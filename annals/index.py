@@ -5,6 +5,7 @@ through `Index.get(key)`, which is the one place a page's dependencies arise.
 """
 from __future__ import annotations
 
+import bisect
 import calendar
 import hashlib
 from collections import defaultdict
@@ -14,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Hashable
 
 from .model import Archive, Fact
-from .problems import Problems
+from .problems import Problem, Problems
 
 Key = tuple[Hashable, ...]
 
@@ -55,10 +56,17 @@ class Index:
     by_source: dict[str, tuple[str, ...]]
     by_metric: dict[str, tuple[str, ...]]
     citing: dict[str, tuple[str, ...]]            # fact id -> article slugs
-    op_articles: dict[str, tuple[str, ...]]       # operation id -> slugs of articles about it
     disputes: dict[str, tuple[str, ...]]          # fact id -> fact ids it contradicts
     aliases: dict[str, str]                       # old fact id -> current id
+    related: dict[tuple[str, Hashable], dict[str, tuple]]  # (kind, id) -> kind -> ((id, facts shared), ...)
     lists: dict[str, tuple]                       # whole-archive lists: facts, months, years, ...
+    # What update_index needs to patch this index for a few facts, kept beside the views: the
+    # figures of each dispute group and of each (metric, operation) lane, each lane's warnings,
+    # and how many facts each page shares with each other (see _related).
+    groups: dict = field(default_factory=dict, compare=False, repr=False)
+    lanes: dict = field(default_factory=dict, compare=False, repr=False)
+    warnings: dict = field(default_factory=dict, compare=False, repr=False)
+    shared: dict = field(default_factory=dict, compare=False, repr=False)
     # fingerprints computed so far: an Index is one build's and never changes
     _fingerprints: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -85,12 +93,12 @@ class Index:
             return self.by_source.get(key[1], ())
         if kind == "metric-facts":
             return self.by_metric.get(key[1], ())
-        if kind == "op-articles":
-            return self.op_articles.get(key[1], ())
         if kind == "citing":
             return self.citing.get(key[1], ())
         if kind == "disputes":
             return self.disputes.get(key[1], ())
+        if kind == "related":  # ("related", "source", id): what that page's facts also belong to
+            return self.related.get((key[1], key[2]), _UNRELATED)
         if kind == "all":
             return self.lists[key[1]]
         if kind == "changed":  # when a fact's file was last committed, or None
@@ -115,58 +123,230 @@ class Index:
         return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
 
 
+# -- what a fact belongs to: the tables of ids that list it -------------------------
+
+def _months_of(fact: Fact):
+    return (fact.when.month,) if fact.when is not None and fact.when.month is not None else ()
+
+
+def _years_of(fact: Fact):
+    return (fact.when.year,) if fact.when is not None else ()
+
+
+def _undated_of(fact: Fact):
+    return (None,) if fact.when is None else ()
+
+
+def _sources_of(fact: Fact):
+    return tuple(dict.fromkeys(c.source for c in fact.sources))
+
+
+def _metrics_of(fact: Fact):
+    return (fact.measure.metric,) if fact.measure is not None else ()
+
+
+def _live_figure(fact: Fact) -> bool:
+    return fact.measure is not None and fact.rank != "deprecated" and fact.when is not None
+
+
+def _groups_of(fact: Fact):
+    """Dispute groups: the figures of one series for one period, which must agree."""
+    if not _live_figure(fact):
+        return ()
+    return tuple((_series_key(fact, op), fact.when.iso()) for op in fact.operations or (None,))
+
+
+def _lanes_of(fact: Fact):
+    """Number-check lanes: the figures of one metric and operation, checked against each other."""
+    if not _live_figure(fact):
+        return ()
+    return tuple((fact.measure.metric, op) for op in fact.operations or (None,))
+
+
+# table name -> what puts a fact in it
+_TABLES = {"by_month": _months_of, "by_year": _years_of, "undated": _undated_of,
+           "by_source": _sources_of, "by_metric": _metrics_of, "groups": _groups_of, "lanes": _lanes_of}
+# the kind of index key under which pages read a table's groups
+_TABLE_KEYS = {"by_month": "month", "by_year": "year", "by_source": "source-facts", "by_metric": "metric-facts"}
+
+
+def _grouped(facts, ordered, keys_of) -> dict:
+    out = defaultdict(list)
+    for ident in ordered:
+        for k in keys_of(facts[ident]):
+            out[k].append(ident)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def build_index(archive: Archive, problems: Problems) -> Index:
     facts = archive.facts
     ordered = tuple(f.id for f in sorted(facts.values(), key=sort_key))
-    by_month, by_year, by_source, by_metric = (defaultdict(list) for _ in range(4))
-    undated = []
-    for ident in ordered:
-        fact = facts[ident]
-        if fact.when is None:
-            undated.append(ident)
-        else:
-            if fact.when.month is not None:
-                by_month[fact.when.month].append(ident)
-            by_year[fact.when.year].append(ident)
-        for source in dict.fromkeys(c.source for c in fact.sources):
-            by_source[source].append(ident)
-        if fact.measure is not None:
-            by_metric[fact.measure.metric].append(ident)
-
+    tables = {name: _grouped(facts, ordered, keys_of) for name, keys_of in _TABLES.items()}
     children = defaultdict(list)
     for op in sorted(archive.operations.values(), key=lambda o: (o.start or o.end or _NEVER, o.id)):
         if op.parent in archive.operations:
             children[op.parent].append(op.id)
-    by_operation = {op: _rolled_up(op, ordered, facts, children) for op in archive.operations}
+    children = _freeze(children)
+    aliases = {alias: f.id for f in facts.values() for alias in f.aliases}
+    undated = tables["undated"].get(None, ())
+    warnings = {lane: _check_lane(archive, ids) for lane, ids in tables["lanes"].items()}
+    citing = _citing(archive)
+    shared = _shared(archive, ordered, citing)
+    index = Index(
+        archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
+        undated=undated, by_operation=_rolled_up(archive, ordered, children), children=children,
+        by_source=tables["by_source"], by_metric=tables["by_metric"], citing=citing,
+        disputes=_disputes(facts, tables["groups"], {i for ids in tables["groups"].values() for i in ids}, {}),
+        aliases=aliases, related={page: _ranked(counts) for page, counts in shared.items()},
+        lists=_lists(archive, ordered, tables["by_month"], tables["by_year"], undated, aliases),
+        groups=tables["groups"], lanes=tables["lanes"], warnings=warnings, shared=shared,
+    )
+    for found in warnings.values():
+        problems.items.extend(found)
+    return index
 
+
+def _lists(archive: Archive, ordered, by_month, by_year, undated, aliases) -> dict[str, tuple]:
+    return {
+        "facts": ordered, "months": tuple(sorted(by_month)), "years": tuple(sorted(by_year)),
+        "undated": undated, "operations": tuple(sorted(archive.operations)),
+        "sources": tuple(sorted(archive.sources)), "metrics": tuple(sorted(archive.metrics)),
+        "articles": tuple(sorted(archive.articles, key=lambda s: (archive.articles[s].date, s))),
+        "aliases": tuple(sorted(aliases.items())),
+        "withdrawn": tuple(sorted(archive.withdrawn)),
+    }
+
+
+def _citing(archive: Archive) -> dict[str, tuple[str, ...]]:
     citing = defaultdict(list)
     for slug in sorted(archive.articles):
         for ident, _ in archive.articles[slug].cites:
-            if ident in facts and slug not in citing[ident]:
+            if ident in archive.facts and slug not in citing[ident]:
                 citing[ident].append(slug)
-    op_articles = defaultdict(list)
-    for slug in sorted(archive.articles, key=lambda s: (archive.articles[s].date, s)):
-        for op in archive.articles[slug].operations:
-            op_articles[op].append(slug)
-    aliases = {alias: f.id for f in facts.values() for alias in f.aliases}
+    return _freeze(citing)
 
+
+def update_index(old: Index, archive: Archive, changed: set[str], problems: Problems) -> tuple[Index, set] | None:
+    """`old` patched for the facts in `changed` (edited, added or removed), and the keys whose value changed.
+
+    The preview's way to keep a save of one fact quick in a large archive:
+    only the months, operations, sources, dispute groups and number-check
+    lanes those facts were or are in are worked out again. None when
+    anything but facts changed: then build_index does it all.
+    """
+    a, b = old.archive, archive
+    if any(x is not y and x != y for x, y in ((a.site, b.site), (a.metrics, b.metrics), (a.operations, b.operations),
+                                             (a.sources, b.sources), (a.articles, b.articles),
+                                             (a.withdrawn, b.withdrawn))):
+        return None
+    before, facts = a.facts, b.facts
+    versions = [f for c in changed for f in (before.get(c), facts.get(c)) if f is not None]
+    keys: set = {("fact", c) for c in changed} | {("changed", c) for c in changed}
+    ordered = _reordered(old.ordered, before, facts, changed)
+    position = {ident: i for i, ident in enumerate(ordered)}
+    tables = {}
+    for name, keys_of in _TABLES.items():
+        table = {None: old.undated} if name == "undated" else getattr(old, name)
+        tables[name], differ = _regroup(table, versions, facts, changed, keys_of, position)
+        if name in _TABLE_KEYS:
+            keys.update((_TABLE_KEYS[name], k) for k in differ)
+    by_operation, differ = _rerolled(old, archive, versions, changed, position)
+    keys.update(("op-facts", op) for op in differ)
+    undated = tables["undated"].get(None, ())
+    aliases = {alias: ident for alias, ident in old.aliases.items() if ident not in changed}
+    aliases.update((alias, c) for c in changed if c in facts for alias in facts[c].aliases)
+    citing = _citing(archive) if any((c in before) != (c in facts) for c in changed) else old.citing
+    keys.update(("citing", i) for i in set(citing) | set(old.citing) if citing.get(i) != old.citing.get(i))
+    involved = {i for f in versions for g in _groups_of(f) for i in old.groups.get(g, ()) + tables["groups"].get(g, ())}
+    disputes = _disputes(facts, tables["groups"], involved, old.disputes)
+    keys.update(("disputes", i) for i in involved | changed if disputes.get(i) != old.disputes.get(i))
+    shared, differ = _reshared(old, archive, citing, versions, changed)
+    related = dict(old.related)
+    for page in differ:
+        if page in shared:
+            related[page] = _ranked(shared[page])
+        else:
+            related.pop(page, None)
+        if related.get(page) != old.related.get(page):
+            keys.add(("related", *page))
+    warnings = dict(old.warnings)
+    for lane in {lane for f in versions for lane in _lanes_of(f)}:
+        ids = tables["lanes"].get(lane)
+        if ids:
+            warnings[lane] = _check_lane(archive, ids)
+        else:
+            warnings.pop(lane, None)
+    if a.changed is not b.changed:
+        paths = {p for p in set(a.changed) | set(b.changed) if a.changed.get(p) != b.changed.get(p)}
+        keys.update(("changed", f.id) for f in facts.values() if f.loc.path in paths)
+    lists = _lists(archive, ordered, tables["by_month"], tables["by_year"], undated, aliases)
+    keys.update(("all", name) for name, value in lists.items() if value != old.lists[name])
     index = Index(
-        archive=archive, ordered=ordered,
-        by_month=_freeze(by_month), by_year=_freeze(by_year), undated=tuple(undated),
-        by_operation=by_operation, children=_freeze(children), by_source=_freeze(by_source),
-        by_metric=_freeze(by_metric), citing=_freeze(citing), op_articles=_freeze(op_articles),
-        disputes=_disputes(archive, ordered), aliases=aliases,
-        lists={
-            "facts": ordered, "months": tuple(sorted(by_month)), "years": tuple(sorted(by_year)),
-            "undated": tuple(undated), "operations": tuple(sorted(archive.operations)),
-            "sources": tuple(sorted(archive.sources)), "metrics": tuple(sorted(archive.metrics)),
-            "articles": tuple(sorted(archive.articles, key=lambda s: (archive.articles[s].date, s))),
-            "aliases": tuple(sorted(aliases.items())),
-            "withdrawn": tuple(sorted(archive.withdrawn)),
-        },
+        archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
+        undated=undated, by_operation=by_operation, children=old.children, by_source=tables["by_source"],
+        by_metric=tables["by_metric"], citing=citing, disputes=disputes, aliases=aliases, related=related,
+        lists=lists, groups=tables["groups"], lanes=tables["lanes"], warnings=warnings, shared=shared,
     )
-    check_numbers(index, problems)
-    return index
+    for found in warnings.values():
+        problems.items.extend(found)
+    return index, keys
+
+
+def _reordered(ordered, before, facts, changed) -> tuple[str, ...]:
+    """The time order with the changed facts taken out and put back where they now belong."""
+    if all(c in before and c in facts and sort_key(before[c]) == sort_key(facts[c]) for c in changed):
+        return ordered
+    kept = [i for i in ordered if i not in changed]
+    for c in sorted(c for c in changed if c in facts):
+        bisect.insort(kept, c, key=lambda i: sort_key(facts[i]))
+    return tuple(kept)
+
+
+def _regroup(table: dict, versions, facts, changed, keys_of, position) -> tuple[dict, set]:
+    """`table` with the changed facts moved to the groups they now belong to; and the groups that differ."""
+    affected = {k for f in versions for k in keys_of(f)}
+    if not affected:
+        return table, set()
+    out = dict(table)
+    differ = set()
+    for k in affected:
+        members = [i for i in table.get(k, ()) if i not in changed]
+        members += [c for c in changed if c in facts and k in keys_of(facts[c])]
+        members.sort(key=position.__getitem__)
+        members = tuple(members)
+        if members != table.get(k, ()):
+            differ.add(k)
+        if members:
+            out[k] = members
+        else:
+            out.pop(k, None)
+    return out, differ
+
+
+def _rerolled(old: Index, archive: Archive, versions, changed, position) -> tuple[dict, set]:
+    """The roll-ups of the operations the changed facts were or are in, and of every operation above them."""
+    ops, todo = set(), [op for f in versions for op in f.operations]
+    while todo:
+        op = todo.pop()
+        if op is None or op in ops or op not in archive.operations:
+            continue
+        ops.add(op)
+        todo.append(archive.operations[op].parent)
+    out = dict(old.by_operation)
+    differ = set()
+    for op in ops:
+        family = _family(op, old.children)
+        rows = [row for row in old.by_operation.get(op, ()) if row[0] not in changed]
+        for c in changed:
+            via = _via(op, family, archive.facts[c].operations) if c in archive.facts else None
+            if via is not None:
+                rows.append((c, via))
+        rows.sort(key=lambda row: position[row[0]])
+        rows = tuple(rows)
+        if rows != old.by_operation.get(op, ()):
+            differ.add(op)
+        out[op] = rows
+    return out, differ
 
 
 class _Never:
@@ -184,24 +364,126 @@ def _freeze(table) -> dict:
     return {k: tuple(v) for k, v in table.items()}
 
 
-def _rolled_up(op: str, ordered, facts, children) -> tuple[tuple[str, str], ...]:
-    family, stack = {}, [op]
+def _family(op: str, children) -> set[str]:
+    """The operation and every operation under it."""
+    family, stack = set(), [op]
     while stack:
         current = stack.pop()
         if current in family:
             continue  # a parent loop is reported by validate; never loop here
-        family[current] = True
+        family.add(current)
         stack.extend(children.get(current, ()))
-    out = []
-    for ident in ordered:
-        ops = facts[ident].operations
-        if op in ops:
-            out.append((ident, op))
-        else:
-            via = next((o for o in ops if o in family), None)
+    return family
+
+
+def _via(op: str, family: set[str], ops) -> str | None:
+    """Through which of a fact's operations it belongs to `op`'s roll-up, if it does."""
+    if op in ops:
+        return op
+    return next((o for o in ops if o in family), None)
+
+
+def _rolled_up(archive: Archive, ordered, children) -> dict[str, tuple[tuple[str, str], ...]]:
+    out = {}
+    for op in archive.operations:
+        family = _family(op, children)
+        rows = []
+        for ident in ordered:
+            via = _via(op, family, archive.facts[ident].operations)
             if via is not None:
-                out.append((ident, via))
-    return tuple(out)
+                rows.append((ident, via))
+        out[op] = tuple(rows)
+    return out
+
+
+_RELATED_KINDS = ("operation", "source", "month", "year", "article")
+_UNRELATED = {kind: () for kind in _RELATED_KINDS}
+_TIME = ("month", "year")
+
+
+def _tags(fact: Fact, archive: Archive, citing) -> list[tuple[str, Hashable]]:
+    """The pages that list a fact: its sources, its operations and those above them, its month and year, its articles."""
+    tags = [("source", s) for s in dict.fromkeys(c.source for c in fact.sources)]
+    ops, todo = [], list(fact.operations)
+    while todo:
+        op = todo.pop(0)
+        if op in archive.operations and op not in ops:  # a parent loop is validate's to report
+            ops.append(op)
+            todo.append(archive.operations[op].parent)
+    tags += [("operation", o) for o in sorted(ops)]
+    if fact.when is not None:
+        if fact.when.month is not None:
+            tags.append(("month", fact.when.month))
+        tags.append(("year", fact.when.year))
+    tags += [("article", slug) for slug in citing.get(fact.id, ())]
+    return tags
+
+
+def _count(shared: dict, tags, step: int) -> None:
+    for a in tags:
+        counts = shared.setdefault(a, {})
+        for b in tags:
+            # A month and its year are linked by the timeline itself.
+            if a[0] != b[0] and not (a[0] in _TIME and b[0] in _TIME):
+                counts[b] = counts.get(b, 0) + step
+
+
+def _written(archive: Archive) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Links an editor wrote (an operation's sources, an article's operations): related with no fact shared."""
+    pairs = [(("operation", op.id), ("source", c.source)) for op in archive.operations.values() for c in op.sources]
+    pairs += [(("article", a.slug), ("operation", o)) for a in archive.articles.values() for o in a.operations]
+    return pairs + [(b, a) for a, b in pairs]
+
+
+def _shared(archive: Archive, ordered, citing) -> dict:
+    """For each source, operation, month, year and article: how many facts it shares with each other one.
+
+    Counted in one pass over the facts so that no page scans the archive; an
+    operation counts the facts of its sub-operations, as its page lists them.
+    """
+    shared: dict = {}
+    for ident in ordered:
+        _count(shared, _tags(archive.facts[ident], archive, citing), 1)
+    written = _written(archive)
+    for a, b in written:
+        shared.setdefault(a, {}).setdefault(b, 0)
+    return _kept(shared, list(shared), {a for a, _ in written}, set(written))
+
+
+def _kept(shared: dict, pages, written_pages: set, written: set) -> dict:
+    """`shared` with, for the given pages, counts fallen to nought taken out unless an editor wrote the link."""
+    for page in pages:
+        counts = {b: n for b, n in shared[page].items() if n > 0 or (page, b) in written}
+        if counts or page in written_pages:
+            shared[page] = counts
+        else:
+            del shared[page]
+    return shared
+
+
+def _reshared(old: Index, archive: Archive, citing, versions, changed) -> tuple[dict, set]:
+    """The shared counts with the changed facts' old tags taken away and their new ones added."""
+    before = old.archive.facts
+    steps = [(_tags(before[c], old.archive, old.citing), -1) for c in changed if c in before]
+    steps += [(_tags(archive.facts[c], archive, citing), 1) for c in changed if c in archive.facts]
+    pages = {a for tags, _ in steps for a in tags}
+    shared = dict(old.shared)
+    for page in pages:
+        shared[page] = dict(shared.get(page, {}))
+    for tags, step in steps:
+        _count(shared, tags, step)
+    written = _written(archive)
+    return _kept(shared, pages, {a for a, _ in written}, set(written)), pages
+
+
+def _ranked(counts: dict) -> dict[str, tuple]:
+    """The most shared first; ties in id order, months and years in time order."""
+    ranked = sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1]) if kv[0][0] in _TIME
+                    else (kv[0][0], -kv[1], kv[0][1]))
+    table = {kind: [] for kind in _RELATED_KINDS}
+    for (kind, ident), n in ranked:
+        table[kind].append((ident, n))
+    return {kind: tuple(rows) for kind, rows in table.items()}
 
 
 def _series_key(fact: Fact, op: str | None):
@@ -209,30 +491,20 @@ def _series_key(fact: Fact, op: str | None):
     return (m.metric, op, m.aggregation, m.since.iso() if m.since else None)
 
 
-def _measured(archive: Archive, ordered):
-    """(fact, op) pairs of every live figure, once per operation it belongs to."""
-    for ident in ordered:
-        fact = archive.facts[ident]
-        if fact.measure is None or fact.rank == "deprecated" or fact.when is None:
+def _disputes(facts, groups, involved, old) -> dict[str, tuple[str, ...]]:
+    """Which facts contradict each other: `old` with the entries of the `involved` facts worked out again."""
+    out = {k: v for k, v in old.items() if k not in involved}
+    for ident in involved:
+        fact = facts.get(ident)
+        mine = _groups_of(fact) if fact is not None else ()
+        if not mine:
             continue
-        for op in fact.operations or (None,):
-            yield fact, op
-
-
-def _disputes(archive: Archive, ordered) -> dict[str, tuple[str, ...]]:
-    groups = defaultdict(list)
-    for fact, op in _measured(archive, ordered):
-        groups[(_series_key(fact, op), fact.when.iso())].append(fact)
-    out = defaultdict(list)
-    for group in groups.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1:]:
-                if not _overlap(bounds(a), bounds(b)):
-                    if b.id not in out[a.id]:
-                        out[a.id].append(b.id)
-                    if a.id not in out[b.id]:
-                        out[b.id].append(a.id)
-    return {k: tuple(sorted(v)) for k, v in out.items()}
+        allows = bounds(fact)
+        found = {other for g in mine for other in groups.get(g, ())
+                 if other != ident and not _overlap(allows, bounds(facts[other]))}
+        if found:
+            out[ident] = tuple(sorted(found))
+    return out
 
 
 def _fmt(value: Decimal) -> str:
@@ -242,18 +514,17 @@ def _fmt(value: Decimal) -> str:
     return f"{value:,}"
 
 
-def check_numbers(index: Index, problems: Problems) -> None:
-    """Sums a source states, monthly figures against running totals, totals that fall."""
-    archive = index.archive
-    monthly = defaultdict(dict)  # (metric, op) -> {(y, m): fact}
-    for fact, op in _measured(archive, index.ordered):
-        m = fact.measure
-        if m.aggregation == "period" and fact.when.precision == "month":
-            monthly[(m.metric, op)].setdefault(fact.when.month, fact)
+def _check_lane(archive: Archive, ids) -> tuple[Problem, ...]:
+    """Sums a source states, monthly figures against running totals, totals that fall: one metric, one operation."""
+    problems = Problems()
+    facts = [archive.facts[i] for i in ids]
+    months = {}
+    for fact in facts:
+        if fact.measure.aggregation == "period" and fact.when.precision == "month":
+            months.setdefault(fact.when.month, fact)
     series = defaultdict(list)
-    for fact, op in _measured(archive, index.ordered):
+    for fact in facts:
         m = fact.measure
-        months = monthly.get((m.metric, op), {})
         if m.aggregation == "period" and fact.when.precision in ("range", "year") and fact.when.covers_whole_months():
             _check_sum(fact, months, problems)
         if m.aggregation == "cumulative":
@@ -262,9 +533,10 @@ def check_numbers(index: Index, problems: Problems) -> None:
             start = m.since.first if m.since else date.min
             span = [k for k in sorted(months) if start <= date(*k, 1) and _month_end(k) <= fact.when.last]
             _check_not_exceeded(fact, span, months, problems, "running total")
-            series[_series_key(fact, op)].append(fact)
-    for facts in series.values():
-        _check_never_falls(sorted(facts, key=lambda f: (f.when.last, f.id)), problems)
+            series[(m.since.iso() if m.since else None)].append(fact)
+    for found in series.values():
+        _check_never_falls(sorted(found, key=lambda f: (f.when.last, f.id)), problems)
+    return tuple(problems.items)
 
 
 def _check_never_falls(facts: list[Fact], problems: Problems) -> None:

@@ -249,8 +249,9 @@ def data_files(index: Index) -> list[Page]:
 
 def _fact_row(r: Reader, fact) -> dict:
     """What a list of facts shows of one fact."""
+    # Every row has the same keys, so that a row drawn for a month serves an operation too (see Renderer._fragment).
     return {"fact": fact, "disputed": bool(r.get("disputes", fact.id)),
-            "metric": r.get("metric", fact.measure.metric) if fact.measure else None}
+            "metric": r.get("metric", fact.measure.metric) if fact.measure else None, "via": None}
 
 
 def _rows(r: Reader, ids) -> list[dict]:
@@ -354,11 +355,39 @@ def _fact(r: Reader, ident) -> dict:
         "fact": fact,
         "metric": r.get("metric", fact.measure.metric) if fact.measure else None,
         "sources": [(c, r.get("source", c.source)) for c in fact.sources],
-        "operations": [r.get("operation", o) for o in fact.operations],
+        "operations": [(r.get("operation", o), _enclosing(r, o)) for o in fact.operations],
         "disputes": _rows(r, r.get("disputes", ident)),
         "articles": [r.get("article", s) for s in r.get("citing", ident)],
         "citation": _citation(cite.cited(r, ident)),
     }
+
+
+def _enclosing(r: Reader, op_id: str) -> list:
+    """The operations around one, innermost first: their pages list the fact too."""
+    out, seen = [], {op_id}
+    parent = r.get("operation", op_id).parent
+    while parent is not None and parent not in seen:  # a parent loop is validate's to report
+        seen.add(parent)
+        op = r.get("operation", parent)
+        out.append(op)
+        parent = op.parent
+    return out
+
+
+def _related(r: Reader, kind: str, ident) -> dict:
+    """What a page's facts also belong to, read from the index's one pass (no page scans the facts).
+
+    Each entry comes with the number of facts it shares with the page; months
+    are grouped under their years, since an operation may span a hundred of them.
+    """
+    rel = r.get("related", kind, ident)
+    months: dict[int, list] = {}
+    for ym, n in rel["month"]:
+        months.setdefault(ym[0], []).append((ym, n))
+    return {"operations": [(r.get("operation", o), n) for o, n in rel["operation"]],
+            "sources": [(r.get("source", s), n) for s, n in rel["source"]],
+            "time": [(y, n, months.get(y, [])) for y, n in rel["year"]],
+            "articles": [(r.get("article", a), n) for a, n in rel["article"]]}
 
 
 def _citation(c: cite.Cited) -> dict:
@@ -387,15 +416,13 @@ def _year(r: Reader, y) -> dict:
         groups.setdefault(row["fact"].when.month if row["fact"].when.precision != "year" else None, []).append(row)
     prev, nxt = _neighbours(list(r.get("all", "years")), y)
     return {"year": y, "whole_year": groups.pop(None, []), "months": sorted(groups.items()),
-            "prev": prev, "next": nxt}
+            "prev": prev, "next": nxt, "related": _related(r, "year", y)}
 
 
 def _month(r: Reader, ym) -> dict:
     prev, nxt = _neighbours(list(r.get("all", "months")), ym)
-    rows = _rows(r, r.get("month", ym))
-    cited = dict.fromkeys(c.source for row in rows for c in row["fact"].sources)
-    return {"ym": ym, "rows": rows, "prev": prev, "next": nxt,
-            "sources": [r.get("source", s) for s in cited]}
+    return {"ym": ym, "rows": _rows(r, r.get("month", ym)), "prev": prev, "next": nxt,
+            "related": _related(r, "month", ym)}
 
 
 def _operations(r: Reader, _key) -> dict:
@@ -410,15 +437,16 @@ def _operation(r: Reader, ident) -> dict:
     rows = []
     for fact_id, via in r.get("op-facts", ident):
         row = _fact_row(r, r.get("fact", fact_id))
-        row["via"] = r.get("operation", via) if via != ident else None
+        if via != ident:
+            row["via"] = r.get("operation", via)
         rows.append(row)
     return {"op": op,
             "parent": r.get("operation", op.parent) if op.parent else None,
             "children": [r.get("operation", c) for c in r.get("children", ident)],
             "rows": rows,
             "charts": _operation_charts(r, ident, [row["fact"] for row in rows if row["via"] is None]),
-            "articles": [r.get("article", s) for s in r.get("op-articles", ident)],
-            "sources": [(c, r.get("source", c.source)) for c in op.sources]}
+            "sources": [(c, r.get("source", c.source)) for c in op.sources],
+            "related": _related(r, "operation", ident)}
 
 
 def _operation_charts(r: Reader, ident: str, facts) -> list[dict]:
@@ -438,7 +466,8 @@ def _sources(r: Reader, _key) -> dict:
 
 
 def _source(r: Reader, ident) -> dict:
-    return {"source": r.get("source", ident), "rows": _rows(r, r.get("source-facts", ident))}
+    return {"source": r.get("source", ident), "rows": _rows(r, r.get("source-facts", ident)),
+            "related": _related(r, "source", ident)}
 
 
 def _articles(r: Reader, _key) -> dict:
@@ -450,7 +479,8 @@ def _article(r: Reader, slug) -> dict:
     cited = [i for i, _ in article.cites]
     known = [i for i in dict.fromkeys(cited) if i in r.get("all", "facts")]
     return {"article": article, "cited": _rows(r, known),
-            "operations": [r.get("operation", o) for o in article.operations]}
+            "operations": [r.get("operation", o) for o in article.operations],
+            "related": _related(r, "article", slug)}
 
 
 def _alias(r: Reader, old) -> dict:

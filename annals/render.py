@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jinja2
 import jinja2.meta
+import jinja2.nodes
 from markupsafe import Markup
 
 from . import urls
@@ -37,8 +38,12 @@ _FOLDER = "\x1f"      # after a link to a folder: nothing on the web, 'index.htm
 _HERE = "\x1a"        # a link to the page's own folder: './' on the web, 'index.html' offline
 _OPEN = {"web": "\x1c", "offline": "\x1d"}  # starts a block for one edition only
 _CLOSE = "\x1e"
-_ESCAPED_MARKS = tuple(f"{esc}{ord(c):{fmt}}" for c in (_FOLDER, _HERE, *_OPEN.values(), _CLOSE)
-                       for esc, fmt in (("\\u00", "02x"), ("%", "02X"), ("&#", "d"), ("&#x", "x")))
+_ROOT = "\x1b"       # in a fragment: the way from the page it lands on up to the site's root
+# The marks as an escaping filter (tojson, urlencode, HTML escaping) would
+# write them; one scan of the page finds any of them.
+_ESCAPED_MARK = re.compile("|".join(
+    re.escape(f"{esc}{ord(c):{fmt}}") for c in (_FOLDER, _HERE, *_OPEN.values(), _CLOSE)
+    for esc, fmt in (("\\u00", "02x"), ("%", "02X"), ("&#", "d"), ("&#x", "x"))))
 _BLOCK = {"web": re.compile("\x1d[^\x1e]*\x1e"), "offline": re.compile("\x1c[^\x1e]*\x1e")}
 
 
@@ -56,6 +61,26 @@ def _cut(html: str, edition: str) -> str:
     if edition == "web":
         return html.replace(_HERE, "./").replace(_FOLDER, "")
     return html.replace(_HERE, "index.html").replace(_FOLDER, "index.html")
+
+
+def _fragment_key(value):
+    """What a fragment's arguments hold, as a key: records by kind, id and the digest of their file."""
+    kind = type(value)
+    if kind is dict:
+        return tuple((k, _fragment_key(v)) for k, v in value.items())
+    if kind is tuple or kind is list:
+        return tuple(_fragment_key(v) for v in value)
+    digest = getattr(value, "digest", None)
+    if digest is not None:
+        return (kind.__name__, getattr(value, "id", None) or getattr(value, "slug", None), digest)
+    return value  # plain values and the frozen records without a file of their own (Metric, Period)
+
+
+def _fragment_templates(tree) -> tuple[str, ...]:
+    """Templates a template draws fragments from: `fragment("macros.html", ...)` names one, as an import does."""
+    return tuple(call.args[0].value for call in tree.find_all(jinja2.nodes.Call)
+                 if isinstance(call.node, jinja2.nodes.Name) and call.node.name in ("fragment", "fragments")
+                 and call.args and isinstance(call.args[0], jinja2.nodes.Const))
 
 
 class TemplateProblem(Exception):
@@ -106,6 +131,9 @@ class Renderer:
         self._reads_offline: dict[str, bool] = {}
         self._sources: dict[str, tuple[str, tuple[str, ...], bool]] = {}
         self._signature = _signature(self.templates_dir)
+        # Fragments drawn so far, by (template, macro, edition, arguments): see fragment().
+        self._fragments: dict = {}
+        self._fragment_macros: dict = {}
 
     # -- dependencies on templates --------------------------------------------
     def template_fingerprint(self, name: str) -> str:
@@ -144,7 +172,7 @@ class Renderer:
                 return self._sources[name]
             try:
                 tree = self.env.parse(source)
-                refs = tuple(r for r in jinja2.meta.find_referenced_templates(tree) if r)
+                refs = tuple(r for r in jinja2.meta.find_referenced_templates(tree) if r) + _fragment_templates(tree)
                 # Jinja's own analysis: `offline` read as a variable, not the word in
                 # text or in only("offline"), which both editions' one rendering handles.
                 reads = "offline" in jinja2.meta.find_undeclared_variables(tree)
@@ -174,7 +202,7 @@ class Renderer:
         if page.kind == "404" or self.reads_offline(page.template):
             return self.render(page, ctx, reader), self.render(page, ctx, reader, offline=True)
         html = self._render(page, ctx, reader, "both")
-        if any(escaped in html for escaped in _ESCAPED_MARKS):
+        if _ESCAPED_MARK.search(html):
             # A mark went through an escaping filter (tojson, urlencode): it can no longer be cut out.
             return self.render(page, ctx, reader), self.render(page, ctx, reader, offline=True)
         return _cut(html, "web").encode("utf-8"), _cut(html, "offline").encode("utf-8")
@@ -215,10 +243,19 @@ class Renderer:
                 return Markup("")
             return Markup(self.markdown.render(text, Resolver(fact_link)))
 
+        def fragment(template: str, macro: str, *args) -> Markup:
+            return Markup(self._fragment(template, macro, edition, args))
+
+        def fragments(template: str, macro: str, items, *args) -> Markup:
+            return Markup("".join(self._fragment(template, macro, edition, (item, *args)) for item in items))
+
         try:
             template = self.env.get_template(page.template)
-            return template.render(ctx, page=page, link=link, only=only, permalink=permalink, md=md,
-                                   offline=edition == "offline")
+            html = template.render(ctx, page=page, link=link, only=only, permalink=permalink, md=md,
+                                   fragment=fragment, fragments=fragments, offline=edition == "offline")
+            if _ROOT in html:
+                html = html.replace(_ROOT, self._root_from(page, ctx, edition))
+            return html
         except jinja2.TemplateSyntaxError as err:
             raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 1),
                                           f"template syntax: {err.message}")) from None
@@ -227,6 +264,51 @@ class Renderer:
             raise TemplateProblem(Problem(self._where(err, page), f"template not found: {err.name}")) from None
         except Exception as err:  # an error inside a template is the template's problem
             raise TemplateProblem(Problem(self._where(err, page), f"while rendering /{page.path}: {type(err).__name__}: {err}")) from None
+
+    # -- fragments -----------------------------------------------------------------
+    def _fragment(self, template: str, macro: str, edition: str, args: tuple) -> str:
+        """A macro's output for these arguments, drawn once and reused by every page that shows it.
+
+        A list shows each fact as a row, and a fact is listed on its month,
+        year, operations, source and metric: drawing each row once saves most
+        of a long list's time, and lets the preview redraw an operation's
+        three thousand rows by joining them. The macro sees only its
+        arguments, `link`, `only`, `u` and the filters, so its output is a
+        function of the arguments: records are keyed by their id and the
+        digest of the file they were read from. Its links run from the site's
+        root behind a mark, which each page replaces by its own way up.
+        """
+        key = (template, macro, edition, _fragment_key(args))
+        html = self._fragments.get(key)
+        if html is None:
+            html = self._fragments[key] = str(self._fragment_macro(template, macro, edition)(*args))
+        return html
+
+    def _fragment_macro(self, template: str, macro: str, edition: str):
+        found = self._fragment_macros.get((template, macro, edition))
+        if found is None:
+            def link(path: str) -> str:
+                folder = path == "" or path.endswith("/")
+                if edition == "offline":
+                    return _ROOT + urls.output_file(path)
+                if not folder or edition == "web":
+                    return _ROOT + (path or "./")
+                return _ROOT + (path or "./") + _FOLDER
+
+            def only(which: str, caller) -> Markup:
+                if edition == "both":
+                    return Markup(_OPEN[which]) + caller() + Markup(_CLOSE)
+                return caller() if which == edition else Markup("")
+
+            module = self.env.get_template(template).make_module({"link": link, "only": only})
+            found = self._fragment_macros[(template, macro, edition)] = getattr(module, macro)
+        return found
+
+    @staticmethod
+    def _root_from(page: Page, ctx: dict, edition: str) -> str:
+        if page.kind == "404" and edition == "web":
+            return urls.root_relative(ctx["site"].base_url, "")
+        return "../" * urls.output_file(page.path).count("/")
 
     def _where(self, err: Exception, page: Page) -> Loc:
         base = str(self.templates_dir)

@@ -70,11 +70,10 @@ def read_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Node | None, 
     that do not prevent reading the rest (duplicate keys, non-text keys).
     Raises YamlError for anything that does (syntax, anchors, tags, depth).
     """
-    soft: list[tuple[Loc, str]] = []
     loader = _Loader(text)
+    reader = _Reader(loader, path, line_offset)
     try:
-        events = _events(loader, path, line_offset)
-        root = _document(events, path, line_offset, soft)
+        root = reader.document()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         message = (err.problem or err.context or "invalid YAML").strip()
@@ -87,71 +86,93 @@ def read_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Node | None, 
         raise YamlError(Loc(path, 1 + line_offset), f"YAML syntax: {err}") from None
     finally:
         loader.dispose()
-    return root, soft
-
-
-def _events(loader, path: str, line_offset: int):
-    while loader.check_event():
-        event = loader.get_event()
-        if isinstance(event, yaml.AliasEvent):
-            raise YamlError(_loc(path, event.start_mark, line_offset),
-                            f"YAML alias *{event.anchor} is not allowed: write the value out in full")
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            raise YamlError(_loc(path, event.start_mark, line_offset),
-                            f"YAML anchor &{anchor} is not allowed: write the value out in full")
-        tag = getattr(event, "tag", None)
-        if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == "!"):
-            shown = tag.replace("tag:yaml.org,2002:", "!!")
-            raise YamlError(_loc(path, event.start_mark, line_offset),
-                            f"YAML tag {shown} is not allowed: values are typed by their field")
-        yield event
-
-
-def _document(events, path: str, line_offset: int, soft) -> Node | None:
-    root: Node | None = None
-    documents = 0
-    for event in events:
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise YamlError(_loc(path, event.start_mark, line_offset),
-                                "only one YAML document per file (found a second '---')")
-        elif isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            root = _node(event, events, path, line_offset, soft, 1)
-    return root
+    return root, reader.soft
 
 
 def _too_deep() -> str:
     return f"nested more than {MAX_DEPTH} levels deep"
 
 
-def _node(event, events, path: str, line_offset: int, soft, depth: int) -> Node:
-    loc = _loc(path, event.start_mark, line_offset)
-    if depth > MAX_DEPTH:
-        raise YamlError(loc, _too_deep())
-    if isinstance(event, yaml.ScalarEvent):
-        return Scalar(event.value, event.style not in (None, ""), loc)
-    if isinstance(event, yaml.SequenceStartEvent):
-        items = []
-        for child in events:
-            if isinstance(child, yaml.SequenceEndEvent):
-                return Seq(tuple(items), loc)
-            items.append(_node(child, events, path, line_offset, soft, depth + 1))
-    if isinstance(event, yaml.MappingStartEvent):
+class _Reader:
+    """Builds nodes from the parser's events, pulling them one at a time.
+
+    Loading is a third of a cold build, and this is most of loading: events
+    are taken straight from the parser and every node of a line shares one Loc.
+    """
+
+    def __init__(self, loader, path: str, line_offset: int):
+        self.next_event = loader.get_event
+        self.has_event = loader.check_event
+        self.path = path
+        self.offset = line_offset + 1
+        self.locs: dict[int, Loc] = {}
+        self.soft: list[tuple[Loc, str]] = []
+
+    def loc(self, event) -> Loc:
+        line = event.start_mark.line + self.offset
+        found = self.locs.get(line)
+        if found is None:
+            found = self.locs[line] = Loc(self.path, line)
+        return found
+
+    def document(self) -> Node | None:
+        root: Node | None = None
+        documents = 0
+        while self.has_event():
+            event = self.next_event()
+            kind = type(event)
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise YamlError(self.loc(event), "only one YAML document per file (found a second '---')")
+            elif kind in _NODE_EVENTS:
+                root = self.node(event, 1)
+            elif kind is yaml.AliasEvent:
+                self.refuse(event)
+        return root
+
+    def refuse(self, event) -> None:
+        """Anchors, aliases and tags: each a way for one value to stand for another."""
+        if type(event) is yaml.AliasEvent:
+            raise YamlError(self.loc(event), f"YAML alias *{event.anchor} is not allowed: write the value out in full")
+        if event.anchor is not None:
+            raise YamlError(self.loc(event), f"YAML anchor &{event.anchor} is not allowed: write the value out in full")
+        shown = event.tag.replace("tag:yaml.org,2002:", "!!")
+        raise YamlError(self.loc(event), f"YAML tag {shown} is not allowed: values are typed by their field")
+
+    def node(self, event, depth: int) -> Node:
+        kind = type(event)
+        if kind is yaml.AliasEvent or event.anchor is not None or (
+                event.tag is not None and not (kind is yaml.ScalarEvent and event.tag == "!")):
+            self.refuse(event)
+        loc = self.loc(event)
+        if depth > MAX_DEPTH:
+            raise YamlError(loc, _too_deep())
+        if kind is yaml.ScalarEvent:
+            return Scalar(event.value, event.style not in (None, ""), loc)
+        child_depth = depth + 1
+        if kind is yaml.SequenceStartEvent:
+            items = []
+            while True:
+                child = self.next_event()
+                if type(child) is yaml.SequenceEndEvent:
+                    return Seq(tuple(items), loc)
+                items.append(self.node(child, child_depth))
         mapping: dict[str, tuple[Loc, Node]] = {}
-        folded: dict[str, str] = {}
-        for key_event in events:
-            if isinstance(key_event, yaml.MappingEndEvent):
+        while True:
+            key_event = self.next_event()
+            if type(key_event) is yaml.MappingEndEvent:
                 return Map(mapping, loc)
-            key = _node(key_event, events, path, line_offset, soft, depth + 1)
-            value = _node(next(events), events, path, line_offset, soft, depth + 1)
-            if not isinstance(key, Scalar):
-                soft.append((key.loc, "a key must be plain text"))
+            key = self.node(key_event, child_depth)
+            value = self.node(self.next_event(), child_depth)
+            if type(key) is not Scalar:
+                self.soft.append((key.loc, "a key must be plain text"))
                 continue
             if key.text in mapping:
                 first = mapping[key.text][0]
-                soft.append((key.loc, f"duplicate key '{key.text}' (first written at line {first.line})"))
+                self.soft.append((key.loc, f"duplicate key '{key.text}' (first written at line {first.line})"))
                 continue
             mapping[key.text] = (key.loc, value)
-    raise YamlError(loc, "unexpected end of YAML")  # pragma: no cover - parser guarantees balance
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from annals.cli import main
 
@@ -134,6 +135,11 @@ def update_golden(request) -> bool:
 @pytest.fixture
 def site(tmp_path):
     return functools.partial(make_site, tmp_path)
+
+
+def source_urls(root: Path) -> set[str]:
+    """The addresses of a project's sources: the only other hosts its pages link to."""
+    return {u for p in (root / "content/sources").glob("*.yaml") if (u := yaml.safe_load(p.read_text()).get("url"))}
 
 
 def copy_embedded(tmp_path: Path) -> Path:

@@ -110,3 +110,23 @@ def test_the_article_cites_facts_and_is_not_copied(archive, seed_text):
     seed_words = words(seed_text)
     copied = [s for s in sentences if len(s.split()) >= 8 and words(s) in seed_words]
     assert copied == []
+
+
+def test_what_the_seeds_leave_unsaid_stays_absent_and_explained(archive):
+    """The seed credits Air Forces Central Command in the sentence of the combat sorties only, and gives
+    no end to the Mosul offensive: the archive does not carry either over, and says why."""
+    for ident in ("2017-07-oir-isr-sorties-year-to-date", "2017-07-oir-tanker-sorties-year-to-date"):
+        fact = archive.facts[ident]
+        assert fact.originator is None, ident
+        assert "`originator` is left out" in fact.notes and "Air Forces Central Command" in fact.notes, ident
+    assert archive.facts["2017-07-oir-combat-sorties-year-to-date"].originator == "U.S. Air Forces Central Command"
+    mosul = archive.operations["mosul-offensive"]
+    assert mosul.end is None
+    assert "do not say when the offensive ended" in mosul.summary
+
+
+def test_a_statement_claim_keeps_every_part_it_quotes(archive):
+    """Tillerson congratulated, promised continued support and warned: the claim says all three."""
+    fact = archive.facts["2017-07-tillerson-much-work-to-be-done"]
+    assert "promised continued support as displaced civilians returned" in fact.claim
+    assert "promised continued support as displaced civilians returned to the city" in [c.quote for c in fact.sources]

@@ -13,10 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from lxml import html as lxml_html
 
-from conftest import REPO, annals, copy_embedded, write_files
+from conftest import REPO, annals, copy_embedded, source_urls, write_files
 
 # URIs that name a vocabulary or an XML namespace: identifiers that no reader fetches.
 IDENTIFIERS = {
@@ -132,10 +131,6 @@ def scan(out: Path, base_url: str, external: set[str] = frozenset()) -> list[str
             if not (url.startswith(base_url) or url.rstrip("/") in IDENTIFIERS or url in external):
                 problems.append(f"{name}: names {url}")
     return problems
-
-
-def source_urls(root: Path) -> set[str]:
-    return {u for p in (root / "content/sources").glob("*.yaml") if (u := yaml.safe_load(p.read_text()).get("url"))}
 
 
 # -- the real outputs -----------------------------------------------------------------

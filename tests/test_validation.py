@@ -444,7 +444,7 @@ def test_a_content_file_the_system_will_not_give_is_a_located_problem(site):
 def test_problems_about_a_whole_file_name_its_first_line(site):
     problems, _ = broken_build(site(), {"content/facts/notes.txt": "jotted\n", "content/site.yaml": None})
     assert problems == [
-        "content/facts/notes.txt:1: is not read: not a content file (expected site.yaml, metrics.yaml, "
+        "content/facts/notes.txt:1: is not read: not a content file (expected site.yaml, metrics.yaml, redirects.yaml, "
         "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml, articles/<slug>.md or withdrawn/<id>.yaml)",
         "content/site.yaml:1: missing: every archive needs a site.yaml",
     ]
