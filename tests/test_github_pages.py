@@ -129,28 +129,29 @@ def test_workflow_builds_with_the_pages_address_and_deploys():
     assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % deploy_step["id"]
 
 
-def test_the_workflows_build_command_builds_the_site_it_uploads(tmp_path):
+def run_workflow_build(root: Path, base_url: str) -> subprocess.CompletedProcess:
+    """The workflow's own build command, run in a project folder as the job would."""
     build = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]["steps"] if s.get("name") == "Build the site")
-    root = copy_embedded(tmp_path)
     shutil.copy(REPO / "build.py", root / "build.py")
-    env = {**os.environ, "BASE_URL": "https://owner.github.io/repo",
+    env = {**os.environ, "BASE_URL": base_url,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "-c", build["run"]], cwd=root, env=env, capture_output=True, text=True)
+    return subprocess.run(["bash", "-c", build["run"]], cwd=root, env=env, capture_output=True, text=True)
+
+
+def test_the_workflows_build_command_builds_the_site_it_uploads(tmp_path):
+    root = copy_embedded(tmp_path)
+    done = run_workflow_build(root, "https://owner.github.io/repo")
     assert done.returncode == 0, done.stderr
     assert 'href="https://owner.github.io/repo/facts/2017-06-oir-weapons-released/"' in \
         (root / "_site/facts/2017-06-oir-weapons-released/index.html").read_text()
 
 
 def test_the_workflows_build_fails_on_a_url_the_commit_does_not_record(tmp_path):
-    build = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]["steps"] if s.get("name") == "Build the site")
     root = copy_embedded(tmp_path)
-    shutil.copy(REPO / "build.py", root / "build.py")
     fact = root / "content/facts/2017/2017-06-oir-weapons-released.yaml"
     shutil.copy(fact, fact.with_name("2017-06-oir-weapons-released-copy.yaml"))
     manifest = (root / "permalinks.txt").read_bytes()
-    env = {**os.environ, "BASE_URL": "https://owner.github.io/repo/",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "-c", build["run"]], cwd=root, env=env, capture_output=True, text=True)
+    done = run_workflow_build(root, "https://owner.github.io/repo/")
     assert done.returncode == 1
     assert "/facts/2017-06-oir-weapons-released-copy/ (a page of content/facts/2017/2017-06-oir-weapons-released-copy.yaml) " \
            "is not listed, and --locked adds nothing: run `python build.py`" in done.stderr
