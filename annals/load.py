@@ -5,6 +5,7 @@ can run it in worker processes and the preview server can cache it by digest.
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import multiprocessing as mp
@@ -504,3 +505,51 @@ def _read_bytes(path: Path, rel: str) -> bytes:
         with path.open("rb") as handle:
             return handle.read(limit + 1)
     return path.read_bytes()
+
+
+
+def update(root: Path, archive: Archive, changed: set[str], cache: dict) -> dict[str, Fact | None] | None:
+    """Read again only the changed files, when all of them are fact files: their facts, None for one removed.
+
+    The preview's way to take a save in a large archive at once; `archive`
+    is the last good build's. None (read everything) for any other file, and
+    for a file with problems or an id that might clash, so that the whole
+    archive is read and every problem reported as a cold build would.
+    """
+    content = [rel for rel in changed if rel == "content" or rel.startswith("content/")]
+    if any(kind_of(rel) != "fact" or any(ignored(part) for part in rel.split("/")) for rel in content):
+        return None
+    out: dict[str, Fact | None] = {}
+    for rel in content:
+        stem = _stem(rel)
+        old = archive.facts.get(stem)
+        if old is not None and old.loc.path != rel:
+            return None  # another file holds that id: the whole read names both
+        if not os.path.isfile(root / rel):
+            cache.pop(rel, None)
+            if old is not None:
+                out[stem] = None
+            continue
+        result = _read_cached(root, rel, cache)
+        if result.problems or len(result.records) != 1:
+            return None
+        out[stem] = result.records[0]
+    claimed = [(ident, f) for ident, f in out.items()
+               if f is not None and (archive.facts.get(ident) is None or f.aliases != archive.facts[ident].aliases)]
+    if claimed:
+        taken = {k.casefold() for ident, f in archive.facts.items() if ident not in out for k in (ident, *f.aliases)}
+        mine = [k.casefold() for ident, f in claimed for k in (ident, *f.aliases)]
+        if len(set(mine)) < len(mine) or taken.intersection(mine):
+            return None
+    return out
+
+
+def patched(archive: Archive, facts: dict[str, Fact | None]) -> Archive:
+    """`archive` with these facts put in, or taken out where None."""
+    table = dict(archive.facts)
+    for ident, fact in facts.items():
+        if fact is None:
+            table.pop(ident, None)
+        else:
+            table[ident] = fact
+    return dataclasses.replace(archive, facts=table)

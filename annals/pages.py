@@ -49,55 +49,61 @@ class Reader:
 
         What `make` read the first time is recorded for every page that asks
         again, so sharing the work never hides a dependency. A memo kept from
-        an earlier build (see Memo) is used only while every key it read has
-        the same fingerprint.
+        an earlier build (see Memo) holds only values none of whose keys changed.
         """
-        value, deps = self._memo.get((make, args), self._index)
-        if deps is None:
-            inner = Reader(self._index, self._memo)
-            value = make(inner, *args)
-            deps = tuple(inner.deps)
-            self._memo.put((make, args), value, deps, self._index)
-        self.deps.update(dict.fromkeys(deps))
-        return value
+        memo = self._memo
+        if memo.index is not self._index:
+            memo.meet(self._index)
+        key = (make, args)
+        found = memo.entries.get(key)
+        if found is None:
+            inner = Reader(self._index, memo)
+            found = memo.put(key, make(inner, *args), inner.deps)
+        self.deps.update(found[1])
+        return found[0]
 
 
 class Memo:
     """Values derived from the index, with the keys each read.
 
-    One build fills it; the preview keeps it for the next, which first tells
-    it (`begin`) which keys changed since: an entry stands only while every
-    key it read is known and unchanged. A memo used with an index it was not
-    begun for forgets what it held, so a value never outlives its build by mistake.
+    One build fills it. The preview keeps it for the next build, and first
+    tells it (`forget`) which keys changed since: the values that read any
+    of them go, and the rest stand. A memo that meets an index it was not
+    told about forgets everything, so a value never outlives its build by mistake.
     """
 
-    def __init__(self):
-        self._entries: dict = {}
-        self._index: Index | None = None
-        self._changed: set = set()
-        self._known: set = set()
-        self._checked: set = set()
+    def __init__(self, track: bool = False):
+        self.entries: dict = {}  # (make, args) -> (value, the keys it read)
+        self.index: Index | None = None
+        # key -> the entries that read it; kept only by a memo that lives through several builds
+        self._readers: dict[Key, list] | None = {} if track else None
 
-    def begin(self, index: Index, changed: set, known: set) -> None:
-        self._index, self._changed, self._known, self._checked = index, changed, known, set()
+    def meet(self, index: Index) -> None:
+        self.entries.clear()
+        if self._readers is not None:
+            self._readers.clear()
+        self.index = index
 
-    def get(self, key, index: Index):
-        if index is not self._index:
-            self._entries, self._index, self._checked = {}, index, set()
-        entry = self._entries.get(key)
-        if entry is None:
-            return None, None
-        value, deps = entry
-        if key not in self._checked:
-            if not self._changed.isdisjoint(deps) or not self._known.issuperset(deps):
-                del self._entries[key]
-                return None, None
-            self._checked.add(key)
-        return value, deps
+    def forget(self, changed, index: Index) -> None:
+        """The next build reads `index`, in which `changed` keys differ from the last one's."""
+        if self._readers is None:
+            self.meet(index)
+            return
+        for key in changed:
+            for entry in self._readers.pop(key, ()):
+                self.entries.pop(entry, None)
+        self.index = index
 
-    def put(self, key, value, deps, index: Index) -> None:
-        self._entries[key] = (value, deps)
-        self._checked.add(key)
+    def keys(self):
+        """Every key some value held here read, where the memo keeps count (see _readers)."""
+        return self._readers.keys() if self._readers is not None else ()
+
+    def put(self, key, value, deps: dict) -> tuple:
+        found = self.entries[key] = (value, deps)
+        if self._readers is not None:
+            for dep in deps:
+                self._readers.setdefault(dep, []).append(key)
+        return found
 
 
 def plan(index: Index, problems: Problems, claims: "Claims | None" = None) -> list[Page]:

@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import edition, history, permalinks, rebuild, urls
-from .index import Index, build_index
+from . import edition, history, load as loading, permalinks, rebuild, urls
+from .index import Index, Key, build_index, update_index
 from .load import load
 from .model import Archive
 from .pages import Memo, Page, claimed, plan
@@ -33,7 +33,6 @@ class Options:
     offline_zip: bool = True  # a web build also makes the offline edition's zip
     locked: bool = False  # fail, rather than add to permalinks.txt, if the build publishes a URL it lacks
     record_permalinks: bool = True  # a web build adds new URLs to permalinks.txt (the preview does not)
-    remember: bool = True  # keep the incremental state on disk (the preview keeps it in memory)
     workers: int = 1  # processes that render pages when many must be rendered
 
 
@@ -46,7 +45,66 @@ class Report:
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     manifest_updated: bool = False
-    state: State | None = None  # what the next build starts from, for a caller that keeps it in memory
+    patched: bool = False  # a session's build that read only the changed facts and patched the index
+
+
+@dataclass(frozen=True)
+class Good:
+    """A build that passed: what the next build of a session is compared with, or patched from."""
+
+    archive: Archive
+    index: Index
+    pages: tuple[Page, ...]
+    checked: tuple[Problem, ...]  # what validate found (warnings only, since it passed)
+
+
+@dataclass
+class Session:
+    """What a caller that builds again and again in one process (the preview) keeps between builds.
+
+    After a good build it holds that build's archive, index and plan, the
+    files read, the templates compiled, the values derived (a Memo) and each
+    page's keys. Told which files changed, the next build reads only those;
+    when they are facts, it patches the index (index.update_index), which
+    says which keys changed, and renders the pages that read one. Anything
+    else is read and indexed from scratch, and compared with the last good
+    build to find the keys that changed. The state stays in memory until
+    `save` leaves it on disk for the next `build.py`.
+    """
+
+    files: dict = field(default_factory=dict)
+    renderer: Renderer | None = None
+    memo: Memo = field(default_factory=lambda: Memo(track=True))
+    state: State | None = None
+    good: Good | None = None
+    readers: dict[Key, set[str]] | None = None  # key -> the pages that read it, once needed
+    # A build failed since `good`: files were read that `good` does not know of,
+    # so the next build reads everything rather than patch.
+    failed: bool = False
+
+    def renderer_for(self, root: Path) -> tuple[Renderer, bool]:
+        """The compiled templates, compiled again if a template changed; and whether they were."""
+        if self.renderer is None or self.renderer.changed_since():
+            self.renderer = Renderer(root, root / CACHE / "templates")
+            return self.renderer, True
+        return self.renderer, False
+
+    def save(self, root: Path, out: Path) -> None:
+        """Leave the state on disk, with each key's fingerprint, so that a later build starts from it."""
+        if self.state is not None and self.good is not None:
+            fp = self.good.index.fingerprint
+            keys = {k: fp(k) for page in self.state.pages.values() for k in page.deps}
+            dataclasses.replace(self.state, keys=keys).write(State.path_for(root, out))
+
+
+@dataclass(frozen=True)
+class Read:
+    """What load, validate and index made of content/: also with errors, the index of what is valid."""
+
+    archive: Archive
+    checked: tuple[Problem, ...]
+    index: Index
+    keys: set | None = None  # the keys that changed since the session's last good build, when patched
 
 
 def read_archive(options: Options, problems: Problems, progress: Silent | None = None,
@@ -58,15 +116,55 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
     permalink manifest) still report what they find in the same run.
     `files` is a cache of files already read (see load), for a caller that builds again and again.
     """
-    progress = progress or Silent()
+    read = _read(options, problems, progress or Silent(), files)
+    return read.archive, read.index
+
+
+def _read(options: Options, problems: Problems, progress: Silent, files: dict | None) -> Read:
     archive = load(options.root, problems, progress, files, options.workers)
     archive = dataclasses.replace(archive, changed=history.last_changed(options.root))
     progress.stage("validate")
+    before = len(problems.items)
     validate(archive, options.root, problems)
-    if options.base_url and archive.site is not None:  # checked, and ending in '/', by the command line
-        archive = dataclasses.replace(archive, site=dataclasses.replace(archive.site, base_url=options.base_url))
+    checked = tuple(problems.items[before:])
+    archive = _with_base_url(archive, options)
     progress.stage("index")
-    return archive, build_index(archive, problems)
+    return Read(archive, checked, build_index(archive, problems))
+
+
+def _with_base_url(archive: Archive, options: Options) -> Archive:
+    if not options.base_url or archive.site is None:  # the command line checked it (see cli._base_url)
+        return archive
+    url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
+    return dataclasses.replace(archive, site=dataclasses.replace(archive.site, base_url=url))
+
+
+def _patch(options: Options, session: Session, changed: set[str], problems: Problems) -> Read | None:
+    """The last good build with only the changed facts read, checked and indexed again; None if it cannot be."""
+    good = session.good
+    facts = loading.update(options.root, good.archive, changed, session.files)
+    if facts is None:
+        return None
+    archive = loading.patched(good.archive, facts)
+    # An edited file has no date git vouches for until it is committed (see history).
+    paths = {f.loc.path for f in (*facts.values(), *(good.archive.facts.get(i) for i in facts)) if f is not None}
+    if paths & set(good.archive.changed):
+        archive = dataclasses.replace(archive, changed={p: t for p, t in good.archive.changed.items() if p not in paths})
+    kept = [p for p in good.checked if loading.kind_of(p.loc.path) == "fact" and p.loc.path not in paths]
+    checking = Problems(list(kept))
+    validate(archive, options.root, checking, only=set(facts))
+    if checking.errors:
+        return None  # the whole way, so that every problem is found as a cold build finds it
+    problems.items.extend(checking.items)
+    patched = update_index(good.index, archive, set(facts), problems)
+    if patched is None:
+        return None
+    index, keys = patched
+    return Read(archive, tuple(checking.items), index, keys)
+
+
+# Keys that decide the plan: while none of them changed, the last plan stands.
+_PLAN_KEYS = {("all", "facts"), ("all", "months"), ("all", "years"), ("all", "aliases")}
 
 
 def check_pages(options: Options, index: Index, problems: Problems,
@@ -112,63 +210,117 @@ def check_paths(pages: list[Page], problems: Problems) -> None:
                            f"/{page.path} would be written twice: by this {page.kind} and by {first.source or first.kind}")
 
 
-def build(options: Options, state: State | None = None, progress: Silent | None = None,
-          files: dict | None = None, renderer: Renderer | None = None, memo: Memo | None = None) -> Report:
+def build(options: Options, progress: Silent | None = None, session: Session | None = None,
+          changed: set[str] | None = None) -> Report:
     """Build the site into options.out. Raises BuildFailed with every problem, writing nothing.
 
-    `state` and `files` are what a caller that builds again and again (the
-    preview) keeps in memory: the last build's state, the files read and
-    the templates compiled (a Renderer, which it replaces when a template
-    changes) and the values derived from the index (a Memo). Given a state,
-    the build trusts that the files it lists are still in options.out.
+    With a `session` (the preview), the build starts from what the session
+    kept; `changed` names the files that changed since its last build, when
+    known (None: anything may have).
     """
     started = time.perf_counter()
     progress = progress or Silent()
     problems = Problems()
-    _, index = read_archive(options, problems, progress, files)
+    remember = session is None  # a session keeps its state in memory instead of on disk
+    session = session or Session(memo=Memo())
+    renderer, recompiled = session.renderer_for(options.root)
+    session.failed, failed = True, session.failed
+    read = None
+    if session.good is not None and changed is not None and not failed:
+        read = _patch(options, session, changed, problems)
+        problems = problems if read is not None else Problems()
+    patched = read is not None
+    if read is None:
+        read = _read(options, problems, progress, session.files if not remember else None)
+        if session.good is not None and not problems.errors:
+            read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
+    index = read.index
     progress.stage("plan")
-    pages, published = check_pages(options, index, problems)
+    if patched and not read.keys & _PLAN_KEYS:
+        # Only facts changed, and none of what decides the plan: the last plan stands.
+        pages, planned = list(session.good.pages), False
+        published = permalinks.read(options.root, problems) if options.record_permalinks else {}
+    else:
+        pages, published = check_pages(options, index, problems)
+        planned = True
     if problems.fails(options.strict):
         raise BuildFailed(problems.sorted())
 
     check_output(options.out, options.root)
     extra = {} if options.offline else github_pages_files(index.archive.site)
-    renderer = renderer or Renderer(options.root, options.root / CACHE / "templates")
-    report = write_site(options, index, pages, problems, state, extra, progress, renderer, memo)
+    report = write_site(options, index, pages, problems, session, read.keys, extra, progress,
+                        remember, planned or recompiled)
+    report.patched = patched
     if not options.offline and options.record_permalinks and not options.locked:
         report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
+    session.good = Good(read.archive, index, tuple(pages), read.checked)
+    session.failed = False
     progress.finish()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def write_site(options: Options, index: Index, pages: list[Page], problems: Problems,
-               state: State | None, extra: dict[str, bytes], progress: Silent, renderer: Renderer,
-               memo: Memo | None = None) -> Report:
+def _differing(old: Index, new: Index, session: Session) -> set | None:
+    """The keys some page read whose value is not what it was in the last good build."""
+    if session.state is None:
+        return None
+    readers = _readers(session)
+
+    def value(index: Index, key):
+        try:
+            return index.get(key)
+        except KeyError:
+            return _ABSENT
+
+    keys = readers.keys() | session.memo.keys()
+    return {k for k in keys if (a := value(old, k)) is not (b := value(new, k)) and a != b}
+
+
+_ABSENT = object()
+
+
+def _readers(session: Session) -> dict[Key, set[str]]:
+    if session.readers is None:
+        readers: dict[Key, set[str]] = {}
+        for path, page in session.state.pages.items():
+            for k in page.deps:
+                readers.setdefault(k, set()).add(path)
+        session.readers = readers
+    return session.readers
+
+
+def write_site(options: Options, index: Index, pages: list[Page], problems: Problems, session: Session,
+               keys: set | None, extra: dict[str, bytes], progress: Silent, remember: bool,
+               look_at_every_page: bool = True) -> Report:
     """Render what changed and copy static files into options.out, all at once or not at all.
 
     A web build also makes the offline edition, as one zip: pages that were
-    not rendered again keep their entry from the last zip.
+    not rendered again keep their entry from the last zip. `keys`, when
+    known, are the keys that changed since the session's state: the pages
+    that read them are rendered again, and every page is looked at only
+    when the plan or the templates changed.
     """
     state_path = State.path_for(options.root, options.out)
-    trusted = state is not None
-    if state is None:
-        state = State.read(state_path)
+    trusted = session.state is not None
+    state = session.state if trusted else State.read(state_path)
     config = _config_fingerprint(options, index)
     if state.config != config or not options.out.exists():
-        state = State(config=config, produced=state.produced)
+        state, keys, session.readers, look_at_every_page = State(config=config, produced=state.produced), None, None, True
 
     make_zip = not options.offline and options.offline_zip
     zip_path = options.out / urls.offline_zip()
     writer = Writer(options.out)
     writer.begin()
-    job = rebuild.Job(index=index, pages=tuple(pages), renderer=renderer, writer=writer,
+    job = rebuild.Job(index=index, pages=tuple(pages), renderer=session.renderer, writer=writer,
                       offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None,
-                      memo=memo or Memo(), trust_outputs=trusted)
+                      memo=session.memo, trust_outputs=trusted)
     report = Report(pages=len(pages))
     try:
-        todo, changed = rebuild.stale(job, state)
-        job.memo.begin(index, changed, set(state.keys))
+        if keys is None:
+            todo, keys = rebuild.stale(job, state)
+        else:
+            todo = rebuild.stale_for(job, state, keys, _readers(session), look_at_every_page)
+        job.memo.forget(keys, index)
         progress.stage("render", len(todo))
         done = rebuild.render(job, todo, options.workers, progress.advance)
         _record(job, todo, done, writer, problems, report)
@@ -189,9 +341,11 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
     except BaseException:
         writer.abort()
         raise
-    report.state = rebuild.next_state(state, config, job, done, changed, exact=options.remember)
-    if options.remember:
-        report.state.write(state_path)
+    if remember:
+        rebuild.next_state(state, config, job, done).write(state_path)
+    else:
+        session.state = rebuild.next_state(state, config, job, done, fingerprints=False,
+                                           readers=session.readers)
     report.warnings = problems.warnings
     return report
 

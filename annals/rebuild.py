@@ -77,6 +77,26 @@ def stale(job: Job, state: State) -> tuple[list[int], set]:
     return out, changed
 
 
+def stale_for(job: Job, state: State, changed: set, readers: dict, every_page: bool) -> list[int]:
+    """Positions of the pages to render again, when the keys that changed are known (the preview).
+
+    Only the pages that read one of them, unless the plan or the templates
+    changed: then every page is looked at for a template or a place of its own.
+    """
+    marked = set()
+    for key in changed:
+        marked.update(readers.get(key, ()))
+    out = []
+    for i, page in enumerate(job.pages) if every_page else ():
+        old = state.pages.get(page.path)
+        if old is None or page.path in marked or old.template != template_fingerprint(job.renderer, page):
+            out.append(i)
+    if not every_page:
+        position = {page.path: i for i, page in enumerate(job.pages)} if marked else {}
+        out = sorted(position[p] for p in marked if p in position)
+    return out
+
+
 def render_one(job: Job, page: Page, memo: Memo) -> Rendered:
     tfp = template_fingerprint(job.renderer, page)
     try:
@@ -135,29 +155,38 @@ def _work(chunk: list[int]) -> list[Rendered]:
     return [render_one(job, job.pages[i], memo) for i in chunk]
 
 
-def next_state(state: State, config: str, job: Job, done: list[Rendered], changed: set, exact: bool) -> State:
+def next_state(state: State, config: str, job: Job, done: list[Rendered], fingerprints: bool = True,
+               readers: dict | None = None) -> State:
     """What this build leaves for the next: the kept pages as they were, the rendered ones anew.
 
-    `exact` lists only the keys some page still reads; otherwise (the preview,
-    on every save) the last table is carried on, with the keys that changed
-    or were read now brought up to date: keys no page reads any more only
-    cost a fingerprint each.
+    With `fingerprints`, each key some page reads is fingerprinted, for a
+    build in another process to compare with. The preview keeps its state in
+    memory and knows which keys change, so it skips them and keeps `readers`
+    (key -> pages) up to date instead.
     """
-    rendered = {r.path: r for r in done}
-    pages: dict[str, PageState] = {}
-    for page in job.pages:
-        r = rendered.get(page.path)
-        if r is None:
-            pages[page.path] = state.pages[page.path]
-        elif r.problem is None:
-            pages[page.path] = PageState(r.template, r.deps)
-    fp = job.index.fingerprint
-    if exact:
+    pages = dict(state.pages)
+    for r in done:
+        if r.problem is None:
+            pages[r.path] = PageState(r.template, r.deps)
+        else:
+            pages.pop(r.path, None)
+    gone = pages.keys() - {page.path for page in job.pages}
+    for path in gone:
+        del pages[path]
+    if readers is not None:
+        for path in {r.path for r in done} | set(gone):
+            old, new = state.pages.get(path), pages.get(path)
+            if old is not None and new is not None and old.deps == new.deps:
+                continue
+            before, after = set(old.deps) if old else set(), set(new.deps) if new else set()
+            for k in before - after:
+                readers.get(k, set()).discard(path)
+            for k in after - before:
+                readers.setdefault(k, set()).add(path)
+    keys = {}
+    if fingerprints:
+        fp = job.index.fingerprint
         keys = {k: fp(k) for s in pages.values() for k in s.deps}
-    else:
-        keys = dict(state.keys)
-        keys.update((k, fp(k)) for k in changed)
-        keys.update((k, fp(k)) for r in done for k in r.deps)
     return State(config=config, pages=pages, keys=keys, produced=set(job.writer.produced))
 
 

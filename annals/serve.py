@@ -33,11 +33,9 @@ from urllib.parse import unquote
 
 from . import watch
 from .load import ignored
-from .pipeline import Options, build
+from .pipeline import Options, Session, build
 from .problems import BuildFailed, Loc, Problem
-from .pages import Memo
-from .render import Renderer
-from .state import CACHE, State
+from .state import State
 from .write import MARKER, STAGING, OutputRefused
 
 WATCHED = ["content", "templates", "static"]
@@ -63,49 +61,40 @@ class Outcome:
 
 
 class Preview:
-    """Builds again and again, remembering in memory what makes the next build quick."""
+    """Builds again and again, remembering in memory what makes the next build quick (a Session)."""
 
     def __init__(self, options: Options):
         self.options = dataclasses.replace(options, offline=False, offline_zip=False, record_permalinks=False)
-        self.state: State | None = None
-        self.files: dict = {}
-        self.renderer: Renderer | None = None
-        self.memo = Memo()
+        self.session = Session()
         self.problems: tuple[Problem, ...] = ()
         self.has_site = False
-        self._state_on_disk = True
 
     @property
     def out(self) -> Path:
         return self.options.out
 
-    def rebuild(self) -> Outcome:
+    def rebuild(self, changed: set[str] | None = None) -> Outcome:
+        """Build again; `changed` names the files that changed since the last call, when known."""
         started = time.perf_counter()
-        if self.state is not None and self._state_on_disk:
-            # From now on the state lives in memory; a state left on disk would
-            # not know of the pages this session writes, so it goes until `save`.
-            State.path_for(self.options.root, self.out).unlink(missing_ok=True)
-            self._state_on_disk = False
-        options = dataclasses.replace(self.options, remember=self._state_on_disk)
-        if self.renderer is None or self.renderer.changed_since():
-            self.renderer = Renderer(options.root, options.root / CACHE / "templates")
         try:
-            report = build(options, self.state, files=self.files, renderer=self.renderer, memo=self.memo)
+            report = build(self.options, session=self.session, changed=changed)
         except BuildFailed as failed:
             self.problems = tuple(failed.problems)
             return Outcome(False, self.problems, seconds=time.perf_counter() - started)
         except OutputRefused as refused:
             self.problems = (Problem(Loc(str(self.out)), str(refused)),)
             return Outcome(False, self.problems, seconds=time.perf_counter() - started)
-        self.state, self.problems, self.has_site = report.state, (), True
+        if not self.has_site:
+            # From now on the state lives in memory; a state left on disk would
+            # not know of the pages this session writes, so it goes until `save`.
+            State.path_for(self.options.root, self.out).unlink(missing_ok=True)
+        self.problems, self.has_site = (), True
         return Outcome(True, tuple(report.warnings), len(report.rendered), report.written,
                        time.perf_counter() - started)
 
     def save(self) -> None:
         """Leave the state on disk, so that the next preview starts from this one's output."""
-        if self.state is not None and not self._state_on_disk:
-            self.state.write(State.path_for(self.options.root, self.out))
-            self._state_on_disk = True
+        self.session.save(self.options.root, self.out)
 
 
 class Site:
@@ -259,7 +248,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             changed, self.changed, self.pending = self.changed, set(), False
             what = "everything" if changed is None else ", ".join(sorted(changed)[:3]) + (
                 f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-            outcome = preview.rebuild()
+            outcome = preview.rebuild(changed)
             report(outcome, what)
             LiveReloadHandler.reload_waiters(reload_path(changed, outcome.ok))
 

@@ -17,15 +17,22 @@ from .schema import did_you_mean
 QUOTE_MAX = 300
 
 
-def validate(archive: Archive, root: Path, problems: Problems) -> None:
-    """Check every record, and what did parse of records with errors (archive.broken), which never reach the site."""
+def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | None = None) -> None:
+    """Every check, of every record and of what did parse of records with errors (archive.broken),
+    which never reach the site; with `only`, the checks of each fact run for those facts alone.
+
+    The preview passes `only` when nothing but those facts changed since a
+    build that passed: every other fact's checks would find what they found then.
+    """
     broken = _broken(archive, problems)
+    facts = _all(archive, archive.facts, Fact) if only is None else [archive.facts[i] for i in sorted(only)
+                                                                       if i in archive.facts]
     _operations(archive, problems, broken)
-    _facts(archive, problems, broken)
+    _facts(archive, facts, problems, broken)
     _articles(archive, problems, broken)
     _withdrawn(archive, problems, broken)
-    _quotes_against_texts(archive, root, problems)
-    _markdown_links(archive, problems)
+    _quotes_against_texts(archive, facts, root, problems)
+    _markdown_links(archive, facts, problems)
 
 
 def _broken(archive: Archive, problems: Problems) -> set[tuple[str, str | None]]:
@@ -87,8 +94,8 @@ def _operations(archive: Archive, problems: Problems, broken) -> None:
             current = archive.operations[current].parent
 
 
-def _facts(archive: Archive, problems: Problems, broken) -> None:
-    for fact in _all(archive, archive.facts, Fact):
+def _facts(archive: Archive, facts, problems: Problems, broken) -> None:
+    for fact in facts:
         _citations(fact.sources, archive, problems, broken)
         for op in fact.operations:
             if op not in archive.operations:
@@ -133,7 +140,7 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _quotes_against_texts(archive: Archive, root: Path, problems: Problems) -> None:
+def _quotes_against_texts(archive: Archive, facts, root: Path, problems: Problems) -> None:
     texts: dict[str, str] = {}
     for source in _all(archive, archive.sources, Source):
         if source.text_file is None:
@@ -151,21 +158,21 @@ def _quotes_against_texts(archive: Archive, root: Path, problems: Problems) -> N
             problems.error(source.locs["text_file"], f"text_file '{source.text_file}' cannot be read: {err.strerror or err}")
     if not texts:
         return
-    records = _all(archive, archive.facts, Fact) + _all(archive, archive.operations, Operation)
+    records = list(facts) + _all(archive, archive.operations, Operation)
     for rec in records:
         for cite in rec.sources:
             if cite.source in texts and cite.quote is not None and _normal(cite.quote) not in texts[cite.source]:
                 problems.error(cite.loc, f"quote does not occur in the text of source '{cite.source}'")
 
 
-def _markdown_links(archive: Archive, problems: Problems) -> None:
+def _markdown_links(archive: Archive, facts, problems: Problems) -> None:
     """Links the page would show dead (javascript:, data:, empty): the editor meant something else.
 
     The renderer already drops them; reporting them here tells the editor
     before a reader finds a link that goes nowhere.
     """
     converter = Markdown()
-    fields = [(f.notes, f.locs.get("notes")) for f in _all(archive, archive.facts, Fact)]
+    fields = [(f.notes, f.locs.get("notes")) for f in facts]
     fields += [(o.summary, o.locs.get("summary")) for o in _all(archive, archive.operations, Operation)]
     fields += [(s.notes, s.locs.get("notes")) for s in _all(archive, archive.sources, Source)]
     for text, loc in fields:

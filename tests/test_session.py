@@ -1,0 +1,127 @@
+"""The preview's builds: told which files changed, a session patches its last good build.
+
+The preview keeps its archive, index, plan and page keys in memory and, for a
+save of a fact, reads that file alone and patches the index (see
+pipeline.Session). That is a second way of finding the work to redo, beside
+the fingerprints a `build.py` compares, so each step here holds it to both:
+after every edit the session's output is byte for byte a build from nothing,
+and it rendered exactly the pages a build from the state on disk renders.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from annals.pipeline import Options, Session, build
+from annals.problems import BuildFailed
+from conftest import make_site, write_files
+
+FACT = "content/facts/2017/f-june.yaml"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".annals-staging" not in p.parts}
+
+
+def options(root: Path, out: str) -> Options:
+    return Options(root=root, out=root / out, offline_zip=False, record_permalinks=False)
+
+
+class Twins:
+    """One project built two ways after each edit: by a session, and by build.py's state on disk."""
+
+    def __init__(self, root: Path):
+        self.root, self.session = root, Session()
+        build(options(root, "preview"), session=self.session)
+        build(options(root, "disk"))
+
+    def step(self, files: dict, fails: bool = False, patched: bool = True) -> set[str]:
+        write_files(self.root, files)
+        changed = set(files)
+        if fails:
+            with pytest.raises(BuildFailed):
+                build(options(self.root, "preview"), session=self.session, changed=changed)
+            with pytest.raises(BuildFailed):
+                build(options(self.root, "disk"))
+            return set()
+        mine = build(options(self.root, "preview"), session=self.session, changed=changed)
+        theirs = build(options(self.root, "disk"))
+        assert sorted(mine.rendered) == sorted(theirs.rendered)
+        assert mine.patched == patched
+        shutil.rmtree(self.root / "cold", ignore_errors=True)
+        build(options(self.root, "cold"))
+        preview, cold = tree(self.root / "preview"), tree(self.root / "cold")
+        assert preview.keys() == cold.keys()
+        assert [p for p in preview if preview[p] != cold[p]] == []
+        return set(mine.rendered)
+
+
+def measure(claim: str, when: str, op: str, value: int, source: str = "src-1") -> str:
+    return (f"claim: {claim}\nwhen: {when}\noperations: [{op}]\nmeasure:\n  metric: weapons-released\n"
+            f"  value: {value}\n  aggregation: period\nsources:\n  - source: {source}\n    quote: \"{value} weapons\"\n")
+
+
+@pytest.fixture
+def twins(tmp_path) -> Twins:
+    root = make_site(tmp_path, {
+        "content/sources/src-2.yaml": "title: Another report\nkind: report\n",
+        "content/facts/2017/f-may.yaml": measure("80 weapons in May 2017.", "2017-05", "op-b", 80, "src-2"),
+        "content/articles/summer.md": "---\ntitle: A summer\ndate: 2017-08-01\n---\nSee [[fact:f-june]].\n",
+    })
+    return Twins(root)
+
+
+def test_a_claim_edited(twins):
+    done = twins.step({FACT: measure("Exactly 100 weapons in June 2017.", "2017-06", "op-b", 100)})
+    assert "facts/f-june/" in done and "timeline/2017/06/" in done and "facts/f-may/" not in done
+
+
+def test_a_figure_that_comes_to_contradict_another_and_stops(twins):
+    twins.step({"content/facts/2017/f-june-b.yaml": measure("120 weapons in June 2017.", "2017-06", "op-b", 120)})
+    assert "disputed" in (twins.root / "preview/facts/f-june/index.html").read_text()
+    twins.step({"content/facts/2017/f-june-b.yaml": measure("100 weapons in June 2017.", "2017-06", "op-b", 100)})
+    assert "disputed" not in (twins.root / "preview/facts/f-june/index.html").read_text()
+
+
+def test_a_fact_moved_in_time_and_to_another_operation(twins):
+    twins.step({FACT: measure("100 weapons in March 2016.", "2016-03", "op-a", 100, "src-2")})
+    assert (twins.root / "preview/timeline/2016/03/index.html").is_file()
+    assert not (twins.root / "preview/timeline/2017/06/index.html").exists()
+
+
+def test_facts_added_and_removed(twins):
+    twins.step({"content/facts/2018/f-new.yaml": measure("5 weapons in 2018.", "2018-01", "op-a", 5)})
+    twins.step({"content/facts/2018/f-new.yaml": None, "content/facts/2017/f-may.yaml": None})
+    assert not (twins.root / "preview/facts/f-new/index.html").exists()
+
+
+def test_a_renamed_fact_keeps_its_old_address(twins):
+    text = (twins.root / FACT).read_text() + "aliases: [f-june]\n"
+    twins.step({FACT: None, "content/facts/2017/f-june-2017.yaml": text})
+    assert "f-june-2017" in (twins.root / "preview/facts/f-june/index.html").read_text()
+
+
+def test_a_broken_save_then_its_fix(twins):
+    twins.step({FACT: "claim: [broken\n"}, fails=True)
+    twins.step({"content/facts/2017/f-may.yaml": measure("81 weapons in May 2017.", "2017-05", "op-b", 81)},
+               fails=True)
+    # After a failed build the session reads everything: the files it read then are not in its last good build.
+    twins.step({FACT: measure("Fixed, 100 weapons in June 2017.", "2017-06", "op-b", 100)}, patched=False)
+    twins.step({FACT: measure("Fixed again, 100 weapons in June 2017.", "2017-06", "op-b", 100)})
+    assert "81 weapons" in (twins.root / "preview/facts/f-may/index.html").read_text()
+
+
+def test_a_source_an_operation_a_template_and_the_stylesheet(twins):
+    twins.step({"content/sources/src-1.yaml": "title: A report, retitled\nkind: report\n"}, patched=False)
+    twins.step({"content/operations/op-b.yaml": "name: Operation B, renamed\nparent: op-a\n"}, patched=False)
+    page = twins.root / "templates/fact.html"
+    twins.step({"templates/fact.html": page.read_text().replace("<h2>Sources</h2>", "<h2>Where it comes from</h2>")})
+    css = twins.root / "static/style.css"
+    assert twins.step({"static/style.css": css.read_text() + "\n.x { color: red }\n"}) == set()
+
+
+def test_nothing_changed_renders_nothing(twins):
+    assert twins.step({}) == set()
