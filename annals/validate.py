@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .load import kind_of
 from .markup import Markdown, Resolver
 from .model import Archive, Article, Citation, Fact, Operation, Source, Withdrawn
 from .problems import Loc, Problems
@@ -24,7 +23,7 @@ def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | 
     The preview passes `only` when nothing but those facts changed since a
     build that passed: every other fact's checks would find what they found then.
     """
-    broken = _broken(archive, problems)
+    broken = _broken(archive)
     facts = _all(archive, archive.facts, Fact) if only is None else [archive.facts[i] for i in sorted(only)
                                                                        if i in archive.facts]
     _operations(archive, problems, broken)
@@ -35,18 +34,14 @@ def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | 
     _markdown_links(archive, facts, problems)
 
 
-def _broken(archive: Archive, problems: Problems) -> set[tuple[str, str | None]]:
-    """(kind, id) of every record with an error of its own, and of the old ids it lists;
-    (kind, None) when a whole file of that kind could not be read (metrics.yaml).
+def _broken(archive: Archive) -> set[tuple[str, str | None]]:
+    """(kind, id) of every record with an error of its own (see model.Broken), and of the old ids
+    it lists; (kind, None) when a whole file of that kind could not be read (metrics.yaml).
 
     A reference to such a record is not reported again as unknown: the editor
     fixes the file, and one mistake shows as one message, not twenty.
     """
     out: set[tuple[str, str | None]] = set()
-    for problem in problems.errors:
-        kind = kind_of(problem.loc.path)
-        if kind in ("operation", "source", "fact", "article"):
-            out.add((kind, problem.loc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]))
     for item in archive.broken:
         if item.kind == "metrics":
             out.add(("metric", None))
