@@ -23,7 +23,7 @@ class Site:
     licence: str
     publisher: str | None = None
     cname: str | None = None
-    loc: Loc = Loc("content/site.yaml")
+    loc: Loc = Loc("content/site.yaml", 1)
 
 
 @dataclass(frozen=True)
