@@ -17,22 +17,39 @@ from __future__ import annotations
 
 import calendar
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
 
-from .periods import Period
+from .periods import MONTHS, Period
 
 WIDTH = 640
-LEFT, RIGHT, TOP = 56, 10, 8
+LEFT, RIGHT, TOP = 56, 10, 8   # LEFT is the least room for tick labels: a wider label widens it
+TICK_GAP = 6         # between a tick label's end and the plot
 BARS_HEIGHT, TOTALS_HEIGHT = 150, 100
 PANEL_TITLE = 18     # room above a panel for its name
 PANEL_GAP = 14
 SPAN_ROW = 30        # one row of brackets: the bracket, then its label
-AXIS_HEIGHT = 34     # month initials and year names under the last panel
-LABEL_CHAR = 6.6     # rough width of a digit at the chart's label size, to keep labels apart
-MAX_BAR_LABELS = 24  # print values on the bars only when they are few enough to stay legible
+AXIS_HEIGHT = 34     # month names and years under the last panel
+FONT, MARK_FONT = 11, 14       # px of labels and of the ≠ mark: keep in step with static/style.css
+MAX_BAR_LABELS = 24  # print values on bars and dots only when they are few enough to stay legible
+MAX_GROUP_WIDTH = 64  # a month's bars together
+DOT_R = 5            # a running total's dot, where its month leaves room for it
+
+# Advance widths (in em) of DejaVu Sans, the widest of the fonts `system-ui` resolves to,
+# so that a label measured here is never wider in a reader's browser; other letters take 0.7.
+_EM = {**dict.fromkeys("0123456789", 0.64), **dict.fromkeys(",. ", 0.32), **dict.fromkeys("~≥≤≠", 0.84),
+       "M": 0.87, "B": 0.69, "T": 0.62}
+ASCENT, DESCENT = 0.93, 0.24   # of the font's box, as a browser's getBBox() reports it
+APPROX_MARKS = {"exact": "", "about": "~", "at-least": "≥", "at-most": "≤"}
+MONTH_NAMES = tuple(m[:3] for m in MONTHS)
+# Axes past a million count in millions (1.5M), past a billion in billions: the table gives every digit.
+_UNITS = ((10 ** 12, "T"), (10 ** 9, "B"), (10 ** 6, "M"))
+
+
+def text_width(text: str, size: float = FONT) -> float:
+    return sum(_EM.get(c, 0.7) for c in text) * size
 
 
 @dataclass(frozen=True)
@@ -65,7 +82,7 @@ class Slot:
     x: float
     width: float
     center: float
-    initial: bool  # room for a month initial under the axis
+    label: str  # the month under the axis, as much of its name as the slot has room for
 
 
 @dataclass(frozen=True)
@@ -77,37 +94,16 @@ class YearLabel:
 
 @dataclass(frozen=True)
 class Tick:
-    value: int | float
+    value: int | Decimal
     y: float
+    label: str
 
 
 @dataclass(frozen=True)
-class Bar:
-    fact: Any
-    disputed: bool
-    x: float
-    y: float
-    width: float
-    height: float
-    center: float
-    label: bool  # print the value above the bar
+class Label:
+    """Text drawn on the chart, centred on x, standing on y."""
 
-
-@dataclass(frozen=True)
-class Gap:
-    """A run of months with no monthly figure."""
-
-    first: tuple[int, int]
-    last: tuple[int, int]
-    x1: float
-    x2: float
-    months: int
-
-
-@dataclass(frozen=True)
-class Marker:
-    fact: Any
-    disputed: bool
+    text: str
     x: float
     y: float
 
@@ -121,21 +117,55 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Bar:
+    fact: Any
+    disputed: bool
+    x: float
+    y: float
+    width: float
+    height: float
+    center: float
+    label: Label | None  # the value above the bar, where it fits
+    mark: Label | None   # ≠ over a disputed bar, or one over a month's disputed bars when they are thin
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A run of months with no monthly figure."""
+
+    first: tuple[int, int]
+    last: tuple[int, int]
+    x1: float
+    x2: float
+    months: int
+    hatch: tuple[Line, ...]  # whole strokes: a repeating pattern leaves fragments at the box's edges
+
+
+@dataclass(frozen=True)
+class Marker:
+    fact: Any
+    disputed: bool
+    x: float
+    y: float
+    label: Label | None
+
+
+@dataclass(frozen=True)
 class Span:
     fact: Any
     disputed: bool
     x1: float
     x2: float
     y: float        # the bracket's line
-    label_x: float
-    label_y: float
+    label: Label
 
 
 @dataclass(frozen=True)
 class Panel:
-    top: float
+    top: float      # the highest tick
     height: float
     ticks: tuple[Tick, ...]
+    title_y: float
 
     @property
     def baseline(self) -> float:
@@ -156,6 +186,7 @@ class Chart:
     gaps: tuple[Gap, ...]
     totals_panel: Panel | None
     markers: tuple[Marker, ...]
+    dot_r: float
     lines: tuple[Line, ...]
     spans: tuple[Span, ...]
     spans_top: float
@@ -164,6 +195,11 @@ class Chart:
     @property
     def gap_months(self) -> int:
         return sum(g.months for g in self.gaps)
+
+    @property
+    def dense(self) -> bool:
+        """Months too narrow for full-size dots: the stylesheet thins their rings too."""
+        return self.dot_r < DOT_R
 
 
 def is_monthly(fact) -> bool:
@@ -209,6 +245,51 @@ def nice_ticks(top: float) -> tuple[list[int | Decimal], float]:
     return [int(v) if float(v).is_integer() else Decimal(str(v)) for v in values], end
 
 
+def units(end: float) -> tuple[int, str]:
+    """What an axis ending at `end` counts in: ones, or millions (M), billions (B), trillions (T)."""
+    return next(((d, s) for d, s in _UNITS if end >= d), (1, ""))
+
+
+def short_number(value: int | Decimal, unit: tuple[int, str] = (1, "")) -> str:
+    """A number as the chart prints it: every digit in ones; three significant digits in millions and up (1.85M)."""
+    divisor, suffix = unit
+    if divisor == 1:
+        return format(value, ",f") if isinstance(value, Decimal) else f"{value:,}"
+    if value == 0:
+        return "0"
+    scaled = Decimal(value) / divisor
+    text = f"{scaled:,.{max(0, 3 - len(str(int(abs(scaled)))))}f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
+
+
+def _value(fact, unit: tuple[int, str]) -> str:
+    return APPROX_MARKS[fact.measure.approx] + short_number(fact.measure.value, unit)
+
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2
+
+
+def _box(text: str, x: float, y: float, size: float = FONT) -> Box:
+    half = text_width(text, size) / 2
+    return (x - half, y - ASCENT * size, x + half, y + DESCENT * size)
+
+
+def _clear(box: Box, taken: Iterable[Box], pad: float = 1.0) -> bool:
+    return all(box[2] + pad <= t[0] or t[2] + pad <= box[0] or box[3] + pad <= t[1] or t[3] + pad <= box[1]
+               for t in taken)
+
+
+def _hatch(x1: float, x2: float, bottom: float, height: float = 10, step: float = 6) -> tuple[Line, ...]:
+    """Diagonal strokes centred in a gap's box, each whole."""
+    width = max(x2 - x1, 0.5)
+    if width <= height:
+        return (Line(_r(x1), _r(bottom), _r(x1 + width), _r(bottom - width)),)
+    n = int((width - height) // step) + 1
+    start = x1 + (width - height - (n - 1) * step) / 2
+    return tuple(Line(_r(start + i * step), _r(bottom), _r(start + i * step + height), _r(bottom - height))
+                 for i in range(n))
+
+
 def _r(x: float) -> float:
     return round(x, 1)
 
@@ -222,9 +303,16 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
         return None
     scale = scale or own
     months = scale.months
-    plot_w = WIDTH - LEFT - RIGHT
-    slot_w = plot_w / len(months)
-    position = {ym: LEFT + i * slot_w for i, ym in enumerate(months)}
+    bar_ticks, bar_end = nice_ticks(scale.bars_max)
+    total_ticks, total_end = nice_ticks(scale.totals_max)
+    bar_unit, total_unit = units(bar_end), units(total_end)
+    # Sized from the scale, not from this chart's panels, so that charts shown together keep their months aligned.
+    widest = max(text_width(short_number(v, u)) for ticks, u in ((bar_ticks, bar_unit), (total_ticks, total_unit))
+                 for v in ticks)
+    left = max(LEFT, math.ceil(widest + TICK_GAP + 2))
+    right = WIDTH - RIGHT
+    slot_w = (right - left) / len(months)
+    position = {ym: left + i * slot_w for i, ym in enumerate(months)}
 
     def x_at(day: date, end: bool) -> float:
         """The x of a day's start (or end), inside its month's slot."""
@@ -232,7 +320,9 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
         fraction = (day.day - (0 if end else 1)) / days
         return position[(day.year, day.month)] + fraction * slot_w
 
-    slots = tuple(Slot(ym, _r(position[ym]), _r(slot_w), _r(position[ym] + slot_w / 2), slot_w >= 11)
+    # A lone initial is ambiguous (J is three months): where there is room, the month's short name.
+    names = MONTH_NAMES if slot_w >= 30 else tuple(m[0] for m in MONTHS) if slot_w >= 11 else ("",) * 12
+    slots = tuple(Slot(ym, _r(position[ym]), _r(slot_w), _r(position[ym] + slot_w / 2), names[ym[1] - 1])
                   for ym in months)
     years = []
     # One pass over the months, not one per year: a span of centuries has a million pairs.
@@ -251,46 +341,45 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
     bars_panel, bars, gaps = None, [], []
     if monthly:
         y += PANEL_TITLE
-        values, end = nice_ticks(scale.bars_max)
-        bars_panel = Panel(y, BARS_HEIGHT, tuple(Tick(v, _r(y + BARS_HEIGHT - float(v) / end * BARS_HEIGHT)) for v in values))
-        in_month: dict[tuple[int, int], list[Figure]] = {}
-        for f in monthly:
-            in_month.setdefault(f.fact.when.month, []).append(f)
-        labelled = len(monthly) <= MAX_BAR_LABELS and slot_w >= 30
-        for ym, group in in_month.items():
-            # Two figures for one month (often a dispute) stand side by side, never stacked.
-            inner = slot_w * 0.72
-            each = inner / len(group)
-            for i, f in enumerate(group):
-                # A zero is a figure: it keeps a sliver of a bar, unlike a gap.
-                height = max(float(f.fact.measure.value) / end * BARS_HEIGHT, 1.5)
-                x = position[ym] + (slot_w - inner) / 2 + i * each
-                bars.append(Bar(f.fact, f.disputed, _r(x + each * 0.06), _r(bars_panel.baseline - height),
-                                _r(max(each * 0.88, 1.0)), _r(height), _r(x + each / 2), labelled))
+        bars, room = _bars(monthly, position, slot_w, left, y + BARS_HEIGHT, bar_end, bar_unit)
+        # Labels and ≠ marks that rise above the axis get room of their own, under the panel's name.
+        top = y + room
+        bars_panel = _panel(top, BARS_HEIGHT, bar_ticks, bar_end, bar_unit, y - 6)
+        bars = [_shifted(b, room) for b in bars]
+        have = {b.fact.when.month for b in bars}
         run: list[tuple[int, int]] = []
         for ym in months + (None,):
-            if ym is not None and ym not in in_month:
+            if ym is not None and ym not in have:
                 run.append(ym)
                 continue
             if run:
-                gaps.append(Gap(run[0], run[-1], _r(position[run[0]] + 1), _r(position[run[-1]] + slot_w - 1), len(run)))
+                x1, x2 = position[run[0]] + 1, position[run[-1]] + slot_w - 1
+                gaps.append(Gap(run[0], run[-1], _r(x1), _r(x2), len(run), _hatch(x1, x2, bars_panel.baseline)))
                 run = []
         y = bars_panel.baseline + PANEL_GAP
 
     totals_panel, markers, lines = None, [], []
+    # Dots as wide as their month at most, so that a month's dot never covers the next one's.
+    dot_r = DOT_R if slot_w >= 16 else max(2.0, _r(slot_w * 0.45 - 1))
     if totals:
         y += PANEL_TITLE
-        values, end = nice_ticks(scale.totals_max)
-        totals_panel = Panel(y, TOTALS_HEIGHT, tuple(Tick(v, _r(y + TOTALS_HEIGHT - float(v) / end * TOTALS_HEIGHT)) for v in values))
-        by_series: dict[str, list[Marker]] = {}
+        base = y + TOTALS_HEIGHT
+        points = []
         for f in sorted(totals, key=lambda f: (f.fact.when.last, f.fact.id)):
             when: Period = f.fact.when
             x = position[when.month] + slot_w / 2 if when.precision == "month" else x_at(when.last, end=True)
-            marker = Marker(f.fact, f.disputed, _r(x),
-                            _r(totals_panel.baseline - float(f.fact.measure.value) / end * TOTALS_HEIGHT))
-            markers.append(marker)
-            since = f.fact.measure.since.iso() if f.fact.measure.since else ""
-            by_series.setdefault(since, []).append(marker)
+            points.append((f, _r(x), _r(base - float(f.fact.measure.value) / total_end * TOTALS_HEIGHT)))
+        every = len(points) <= MAX_BAR_LABELS and slot_w >= 30
+        labels, highest = _dot_labels(points, base, left, right, dot_r, total_unit, every)
+        room = max(0.0, math.ceil(y - highest + 2))
+        top = y + room
+        totals_panel = _panel(top, TOTALS_HEIGHT, total_ticks, total_end, total_unit, y - 6)
+        markers = [Marker(f.fact, f.disputed, x, _r(yy + room), _lowered(labels.get(i), room))
+                   for i, (f, x, yy) in enumerate(points)]
+        by_series: dict[str, list[Marker]] = {}
+        for mk in markers:
+            since = mk.fact.measure.since.iso() if mk.fact.measure.since else ""
+            by_series.setdefault(since, []).append(mk)
         for series in by_series.values():
             lines += [Line(a.x, a.y, b.x, b.y) for a, b in zip(series, series[1:]) if b.x > a.x]
         y = totals_panel.baseline + PANEL_GAP
@@ -303,31 +392,128 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
     for f in spans:
         x1, x2 = x_at(f.fact.when.first, end=False), x_at(f.fact.when.last, end=True)
         x2 = max(x2, x1 + 3)
-        centre = (x1 + x2) / 2
-        half = (len(f"{f.fact.measure.value:,}") + 2) * LABEL_CHAR / 2
-        label_x = min(max(centre, LEFT + half), WIDTH - RIGHT - half)
-        left, right = min(x1, label_x - half), max(x2, label_x + half)
-        row = next((i for i, free in enumerate(rows) if left >= free + 4), None)
+        text = _value(f.fact, units(float(f.fact.measure.value))) + (" ≠" if f.disputed else "")
+        half = text_width(text) / 2 + 3
+        label_x = min(max((x1 + x2) / 2, left + half), right - half)
+        start, end = min(x1, label_x - half), max(x2, label_x + half)
+        row = next((i for i, free in enumerate(rows) if start >= free + 4), None)
         if row is None:
             rows.append(0.0)
             row = len(rows) - 1
-        rows[row] = right
+        rows[row] = end
         top = spans_top + row * SPAN_ROW
-        placed.append(Span(f.fact, f.disputed, _r(x1), _r(x2), _r(top + 6), _r(label_x), _r(top + 22)))
+        placed.append(Span(f.fact, f.disputed, _r(x1), _r(x2), _r(top + 6), Label(text, _r(label_x), _r(top + 22))))
     y = spans_top + len(rows) * SPAN_ROW
 
     axis_y = y + 4
     height = math.ceil(axis_y + AXIS_HEIGHT)
-    return Chart(WIDTH, height, LEFT, WIDTH - RIGHT, slots, tuple(years), _r(axis_y),
-                 bars_panel, tuple(bars), tuple(gaps), totals_panel, tuple(markers), tuple(lines),
+    return Chart(WIDTH, height, left, right, slots, tuple(years), _r(axis_y),
+                 bars_panel, tuple(bars), tuple(gaps), totals_panel, tuple(markers), dot_r, tuple(lines),
                  tuple(placed), _r(spans_top), tuple(figures))
 
 
-def largest_monthly(figures: Iterable[Figure]) -> Figure | None:
-    """The record: the largest figure for a single month (the earliest, if two are equal)."""
-    best = None
-    for f in figures:
-        if chartable(f.fact) and is_monthly(f.fact):
-            if best is None or (f.fact.measure.value, best.fact.when.first) > (best.fact.measure.value, f.fact.when.first):
-                best = f
-    return best
+def _panel(top: float, height: float, values, end: float, unit: tuple[int, str], title_y: float) -> Panel:
+    ticks = tuple(Tick(v, _r(top + height - float(v) / end * height), short_number(v, unit)) for v in values)
+    return Panel(top, height, ticks, _r(title_y))
+
+
+def _bars(monthly: list[Figure], position: dict, slot_w: float, left: float, baseline: float, end: float,
+          unit: tuple[int, str]) -> tuple[list[Bar], float]:
+    """The bars on a provisional baseline, their labels and ≠ marks kept apart; and how far the
+    highest of those rises above the axis's top (the room the panel must add)."""
+    in_month: dict[tuple[int, int], list[Figure]] = {}
+    for f in monthly:
+        in_month.setdefault(f.fact.when.month, []).append(f)
+    # Wide months (a chart of one or two) keep bars bar-shaped rather than a block across the chart.
+    inner = min(slot_w * 0.72, MAX_GROUP_WIDTH)
+    bars: list[Bar] = []
+    groups: list[list[int]] = []
+    for ym, group in in_month.items():
+        # Two figures for one month (often a dispute) stand side by side, never stacked.
+        each = inner / len(group)
+        groups.append([])
+        for i, f in enumerate(group):
+            # A zero is a figure: it keeps a sliver of a bar, unlike a gap.
+            height = max(float(f.fact.measure.value) / end * BARS_HEIGHT, 1.5)
+            x = position[ym] + (slot_w - inner) / 2 + i * each
+            groups[-1].append(len(bars))
+            bars.append(Bar(f.fact, f.disputed, _r(x + each * 0.06), _r(baseline - height),
+                            _r(max(each * 0.88, 1.0)), _r(height), _r(x + each / 2), None, None))
+    taken: list[Box] = [(b.x, b.y, b.x + b.width, baseline) for b in bars]
+    tops = [b.y for b in bars]  # where the stack above each bar begins
+    if len(bars) <= MAX_BAR_LABELS and slot_w >= 30:
+        for i, b in enumerate(bars):
+            text = _value(b.fact, unit)
+            half = text_width(text) / 2
+            label = Label(text, _r(min(max(b.center, left + half), WIDTH - 1 - half)), _r(b.y - 4))
+            box = _box(label.text, label.x, label.y)
+            if _clear(box, taken):
+                taken.append(box)
+                tops[i] = box[1]
+                bars[i] = replace(b, label=label)
+    mark_w = text_width("≠", MARK_FONT)
+    for members in groups:
+        disputed = [i for i in members if bars[i].disputed]
+        if not disputed:
+            continue
+        # Thin bars share one ≠: two side by side would run into each other.
+        together = bars[disputed[0]].width < mark_w + 2
+        for over in ([disputed] if together else [[i] for i in disputed]):
+            x = (bars[over[0]].x + bars[over[-1]].x + bars[over[-1]].width) / 2
+            mark_y = min(tops[i] for i in over) - 3 - DESCENT * MARK_FONT
+            while not _clear(_box("≠", x, mark_y, MARK_FONT), taken):
+                mark_y -= 3
+            taken.append(_box("≠", x, mark_y, MARK_FONT))
+            bars[over[0]] = replace(bars[over[0]], mark=Label("≠", _r(x), _r(mark_y)))
+    highest = min((t[1] for t in taken), default=baseline)
+    return bars, max(0.0, math.ceil(baseline - BARS_HEIGHT - highest + 2))
+
+
+def _lowered(label: Label | None, dy: float) -> Label | None:
+    return label and replace(label, y=_r(label.y + dy))
+
+
+def _shifted(bar: Bar, dy: float) -> Bar:
+    return replace(bar, y=_r(bar.y + dy), label=_lowered(bar.label, dy), mark=_lowered(bar.mark, dy))
+
+
+def _dot_labels(points: list[tuple[Figure, float, float]], baseline: float, left: float, right: float, r: float,
+                unit: tuple[int, str], every: bool) -> tuple[dict[int, Label], float]:
+    """Labels for the dots, none over another label or another dot, and the top of the highest.
+
+    When there are too many dots for all to be labelled, only the disputed, the last, the first and the
+    largest are; a label that finds no free place near its dot is left out (the table and each dot's
+    title give every figure)."""
+    taken: list[Box] = [(x - r - 1.5, y - r - 1.5, x + r + 1.5, y + r + 1.5) for _, x, y in points]
+    largest = max(range(len(points)), key=lambda i: points[i][0].fact.measure.value)
+    order = [i for i, p in enumerate(points) if p[0].disputed] + [len(points) - 1, 0, largest]
+    if every:
+        order += range(len(points))
+    labels: dict[int, Label] = {}
+    highest = min(t[1] for t in taken)
+    for i in dict.fromkeys(order):
+        f, x, y = points[i]
+        text = _value(f.fact, unit) + (" ≠" if f.disputed else "")
+        half = text_width(text) / 2
+        x = min(max(x, left + half), right - half)
+        # Just above the dot, else just below it; then a little further out, clear of a neighbour's dot.
+        for baseline_y in (y - r - 3 - DESCENT * FONT - d if above else y + r + 3 + ASCENT * FONT + d
+                           for d in (0, 6, 12) for above in (True, False)):
+            box = _box(text, x, baseline_y)
+            if box[3] <= baseline - 1 and _clear(box, taken):
+                taken.append(box)
+                highest = min(highest, box[1])
+                labels[i] = Label(text, _r(x), _r(baseline_y))
+                break
+    return labels, highest
+
+
+def record(figures: Iterable[Figure]) -> Figure | None:
+    """A metric's record: its largest figure for a single month; with none, its largest running total;
+    with none, its largest figure over a longer span (the earliest, if two are equal)."""
+    drawn = [f for f in figures if chartable(f.fact)]
+    for shape in ("bar", "marker", "bracket"):
+        same = [f for f in drawn if f.shape == shape]
+        if same:
+            return max(same, key=lambda f: (f.fact.measure.value, -f.fact.when.first.toordinal()))
+    return None

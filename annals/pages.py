@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
 from . import cite, exports, urls
-from .charts import Figure, build_chart, chartable, largest_monthly, scale_for
+from .charts import Figure, build_chart, chartable, record, scale_for
 from .index import Index, Key
 from .model import Archive
 from .periods import Point
@@ -321,9 +321,10 @@ def _metric_charts(r: Reader, metric_id: str) -> list[dict]:
 def _records(r: Reader) -> list[dict]:
     out = []
     for metric_id in r.get("all", "metrics"):
-        best = largest_monthly(_figures(r, r.get("metric-facts", metric_id)))
+        best = record(_figures(r, r.get("metric-facts", metric_id)))
         if best is not None:
             out.append({"metric": r.get("metric", metric_id), "fact": best.fact, "disputed": best.disputed,
+                        "shape": best.shape,
                         "operations": [r.get("operation", o) for o in best.fact.operations]})
     return out
 

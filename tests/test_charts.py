@@ -1,4 +1,6 @@
 """Charts drawn at build time: what each mark is, where it goes, where it links, and what it says."""
+import itertools
+import math
 import posixpath
 import re
 
@@ -8,7 +10,7 @@ from lxml import html
 from annals.charts import build_chart, nice_ticks, Figure
 from annals.pipeline import Options, read_archive
 from annals.problems import Problems
-from conftest import CHARTED, REPO, annals
+from conftest import CHARTED, REPO, _measure, annals, make_site
 
 SVG = ""  # lxml.html reads inline SVG as plain, un-namespaced elements
 
@@ -136,7 +138,7 @@ def test_metric_page_charts_every_operation_on_one_scale(charted):
     doc = parse(charted, "metrics/weapons-released/index.html")
     a, b = chart(doc, "chart-weapons-released-op-a"), chart(doc, "chart-weapons-released-op-b")
     months = [[t.text for t in f.iter(f"{SVG}text") if t.get("class") == "month"] for f in (a, b)]
-    assert months[0] == months[1] == list("JFMAMJJA")
+    assert months[0] == months[1] == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug"]
     ticks = [[t.text for t in f.iter(f"{SVG}text") if t.get("class") == "tick"] for f in (a, b)]
     assert ticks[0] == ticks[1][:len(ticks[0])]
     assert set(marks(a, "bar")) == {"f-a-feb", "f-a-aug"}
@@ -146,7 +148,7 @@ def test_metric_page_charts_every_operation_on_one_scale(charted):
 
 def test_chart_has_title_description_and_the_same_numbers_in_a_table(charted):
     fig = chart(parse(charted, "operations/op-b/index.html"), "chart-weapons-released-op-b")
-    svg = fig.find(f"{SVG}svg")
+    svg = fig.find(f".//{SVG}svg")
     title = fig.xpath(f'.//*[@id="{svg.get("aria-labelledby")}"]')[0]
     desc = fig.xpath(f'.//*[@id="{svg.get("aria-describedby")}"]')[0]
     assert title.tag == f"{SVG}title" and "Weapons released, Operation B" in title.text
@@ -194,3 +196,210 @@ def test_embedded_home_page_charts_weapons_released(tmp_path):
     assert set(marks(fig, "bar")) >= {"2017-06-oir-weapons-released", "2016-06-oir-weapons-released"}
     record = doc.xpath('//section[contains(@class, "records")]//dd/a[contains(@href, "weapons")]/text()')
     assert record == ["4,848 weapons in June 2017"]
+
+
+# -- many months, huge numbers, a phone: charts read in a real browser ----------
+
+def long_archive() -> dict[str, str | None]:
+    """Five years of monthly figures and running totals, with gaps, disputed months, a disputed
+    running total and a figure over a whole year: more marks than a chart has room to label."""
+    files: dict[str, str | None] = {"content/facts/2017/f-june.yaml": None}
+    total = 0
+    for i in range(60):
+        y, m = 2014 + i // 12, i % 12 + 1
+        ym = f"{y}-{m:02d}"
+        if i % 7 == 3:
+            continue
+        value = 800 + (i * 2677) % 4100
+        total += value
+        files[f"content/facts/{y}/w-{ym}.yaml"] = _measure(f"{value} weapons in {ym}.", ym, "op-b", value)
+        if i % 13 == 5:
+            files[f"content/facts/{y}/w-{ym}-b.yaml"] = _measure(f"{value + 333} weapons in {ym}.", ym, "op-b",
+                                                                 value + 333)
+        files[f"content/facts/{y}/t-{ym}.yaml"] = _measure(f"{total} weapons since January 2014.", ym, "op-b", total,
+                                                           "  since: 2014-01\n", aggregation="cumulative")
+    files["content/facts/2016/t-2016-06-low.yaml"] = _measure("12345 weapons since January 2014.", "2016-06", "op-b",
+                                                              12345, "  since: 2014-01\n", aggregation="cumulative")
+    files["content/facts/2015/y-2015.yaml"] = _measure("30000 weapons in 2015.", "2015", "op-b", 30000)
+    return files
+
+
+# A city budget: monthly figures in the billions, a running total past a hundred billion.
+BILLIONS = {
+    "content/facts/2017/f-june.yaml": None,
+    **{f"content/facts/b-2020-{m:02d}.yaml": _measure(f"{v} spent.", f"2020-{m:02d}", "op-b", v)
+       for m, v in ((1, 1200000000), (2, 1850000000), (3, 950000000), (4, 2300000000))},
+    "content/facts/b-total.yaml": _measure("123456789012 spent.", "2020-04", "op-b", 123456789012,
+                                           "  since: 2020-01\n", aggregation="cumulative"),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """name -> output folder: the 60-month archive, the billions, CHARTED and the embedded archive."""
+    out = {}
+    for name, files in (("long", long_archive()), ("billions", BILLIONS), ("charted", CHARTED)):
+        root = make_site(tmp_path_factory.mktemp(name), files)
+        run = annals(root, "-q")
+        assert run.code == 0, run.err
+        out[name] = root / "_site"
+    out["embedded"] = tmp_path_factory.mktemp("embedded") / "out"
+    run = annals(REPO, "--out", str(out["embedded"]), "-q")
+    assert run.code == 0, run.err
+    return out
+
+
+@pytest.fixture
+def sites(built, http_server):
+    """name -> the base URL a built site is served at."""
+    return {name: http_server(folder) for name, folder in built.items()}
+
+
+# Every text of every chart on a page, with its box in the chart's own units, and every dot.
+CHART_GEOMETRY = """() => [...document.querySelectorAll('svg.chart-svg')].map(svg => {
+  const box = e => { const b = e.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+  const href = e => e.closest('a') ? e.closest('a').getAttribute('href') : null;
+  return {id: svg.closest('figure').id, width: svg.viewBox.baseVal.width, height: svg.viewBox.baseVal.height,
+    texts: [...svg.querySelectorAll('text')].map(t => ({cls: t.getAttribute('class'), text: t.textContent,
+                                                       box: box(t), href: href(t)})),
+    dots: [...svg.querySelectorAll('a.marker circle')].map(c => ({x: c.cx.baseVal.value, y: c.cy.baseVal.value,
+      r: c.r.baseVal.value + parseFloat(getComputedStyle(c).strokeWidth) / 2, href: href(c)}))};
+})"""
+
+
+def overlaps(texts) -> list[str]:
+    out = []
+    for a, b in itertools.combinations(texts, 2):
+        (a1, a2, a3, a4), (b1, b2, b3, b4) = a["box"], b["box"]
+        if a1 < b3 - 0.5 and b1 < a3 - 0.5 and a2 < b4 - 0.5 and b2 < a4 - 0.5:
+            out.append(f"{a['text']!r} ({a['cls']}) and {b['text']!r} ({b['cls']})")
+    return out
+
+
+PAGES = [("long", "operations/op-b/"), ("billions", "operations/op-b/"), ("charted", "operations/op-b/"),
+         ("charted", "metrics/weapons-released/"), ("embedded", ""), ("embedded", "operations/inherent-resolve/"),
+         ("embedded", "metrics/weapons-released/"), ("embedded", "operations/afghanistan-air-operations/")]
+
+
+@pytest.mark.parametrize("name, path", PAGES)
+def test_no_chart_text_overlaps_another_or_leaves_the_chart(name, path, sites, page):
+    page.goto(sites[name] + path)
+    charts = page.evaluate(CHART_GEOMETRY)
+    assert charts
+    for c in charts:
+        assert overlaps(c["texts"]) == [], c["id"]
+        outside = [t["text"] for t in c["texts"] if t["box"][0] < 0 or t["box"][2] > c["width"]
+                   or t["box"][1] < 0 or t["box"][3] > c["height"]]
+        assert outside == [], f"{c['id']}: cut off at the chart's edge"
+
+
+def test_sixty_months_label_only_the_dots_that_matter_and_keep_dots_apart(sites, page):
+    page.goto(sites["long"] + "operations/op-b/")
+    (c,) = page.evaluate(CHART_GEOMETRY)
+    values = [t for t in c["texts"] if t["cls"] == "value"]
+    assert not [t for t in values if "w-" in (t["href"] or "")], "60 bars: no value over a bar"
+    labelled = {i for i in (t["href"].split("/")[-2] for t in values) if i.startswith("t-")}
+    # the first, the last (November 2018, since December has no figure; also the largest), and
+    # both running totals for June 2016, which disagree
+    assert labelled == {"t-2014-01", "t-2018-11", "t-2016-06", "t-2016-06-low"}
+    assert len(c["dots"]) == 52
+    dots = sorted(c["dots"], key=lambda d: d["x"])
+    crowded = [(a["href"], b["href"]) for a, b in zip(dots, dots[1:])
+               if math.dist((a["x"], a["y"]), (b["x"], b["y"])) < a["r"] + b["r"] - 0.1]
+    assert crowded == [], "dots of neighbouring months overlap"
+    # one ≠ over each of the four disputed months (two thin bars share one), none over another
+    marks = [t for t in c["texts"] if t["cls"] == "dispute-mark"]
+    assert len(marks) == 4
+
+
+def test_billions_are_abbreviated_on_the_axis_and_written_out_in_the_table(sites, page):
+    page.goto(sites["billions"] + "operations/op-b/")
+    (c,) = page.evaluate(CHART_GEOMETRY)
+    ticks = [t["text"] for t in c["texts"] if t["cls"] == "tick"]
+    assert ticks == ["0", "1B", "2B", "3B", "0", "50B", "100B", "150B"]
+    assert [t["text"] for t in c["texts"] if t["cls"] == "value"] == ["1.2B", "1.85B", "0.95B", "2.3B", "123B"]
+    table = page.locator("table.chart-table").inner_text()
+    assert "1,850,000,000" in table and "123,456,789,012" in table
+    assert page.locator("a.marker").get_attribute("aria-label").startswith("April 2020: 123,456,789,012 weapons")
+
+
+def test_a_chart_is_legible_on_a_phone_and_scrolls_inside_its_own_box(sites, page):
+    page.set_viewport_size({"width": 360, "height": 740})
+    for name, path in (("long", "operations/op-b/"), ("embedded", "")):
+        page.goto(sites[name] + path)
+        sizes = page.evaluate("""() => [...document.querySelectorAll('svg.chart-svg text')].map(t => {
+            const svg = t.ownerSVGElement;
+            return parseFloat(getComputedStyle(t).fontSize) * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        })""")
+        assert sizes and min(sizes) >= 10, f"{name}: chart text {min(sizes):.1f}px tall on a 360px phone"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, "the page itself scrolls sideways"
+        box = page.locator(".chart-scroll").first
+        assert box.evaluate("e => e.scrollWidth > e.clientWidth"), "the chart scrolls in its own box"
+        assert page.locator(".scroll-hint").first.is_visible(), "and says so"
+    page.set_viewport_size({"width": 1100, "height": 740})
+    assert page.locator(".chart-scroll").first.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert not page.locator(".scroll-hint").first.is_visible(), "no hint where the chart fits"
+
+
+def test_home_records_name_the_largest_running_total_or_span_of_a_metric_without_monthly_figures(site):
+    """A metric with only running totals, and one with only a figure over a span, still have a record."""
+    def fact(metric, value, when, aggregation, extra=""):
+        return (f"claim: {value} of {metric}.\nwhen: {when}\nmeasure:\n  metric: {metric}\n  value: {value}\n"
+                f"  aggregation: {aggregation}\n{extra}sources:\n  - source: src-1\n    quote: \"{value}\"\n")
+    root = site({**CHARTED, "content/metrics.yaml": """\
+        weapons-released:
+          label: Weapons released
+          unit: weapons
+          description: Bombs and missiles released.
+        sorties:
+          label: Sorties
+          unit: sorties
+          description: Flights.
+        killed:
+          label: Militants killed
+          unit: militants
+          description: Fighters killed.
+        """,
+        "content/facts/s-1.yaml": fact("sorties", 900, "2017-03", "cumulative", "  since: 2017-01\n"),
+        "content/facts/s-2.yaml": fact("sorties", 2500, "2017-06", "cumulative", "  since: 2017-01\n"),
+        "content/facts/k-1.yaml": fact("killed", 700, "{from: 2016-10-17, to: 2016-12}", "period"),
+        "content/facts/k-2.yaml": fact("killed", 300, "2016", "period")})
+    run = annals(root, "-q")
+    assert run.code == 0, run.err
+    records = parse(root, "index.html").xpath('//section[contains(@class, "records")]')[0]
+    rows = {dt.xpath("string(a)"): " ".join(dd.text_content().split())
+            for dt, dd in zip(records.xpath(".//dt"), records.xpath(".//dd"))}
+    assert rows == {
+        "Weapons released": "100 weapons in June 2017 Operation B",
+        "Sorties": "2,500 sorties in all by June 2017 largest running total since January 2017",
+        "Militants killed": "700 militants over 17 October 2016 – December 2016 largest figure over a span",
+    }
+    assert records.xpath('.//dd/a/@href') == ["facts/k-1/", "facts/s-2/", "facts/f-june/"]
+
+
+def test_a_chart_of_few_months_names_them_and_gaps_are_hatched_with_whole_strokes(charted):
+    fig = chart(parse(charted, "operations/op-a/index.html"), "chart-weapons-released-op-a")
+    months = [t.text for t in fig.iter("text") if t.get("class") == "month"]
+    assert months == ["Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug"]  # not "J" for three different months
+    gaps = [g for g in fig.iter("g") if g.get("class") == "gap"]
+    assert gaps and all(g.findall("line") for g in gaps)
+    baseline = float(fig.xpath('.//*[@class="baseline"]/@y1')[0])
+    for line in (ln for g in gaps for ln in g.findall("line")):
+        x1, y1, x2, y2 = (float(line.get(k)) for k in ("x1", "y1", "x2", "y2"))
+        assert y1 == baseline and y2 == baseline - 10 and x2 - x1 == pytest.approx(10, abs=0.15), \
+            "every stroke of the hatching is whole, from the baseline up 10 units"
+
+
+def test_a_label_a_gridline_runs_through_stands_on_a_halo_of_the_background(sites, page):
+    page.goto(sites["embedded"] + "operations/afghanistan-air-operations/")
+    crossed = page.evaluate("""() => [...document.querySelectorAll('svg.chart-svg')].flatMap(svg => {
+        const grid = [...svg.querySelectorAll('line.grid')].map(l => l.y1.baseVal.value);
+        return [...svg.querySelectorAll('text.value')].filter(t => {
+            const b = t.getBBox(); return grid.some(y => y > b.y && y < b.y + b.height); })
+          .map(t => { const s = getComputedStyle(t);
+            return {text: t.textContent, order: s.paintOrder, stroke: s.stroke, width: parseFloat(s.strokeWidth),
+                    bg: getComputedStyle(document.body).backgroundColor}; });
+      })""")
+    assert "389" in [c["text"] for c in crossed], "389 sits just under the 400 gridline"
+    for c in crossed:
+        assert c["order"].startswith("stroke") and c["stroke"] == c["bg"] and c["width"] >= 2, c

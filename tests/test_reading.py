@@ -25,9 +25,8 @@ EMBEDDED_KINDS = {
     "article": "articles/two-peaks-of-the-air-war/",
     "articles": "articles/",
     "404": "no/such/page/",
+    "search": "search/",
 }
-if (REPO / "templates/search.html").exists():
-    EMBEDDED_KINDS["search"] = "search/"
 
 PREFIX = "annals"  # the embedded archive's base_url is served under /annals/, as on GitHub Pages
 
@@ -84,6 +83,21 @@ def axe_light_and_dark(page, axe_path) -> list[str]:
     return found + [f"dark: {v}" for v in serious(page, axe_path, ["color-contrast"])]
 
 
+def test_the_list_holds_every_kind_of_page_the_embedded_archive_has():
+    """A kind of page added, or one that stops being made, cannot slip past the checks in this file."""
+    from annals.pages import plan
+    from annals.pipeline import Options, read_archive
+    from annals.problems import Problems
+    _, index = read_archive(Options(root=REPO, out=REPO / "_site"), Problems())
+    kinds = {}
+    for p in plan(index):
+        if p.template:
+            kinds.setdefault(p.kind, set()).add(p.path)
+    assert set(kinds) == set(EMBEDDED_KINDS)
+    for kind, path in EMBEDDED_KINDS.items():
+        assert path in kinds[kind] or kind == "404", f"{kind}: {path} is not a page of that kind"
+
+
 @pytest.mark.parametrize("kind", list(EMBEDDED_KINDS))
 def test_every_kind_of_page_is_accessible_and_fits_a_phone(kind, browser, served, web_tools):
     """axe-core finds nothing serious in light or dark colours, and at 360px nothing scrolls sideways."""
@@ -129,6 +143,72 @@ def test_contrast_rule_really_runs(browser, web_tools):
     page.close()
 
 
+# axe-core cannot judge the contrast of SVG text (it files it as needing review), so the charts get
+# a check of their own: every text at least 4.5:1 against the chart's background, and every mark
+# that carries meaning (bars, dots, brackets, lines, hatching, disputed outlines) at least 3:1
+# (WCAG 1.4.3 and 1.4.11). Gridlines are a background for the eye and are left out.
+CHART_CONTRAST = """() => {
+  const rgb = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const [r, g, b, a = 1] = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [r, g, b, a]; };
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c && c[3] > 0) return c; } return [255, 255, 255, 1]; };
+  const ratio = (fg, bg) => { fg = fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3]));
+    const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x); return (hi + 0.05) / (lo + 0.05); };
+  const checks = [['text', 'fill', 4.5], ['a.bar rect', 'fill', 3], ['a.bar.disputed rect', 'stroke', 3],
+                  ['a.marker circle', 'stroke', 3], ['a.span path', 'stroke', 3], ['.total-line', 'stroke', 3],
+                  ['g.gap line', 'stroke', 3]];
+  const out = []; let checked = 0;
+  for (const svg of document.querySelectorAll('svg.chart-svg')) {
+    const bg = background(svg);
+    for (const [sel, prop, least] of checks) for (const e of svg.querySelectorAll(sel)) {
+      const colour = rgb(getComputedStyle(e)[prop]); checked++;
+      const r = colour ? ratio(colour, bg) : 0;
+      if (r < least) out.push(`${sel} ${JSON.stringify(e.textContent.trim().slice(0, 20))}: ${prop} ` +
+                              `${getComputedStyle(e)[prop]} is ${r.toFixed(2)}:1, under ${least}:1`);
+    }
+  }
+  return {checked, faint: out};
+}"""
+
+
+def chart_contrast(page) -> list[str]:
+    """What in the page's charts falls short of its contrast, in light and in dark colours."""
+    faint = []
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        found = page.evaluate(CHART_CONTRAST)
+        assert found["checked"] > 10, "no chart was checked"
+        faint += [f"{scheme}: {f}" for f in found["faint"]]
+    return faint
+
+
+@pytest.mark.parametrize("kind", ["home", "operation", "metric"])
+def test_chart_text_and_marks_stand_out_from_their_background(kind, page, served):
+    open_page(page, served, EMBEDDED_KINDS[kind])
+    assert chart_contrast(page) == []
+
+
+@pytest.mark.parametrize("path", ["operations/op-b/", "metrics/weapons-released/"])
+def test_every_kind_of_mark_stands_out_from_its_background(path, page, charted_site, http_server):
+    page.goto(http_server(charted_site) + path)
+    for sel in ("a.bar.disputed rect", "a.marker circle", "a.span path", ".total-line", "g.gap line"):
+        assert page.locator(f"svg.chart-svg {sel}").count() or sel == ".total-line", f"no {sel} to check"
+    assert chart_contrast(page) == []
+
+
+def test_the_chart_contrast_check_catches_faint_text(tmp_path, page, http_server):
+    """Light grey chart text on a light page: the check above is not vacuous."""
+    style = (REPO / "static/style.css").read_text(encoding="utf-8") + "\n.chart-svg text { fill: #eee; }\n"
+    root = make_site(tmp_path, {**CHARTED, "static/style.css": style})
+    run = annals(root, "-q")
+    assert run.code == 0, run.err
+    page.goto(http_server(root / "_site") + "operations/op-b/")
+    faint = chart_contrast(page)
+    assert any(f.startswith("light: text") and "rgb(238, 238, 238)" in f for f in faint), faint
+
+
 def focused(page) -> dict:
     return page.evaluate("""() => { const e = document.activeElement;
         return {tag: e.tagName.toLowerCase(), text: (e.textContent || '').trim(),
@@ -145,21 +225,50 @@ def test_skip_link_leads_past_the_navigation(page, served):
     assert after["inMain"] and not after["inNav"], after
 
 
-def test_keyboard_reaches_the_main_links_and_the_chart(page, served):
-    page.goto(served)
-    seen = []
-    for _ in range(80):
+# Everything a reader can operate. A link taken out of the tab order (tabindex="-1") is still listed,
+# so the walk below notices that the keyboard never reaches it.
+FOCUSABLE = "a[href], button, input, select, textarea, summary"
+
+# How an element looks, as far as a focus indicator can change it: its outline and shadow, and the
+# strokes and fills of an SVG link's shapes (chart marks show focus by their stroke).
+LOOK = """e => { const s = getComputedStyle(e);
+    return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, ...[...e.querySelectorAll('rect, circle, path')]
+      .flatMap(x => { const t = getComputedStyle(x); return [t.stroke, t.strokeWidth, t.fill]; })].join('|'); }"""
+
+
+def tab_through(page) -> tuple[list[str], list[str], int]:
+    """Tab from the top of the page until focus comes round again: the focusable elements never
+    reached, those reached without a visible change, and how many were reached inside a chart."""
+    listed = page.evaluate("""sel => { window.look = %s;
+        const els = [...document.querySelectorAll(sel)].filter(e => e.checkVisibility());
+        els.forEach((e, i) => { e.dataset.tabCheck = i; });
+        window.unfocused = els.map(window.look);
+        return els.map(e => e.outerHTML.slice(0, 90)); }""" % LOOK, FOCUSABLE)
+    reached, faint, in_chart = set(), [], 0
+    for _ in range(len(listed) + 5):
         page.keyboard.press("Tab")
-        seen.append(focused(page))
-    hrefs = [f["href"] for f in seen]
-    for target in ("timeline/", "operations/", "metrics/", "sources/", "articles/"):
-        assert any(f["inNav"] and f["href"] == target for f in seen), target
-    ways_in = page.eval_on_selector_all('nav[aria-label="Ways in"] a', "els => els.map(e => e.getAttribute('href'))")
-    assert ways_in and all(h in hrefs for h in ways_in)
-    assert any(f["tag"] == "a" and (f["href"] or "").startswith("facts/") and f["inMain"] for f in seen)
-    # the bars of the chart are links a keyboard reaches too
-    bars = page.eval_on_selector_all("svg a.bar", "els => els.map(e => e.getAttribute('href'))")
-    assert bars and bars[0] in hrefs
+        now = page.evaluate("""() => { const e = document.activeElement;
+            if (!e || e === document.body || e.dataset.tabCheck === undefined) return null;
+            const i = Number(e.dataset.tabCheck), s = getComputedStyle(e);
+            return {i, changed: window.look(e) !== window.unfocused[i], outline: s.outlineStyle !== 'none',
+                    svg: !!e.closest('svg')}; }""")
+        if now is None or now["i"] in reached:
+            break
+        reached.add(now["i"])
+        in_chart += now["svg"]
+        if not now["changed"] or not (now["outline"] or now["svg"]):
+            faint.append(listed[now["i"]])
+    return [h for i, h in enumerate(listed) if i not in reached], faint, in_chart
+
+
+@pytest.mark.parametrize("kind", list(EMBEDDED_KINDS))
+def test_the_keyboard_reaches_everything_on_every_kind_of_page_and_shows_where_it_is(kind, page, served):
+    open_page(page, served, EMBEDDED_KINDS[kind])
+    missed, faint, in_chart = tab_through(page)
+    assert missed == [], f"{kind}: Tab never reaches {missed[:3]}"
+    assert faint == [], f"{kind}: focus shows no visible change on {faint[:3]}"
+    if page.locator("svg.chart-svg a").count():
+        assert in_chart == page.locator("svg.chart-svg a").count(), "every mark of every chart is reached"
 
 
 def test_pages_follow_the_readers_colour_scheme(browser, served):
@@ -174,22 +283,36 @@ def test_pages_follow_the_readers_colour_scheme(browser, served):
     assert colours["light"][1] != colours["dark"][1], "the chart follows the scheme too"
 
 
-def test_a_month_prints_without_chrome_and_with_source_addresses(browser, charted_site, http_server):
-    base = http_server(charted_site)
+# The ways around the site, which paper has no use for; each page shows those it has on screen.
+CHROME = {"masthead": "header.masthead", "skip link": "a.skip", "search box": "form.search-box",
+          "crumbs": ".crumbs", "pager": "nav.pager", "month's data link": "main .data",
+          "footer data links": "footer .data", "download link": "footer a[download]", "copy buttons": "button.copy"}
+
+
+@pytest.mark.parametrize("path, chrome", [
+    ("timeline/2017/06/", ["masthead", "skip link", "search box", "crumbs", "pager", "month's data link",
+                           "footer data links", "download link"]),
+    ("facts/f-june/", ["masthead", "skip link", "search box", "footer data links", "download link", "copy buttons"]),
+])
+def test_a_page_prints_without_chrome_and_with_its_sources_addresses(path, chrome, browser, charted_site, http_server):
     page = browser.new_page()
-    page.goto(base + "timeline/2017/06/")
-    external = page.locator("a.external")
-    assert external.count() == 1
-    hidden = "els => els.map(e => getComputedStyle(e).display)"
-    before = page.eval_on_selector_all("header.masthead, .skip, nav.pager", hidden)
-    assert "none" not in before[:1] + before[2:]
+    page.goto(http_server(charted_site) + path)
+    shown = "els => els.map(e => e.checkVisibility())"
+    for name in chrome:
+        on_screen = page.eval_on_selector_all(CHROME[name], shown)
+        assert any(on_screen), f"{name}: not on the screen, so the check below would prove nothing"
     page.emulate_media(media="print")
-    assert set(page.eval_on_selector_all("header.masthead, .skip, nav.pager", hidden)) == {"none"}
-    after = external.evaluate("e => getComputedStyle(e, '::after').content")
-    assert "https://example.org/reports/june-2017" in after
+    printed = [name for name in chrome if any(page.eval_on_selector_all(CHROME[name], shown))]
+    assert printed == [], f"{path} prints {printed}"
+    # The cited source's own address is printed after the link to it.
+    links = page.eval_on_selector_all("main a.external", """els => els.map(e => ({href: e.getAttribute('href'),
+        rel: e.rel, shown: e.checkVisibility(), after: getComputedStyle(e, '::after').content}))""")
+    assert [link["href"] for link in links] == ["https://example.org/reports/june-2017"]
+    for link in links:
+        assert link["shown"] and link["href"] in link["after"], link
+        assert set(link["rel"].split()) >= {"noopener", "noreferrer"}
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
-    pdf = page.pdf()
-    assert pdf.startswith(b"%PDF")
+    assert page.pdf().startswith(b"%PDF")
     page.close()
 
 
