@@ -63,7 +63,7 @@ def _document(r, ids, **scope) -> bytes:
             "language": site.language, **scope, "count": len(ids)}
     # One fact per line: diffs between builds stay readable, and json's fast
     # encoder (used only without `indent`) does the work.
-    lines = [r.derive(fact_line, i) for i in ids]
+    lines = r.derive_each(fact_line, ids)
     return (_json(head)[:-1] + ', "facts": [\n' + ",\n".join(lines) + "\n]}\n").encode("utf-8")
 
 
@@ -201,7 +201,7 @@ def _fact_csv_line(r, ident: str) -> str:
 
 
 def facts_csv(r, _key) -> bytes:
-    lines = [_csv_line(CSV_COLUMNS)] + [r.derive(_fact_csv_line, i) for i in r.get("all", "facts")]
+    lines = [_csv_line(CSV_COLUMNS)] + r.derive_each(_fact_csv_line, r.get("all", "facts"))
     return "".join(lines).encode("utf-8")
 
 
@@ -235,7 +235,7 @@ def _feed_item(r, ident: str) -> tuple[str | None, str]:
 def feed(r, _key) -> bytes:
     """Every fact, the most recently changed first; each entry's id is its permalink."""
     site = r.get("site")
-    items = [r.derive(_feed_item, i) for i in r.get("all", "facts")]
+    items = r.derive_each(_feed_item, r.get("all", "facts"))
     times = [t for t, _ in items]
     # An undated fact outside git is as new as the newest entry: never the clock.
     newest = max((t for t in times if t), default=NO_DATE)

@@ -533,7 +533,8 @@ def update(root: Path, archive: Archive, changed: set[str], cache: dict) -> dict
         result = _read_cached(root, rel, cache)
         if result.problems or len(result.records) != 1:
             return None
-        out[stem] = result.records[0]
+        if old is None or result.records[0].digest != old.digest:  # an editor's save of the same bytes changes nothing
+            out[stem] = result.records[0]
     claimed = [(ident, f) for ident, f in out.items()
                if f is not None and (archive.facts.get(ident) is None or f.aliases != archive.facts[ident].aliases)]
     if claimed:

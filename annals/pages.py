@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
 from . import cite, exports, urls
-from .charts import Figure, build_chart, chartable, record, scale_for
+from .charts import Chart, Figure, build_chart, chartable, record, scale_for
 from .index import Index, Key
 from .model import Archive
 from .periods import Point
@@ -61,6 +61,26 @@ class Reader:
             found = memo.put(key, make(inner, *args), inner.deps)
         self.deps.update(found[1])
         return found[0]
+
+    def derive_each(self, make: Callable[..., Any], ids) -> list:
+        """`[self.derive(make, i) for i in ids]`, derived in blocks of ids.
+
+        A data file holds a line for each of ten thousand facts; asked for
+        block by block, the lines cost a few dozen lookups when one fact
+        changed, not ten thousand.
+        """
+        ids = tuple(ids)
+        out: list = []
+        for start in range(0, len(ids), BLOCK):
+            out.extend(self.derive(_each, make, ids[start:start + BLOCK]))
+        return out
+
+
+BLOCK = 256
+
+
+def _each(r: Reader, make: Callable[..., Any], ids: tuple) -> tuple:
+    return tuple(r.derive(make, i) for i in ids)
 
 
 class Memo:
@@ -301,12 +321,26 @@ def _by_operation(figures: list[Figure]) -> dict[str | None, list[Figure]]:
     return series
 
 
-def _chart(r: Reader, metric_id: str, op_id: str | None, figures, scale=None) -> dict | None:
-    chart = build_chart(figures, scale)
+@dataclass(frozen=True, eq=False)
+class ChartView:
+    """One chart as pages show it. Derived once and compared by identity, so the renderer draws it once too."""
+
+    id: str
+    chart: Chart
+    metric: Any
+    op: Any
+
+
+def _chart(r: Reader, metric_id: str, op_id: str | None, figures, scale=None) -> ChartView | None:
+    return r.derive(_chart_of, metric_id, op_id, tuple(f.fact.id for f in figures), scale)
+
+
+def _chart_of(r: Reader, metric_id: str, op_id: str | None, ids: tuple, scale) -> ChartView | None:
+    chart = build_chart(_figures(r, ids), scale)
     if chart is None:
         return None
-    return {"id": f"chart-{metric_id}-{op_id or 'none'}", "chart": chart,
-            "metric": r.get("metric", metric_id), "op": r.get("operation", op_id) if op_id else None}
+    return ChartView(f"chart-{metric_id}-{op_id or 'none'}", chart, r.get("metric", metric_id),
+                     r.get("operation", op_id) if op_id else None)
 
 
 def _metric_charts(r: Reader, metric_id: str) -> list[dict]:
@@ -319,26 +353,35 @@ def _metric_charts(r: Reader, metric_id: str) -> list[dict]:
 
 
 def _records(r: Reader) -> list[dict]:
-    out = []
-    for metric_id in r.get("all", "metrics"):
-        best = record(_figures(r, r.get("metric-facts", metric_id)))
-        if best is not None:
-            out.append({"metric": r.get("metric", metric_id), "fact": best.fact, "disputed": best.disputed,
-                        "shape": best.shape,
-                        "operations": [r.get("operation", o) for o in best.fact.operations]})
-    return out
+    return [found for found in (r.derive(_record_of, m) for m in r.get("all", "metrics")) if found is not None]
 
 
-def _headline_chart(r: Reader) -> dict | None:
+def _record_of(r: Reader, metric_id: str) -> dict | None:
+    best = record(_figures(r, r.get("metric-facts", metric_id)))
+    if best is None:
+        return None
+    return {"metric": r.get("metric", metric_id), "fact": best.fact, "disputed": best.disputed,
+            "shape": best.shape, "operations": [r.get("operation", o) for o in best.fact.operations]}
+
+
+def _headline_chart(r: Reader) -> ChartView | None:
     """The home page's chart: the series with the most figures a chart can show."""
     best, size = None, 0
     for metric_id in r.get("all", "metrics"):
-        for op, figs in sorted(_by_operation(_figures(r, r.get("metric-facts", metric_id))).items(),
-                               key=lambda kv: kv[0] or ""):
-            n = sum(chartable(f.fact) for f in figs)
+        for op, n in r.derive(_series_sizes, metric_id):
             if n > size:
-                best, size = (metric_id, op, figs), n
-    return _chart(r, *best) if best else None
+                best, size = (metric_id, op), n
+    if best is None:
+        return None
+    metric_id, op = best
+    return _chart(r, metric_id, op, _by_operation(_figures(r, r.get("metric-facts", metric_id)))[op])
+
+
+def _series_sizes(r: Reader, metric_id: str) -> tuple:
+    """How many chartable figures each operation has of a metric, by operation id."""
+    series = _by_operation(_figures(r, r.get("metric-facts", metric_id)))
+    return tuple((op, sum(chartable(f.fact) for f in figs))
+                 for op, figs in sorted(series.items(), key=lambda kv: kv[0] or ""))
 
 
 def _metrics(r: Reader, _key) -> dict:

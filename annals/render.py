@@ -63,13 +63,16 @@ def _cut(html: str, edition: str) -> str:
     return html.replace(_HERE, "index.html").replace(_FOLDER, "index.html")
 
 
+FRAGMENTS_KEPT = 500_000
+
+
 def _fragment_key(value):
     """What a fragment's arguments hold, as a key: records by kind, id and the digest of their file."""
     kind = type(value)
     if kind is dict:
-        return tuple((k, _fragment_key(v)) for k, v in value.items())
+        return tuple([(k, _fragment_key(v)) for k, v in value.items()])
     if kind is tuple or kind is list:
-        return tuple(_fragment_key(v) for v in value)
+        return tuple([_fragment_key(v) for v in value])
     digest = getattr(value, "digest", None)
     if digest is not None:
         return (kind.__name__, getattr(value, "id", None) or getattr(value, "slug", None), digest)
@@ -281,6 +284,8 @@ class Renderer:
         key = (template, macro, edition, _fragment_key(args))
         html = self._fragments.get(key)
         if html is None:
+            if len(self._fragments) >= FRAGMENTS_KEPT:
+                self._fragments.clear()  # a long preview keeps every version it drew; start again
             html = self._fragments[key] = str(self._fragment_macro(template, macro, edition)(*args))
         return html
 

@@ -58,7 +58,7 @@ def entry(reader, ident: str) -> dict:
 
 
 def search_index(reader, _key) -> bytes:
-    facts = ",".join(reader.derive(_entry_json, i) for i in reader.get("all", "facts"))
+    facts = ",".join(reader.derive_each(_entry_json, reader.get("all", "facts")))
     return f'window.{GLOBAL} = {{"facts":[{facts}]}};\n'.encode("ascii")
 
 

@@ -31,7 +31,7 @@ def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | 
     _articles(archive, problems, broken)
     _withdrawn(archive, problems, broken)
     _quotes_against_texts(archive, facts, root, problems)
-    _markdown_links(archive, facts, problems)
+    _markdown_links(archive, facts, problems, others=only is None)
 
 
 def _broken(archive: Archive) -> set[tuple[str, str | None]]:
@@ -160,7 +160,7 @@ def _quotes_against_texts(archive: Archive, facts, root: Path, problems: Problem
                 problems.error(cite.loc, f"quote does not occur in the text of source '{cite.source}'")
 
 
-def _markdown_links(archive: Archive, facts, problems: Problems) -> None:
+def _markdown_links(archive: Archive, facts, problems: Problems, others: bool = True) -> None:
     """Links the page would show dead (javascript:, data:, empty): the editor meant something else.
 
     The renderer already drops them; reporting them here tells the editor
@@ -168,13 +168,17 @@ def _markdown_links(archive: Archive, facts, problems: Problems) -> None:
     """
     converter = Markdown()
     fields = [(f.notes, f.locs.get("notes")) for f in facts]
-    fields += [(o.summary, o.locs.get("summary")) for o in _all(archive, archive.operations, Operation)]
-    fields += [(s.notes, s.locs.get("notes")) for s in _all(archive, archive.sources, Source)]
+    articles = _all(archive, archive.articles, Article)
+    if others:
+        fields += [(o.summary, o.locs.get("summary")) for o in _all(archive, archive.operations, Operation)]
+        fields += [(s.notes, s.locs.get("notes")) for s in _all(archive, archive.sources, Source)]
+    else:
+        articles = []  # only facts changed: every other record's links are as they were checked
     for text, loc in fields:
         if text:
             for href in _unsafe(converter, text):
                 problems.error(loc, _unsafe_message(href))
-    for article in _all(archive, archive.articles, Article):
+    for article in articles:
         for href in _unsafe(converter, article.body):
             at = article.body.find(href if href.strip() else "]()")
             line = article.body_line + (article.body[:at].count("\n") if at >= 0 else 0)
