@@ -325,10 +325,12 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
     slots = tuple(Slot(ym, _r(position[ym]), _r(slot_w), _r(position[ym] + slot_w / 2), names[ym[1] - 1])
                   for ym in months)
     years = []
-    for year in dict.fromkeys(y for y, _ in months):
-        inside = [position[ym] for ym in months if ym[0] == year]
-        x1, x2 = inside[0], inside[-1] + slot_w
-        if x2 - x1 >= 30 or len(months) == len(inside):
+    # One pass over the months, not one per year: a span of centuries has a million pairs.
+    spans: dict[int, list[float]] = {}
+    for ym in months:
+        spans.setdefault(ym[0], [position[ym], 0.0])[1] = position[ym] + slot_w
+    for year, (x1, x2) in spans.items():
+        if x2 - x1 >= 30 or len(spans) == 1:
             years.append(YearLabel(year, _r((x1 + x2) / 2), _r(x1)))
 
     monthly = [f for f in figures if f.shape == "bar"]

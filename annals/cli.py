@@ -9,6 +9,7 @@ from pathlib import Path
 from .pipeline import Options, build, check
 from .progress import Bar, Lines, Silent
 from .rebuild import default_workers
+from .schema import base_url_fault
 from .state import CACHE
 
 PREVIEW_FOLDER = f"{CACHE}/preview"  # `serve` builds apart from _site: a preview is not a publication
@@ -27,9 +28,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="the project folder holding content/, templates/ and static/ (default: here)")
     parser.add_argument("--out", type=Path, help="output folder (default: _site; _offline with --offline; "
                                                  f"{PREVIEW_FOLDER} for serve)")
-    parser.add_argument("--base-url", help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/")
+    parser.add_argument("--base-url", type=_base_url,
+                        help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/")
     parser.add_argument("--offline", action="store_true", help="write the edition that reads from file:// (links name index.html)")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    parser.add_argument("--locked", action="store_true",
+                        help="fail if the site would publish a URL that permalinks.txt does not list, "
+                             "instead of adding it (for CI)")
     parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
     parser.add_argument("--jobs", "-j", type=int, default=default_workers(),
                         help="processes that render pages (default: the cores this process may use)")
@@ -39,13 +44,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _base_url(value: str) -> str:
+    """The same check as base_url in content/site.yaml; a missing final '/' is added."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("is empty: give the address the site is published at, "
+                                         "like https://owner.github.io/repo/")
+    fault = base_url_fault(value, final_slash=False)
+    if fault:
+        raise argparse.ArgumentTypeError(fault)
+    return value if value.endswith("/") else value + "/"
+
+
 def options_from(args) -> Options:
     root = args.root.resolve()
     default = "_offline" if args.offline else PREVIEW_FOLDER if args.command == "serve" else "_site"
     out = args.out if args.out is not None else Path(default)
     out = out if out.is_absolute() else root / out
     return Options(root=root, out=out, base_url=args.base_url, offline=args.offline, strict=args.strict,
-                   workers=max(1, args.jobs))
+                   locked=args.locked, workers=max(1, args.jobs))
 
 
 def progress_for(args, stream=None) -> Silent:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .model import Citation, Measure
-from .schema import (Field, date, hostname, identifier, list_of, nested, number,
+from .schema import (Field, base_url, date, hostname, identifier, list_of, nested, number,
                      one_of, period, text, url)
 
 SOURCE_KINDS = ("news-article", "press-release", "report", "dataset", "statement",
@@ -19,7 +19,7 @@ citations = list_of(nested(CITATION_FIELDS, Citation))
 SITE_FIELDS = (
     Field("title", text, required=True, doc="the archive's name"),
     Field("description", text, required=True, doc="one or two sentences on what it holds"),
-    Field("base_url", url, required=True, doc="absolute URL the site is published at, ending in /"),
+    Field("base_url", base_url, required=True, doc="absolute URL the site is published at, ending in /"),
     Field("language", text, required=True, doc="BCP 47 language tag, e.g. en"),
     Field("licence", text, required=True, doc="licence of the archive's text and data"),
     Field("publisher", text, doc="who publishes the archive"),
@@ -82,7 +82,7 @@ FACT_FIELDS = (
     Field("originator", text, doc="who produced the figure or statement"),
     Field("speaker", text, doc="makes the fact a statement"),
     Field("speaker_role", text, doc="the speaker's role, as the source gives it"),
-    Field("sources", citations, required=True, doc="at least one {source, quote}"),
+    Field("sources", citations, required=True, default=(), doc="at least one {source, quote}"),
     Field("rank", one_of(*RANKS), default="normal", doc=" | ".join(RANKS)),
     Field("rank_reason", text, doc="why; required when deprecated"),
     Field("notes", text, doc="Markdown: how an ambiguous source was read"),

@@ -77,7 +77,8 @@ class Index:
         if kind == "site":
             return a.site
         table = {"fact": a.facts, "source": a.sources, "operation": a.operations,
-                 "metric": a.metrics, "article": a.articles, "withdrawn": a.withdrawn}.get(kind)
+                 "metric": a.metrics, "article": a.articles, "withdrawn": a.withdrawn,
+                 "redirect": a.redirects}.get(kind)
         if table is not None:
             return table[key[1]]
         if kind == "month":
@@ -525,7 +526,7 @@ def _check_lane(archive: Archive, ids) -> tuple[Problem, ...]:
     for fact in facts:
         m = fact.measure
         if m.aggregation == "period" and fact.when.precision in ("range", "year") and fact.when.covers_whole_months():
-            _check_sum(fact, fact.when.months(), months, problems)
+            _check_sum(fact, months, problems)
         if m.aggregation == "cumulative":
             # Only months wholly inside the running total's span count: a July
             # figure says nothing about a total "as of 15 July".
@@ -559,11 +560,13 @@ def _month_end(ym: tuple[int, int]) -> date:
     return date(ym[0], ym[1], calendar.monthrange(*ym)[1])
 
 
-def _check_sum(fact: Fact, span, months, problems: Problems) -> None:
-    present = [months[k] for k in span if k in months]
+def _check_sum(fact: Fact, months, problems: Problems) -> None:
+    # The months that have a figure, not every month of the span: a range may cover millennia.
+    span = [k for k in sorted(months) if fact.when.touches(k)]
+    present = [months[k] for k in span]
     if not present:
         return
-    if len(present) < len(span) or any(f.measure.approx != "exact" for f in present) or fact.measure.approx != "exact":
+    if len(present) < fact.when.month_count() or any(f.measure.approx != "exact" for f in present) or fact.measure.approx != "exact":
         _check_not_exceeded(fact, span, months, problems, "figure")
         return
     total = sum(f.measure.value for f in present)

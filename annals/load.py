@@ -6,6 +6,7 @@ can run it in worker processes and the preview server can cache it by digest.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import multiprocessing as mp
 import os
@@ -14,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import fields as F
-from .model import Archive, Article, Fact, Metric, Operation, Site, Source, Withdrawn
+from . import fields as F, urls
+from .model import Archive, Article, Broken, Fact, Metric, Operation, Redirect, Site, Source, Withdrawn
 from .problems import Loc, Problem, Problems
-from .schema import ID_RE, Invalid, record
+from .schema import ID_RE, Incomplete, Invalid, record, text as text_field
 from .yamlread import Map, YamlError, read_yaml
 
 PARALLEL_FROM = 2000  # files; fewer are read sooner than worker processes start
@@ -33,11 +34,12 @@ _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
 
 @dataclass(frozen=True)
 class Loaded:
-    """What one file yields: its records (zero or more) and its problems."""
+    """What one file yields: its records (zero or more), its problems, and what did parse of records with errors."""
 
     kind: str
     records: tuple[Any, ...]
     problems: tuple[Problem, ...]
+    broken: tuple[Broken, ...] = ()
 
 
 def kind_of(rel: str) -> str | None:
@@ -48,6 +50,8 @@ def kind_of(rel: str) -> str | None:
         return "site"
     if rel == "content/metrics.yaml":
         return "metrics"
+    if rel == "content/redirects.yaml":
+        return "redirects"
     if len(parts) == 3 and parts[1] == "operations" and name.endswith(".yaml"):
         return "operation"
     if len(parts) == 3 and parts[1] == "sources" and name.endswith(".yaml"):
@@ -71,7 +75,9 @@ def content_files(root: Path) -> tuple[list[str], list[Problem]]:
     content = root / "content"
     found, stray = [], []
     if not content.is_dir():
-        return [], [Problem(Loc("content"), "no content/ folder here")]
+        # A folder has no lines: the location is the folder itself.
+        return [], [Problem(Loc("content/"), f"missing: there is no content/ folder in {root}; "
+                                             "run Annals in the project folder, or give it with --root")]
     everything = []
     # os.walk, not Path.rglob: ten times quicker over ten thousand files, and the preview walks on every save.
     for folder, dirs, names in os.walk(content):
@@ -82,7 +88,7 @@ def content_files(root: Path) -> tuple[list[str], list[Problem]]:
         if kind_of(rel):
             found.append(rel)
         elif not _allowed_extra(rel):
-            stray.append(Problem(Loc(rel), _stray_message(rel)))
+            stray.append(Problem(Loc(rel, 1), _stray_message(rel)))
     return found, stray
 
 
@@ -94,7 +100,7 @@ def _allowed_extra(rel: str) -> bool:
 def _stray_message(rel: str) -> str:
     if rel.endswith(".yml"):
         return "is not read: content files end in .yaml, not .yml"
-    return ("is not read: not a content file (expected site.yaml, metrics.yaml, "
+    return ("is not read: not a content file (expected site.yaml, metrics.yaml, redirects.yaml, "
             "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml, articles/<slug>.md "
             "or withdrawn/<id>.yaml)")
 
@@ -103,24 +109,40 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
+def _stem(rel: str) -> str:
+    return rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
 def read_file(rel: str, data: bytes) -> Loaded:
     kind = kind_of(rel) or "unknown"
     problems = Problems()
-    records: tuple = ()
+    out: tuple = ()
     limit = MAX_MARKDOWN_BYTES if kind == "article" else MAX_YAML_BYTES
     if len(data) > limit:
         problems.error(Loc(rel, 1), f"file is over the limit of {limit:,} bytes and was not read: split it up")
-        return Loaded(kind, (), tuple(problems.items))
-    text = _decode(rel, data, problems)
-    if text is not None:
-        try:
-            records = _READERS[kind](rel, text, digest(data), problems)
-        except Invalid:
-            records = ()
-    return Loaded(kind, tuple(records), tuple(problems.items))
+    else:
+        text = decode(rel, data, problems)
+        if text is not None:
+            try:
+                out = tuple(_READERS[kind](rel, text, digest(data), problems))
+            except Invalid:
+                out = ()
+    records = tuple(r for r in out if not isinstance(r, Broken))
+    broken = tuple(r for r in out if isinstance(r, Broken))
+    if problems.errors and not out:
+        broken = (_unread(rel, kind),)
+    return Loaded(kind, records, tuple(problems.items), broken)
 
 
-def _decode(rel: str, data: bytes, problems: Problems) -> str | None:
+def _unread(rel: str, kind: str) -> Broken:
+    """A file of which nothing could be read: all that is known is what its name says."""
+    stem = _stem(rel)
+    named = kind not in ("site", "metrics", "redirects")  # files of their own name hold no record named by it
+    return Broken(kind, rel, stem if named and ID_RE.match(stem) else None)
+
+
+def decode(rel: str, data: bytes, problems: Problems) -> str | None:
+    """A text file's text, or None with the line of the first byte that is not UTF-8 or not text."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -137,7 +159,8 @@ def _decode(rel: str, data: bytes, problems: Problems) -> str | None:
     return text.removeprefix("\ufeff")
 
 
-def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0):
+def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0, empty: bool = False):
+    """The file's tree; None only if it may be `empty` and is."""
     try:
         root, soft = read_yaml(text, rel, line_offset)
     except YamlError as err:
@@ -145,30 +168,43 @@ def _parse(rel: str, text: str, problems: Problems, line_offset: int = 0):
         raise Invalid
     for loc, message in soft:
         problems.error(loc, message)
-    if root is None:
+    if root is None and not empty:
         problems.error(Loc(rel, 1 + line_offset), "is empty")
         raise Invalid
     return root
 
 
-def _stem_id(rel: str, values: dict, problems: Problems, locs: dict) -> str:
-    stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+def _values(node, fields, problems: Problems, what: str,
+            locs: dict | None = None) -> tuple[dict, frozenset, frozenset]:
+    """A record's fields; the names of those that had a problem (reported); and of those of which nothing is known."""
+    try:
+        return record(node, fields, problems, what, locs), frozenset(), frozenset()
+    except Incomplete as err:
+        return err.values, err.failed, err.failed - err.kept
+
+
+def _stem_id(rel: str, values: dict, problems: Problems, locs: dict) -> str | None:
+    """The file name stem, which is the record's id; None if it is not a valid one. An `id` field must equal it."""
+    stem = _stem(rel)
+    written = values.pop("id", None)
     if not ID_RE.match(stem):
         problems.error(Loc(rel, 1), f"file name '{stem}' is not a valid id; use lower-case letters, digits and single hyphens")
-        raise Invalid
-    if values.get("id") not in (None, stem):
-        problems.error(locs["id"], f"id '{values['id']}' differs from the file name '{stem}'; the file name is the id")
-        raise Invalid
-    values.pop("id", None)
+        return None
+    if written not in (None, stem):
+        problems.error(locs["id"], f"id '{written}' differs from the file name '{stem}'; the file name is the id")
     return stem
+
+
+def _whole(kind: str, rel: str, ident: str | None, rec, unknown: frozenset, problems: Problems, before: int = 0):
+    """The record, or, if reading it reported an error, a Broken holding what did parse."""
+    if len(problems.errors) == before:
+        return rec
+    return Broken(kind, rel, ident, rec, unknown)
 
 
 def _site(rel, text, dig, problems):
     root = _parse(rel, text, problems)
     values = record(root, F.SITE_FIELDS, problems, "site.yaml")
-    if not values["base_url"].endswith("/"):
-        problems.error(root.get("base_url").loc, "base_url: must end with '/'")
-        raise Invalid
     return (Site(loc=Loc(rel, 1), **values),)
 
 
@@ -179,24 +215,74 @@ def _metrics(rel, text, dig, problems):
         raise Invalid
     out = []
     for key, (key_loc, node) in root.items.items():
+        before = len(problems.errors)
         if not ID_RE.match(key):
             problems.error(key_loc, f"'{key}' is not a valid metric id; use lower-case letters, digits and single hyphens")
             continue
         try:
-            out.append(Metric(id=key, loc=key_loc, **record(node, F.METRIC_FIELDS, problems, f"metric '{key}'")))
+            values, _, unknown = _values(node, F.METRIC_FIELDS, problems, f"metric '{key}'")
         except Invalid:
+            out.append(Broken("metric", rel, key))
             continue
+        out.append(_whole("metric", rel, key, Metric(id=key, loc=key_loc, **values), unknown, problems, before))
     return tuple(out)
+
+
+def _redirects(rel, text, dig, problems):
+    root = _parse(rel, text, problems, empty=True)
+    if root is None:  # only comments, or nothing: no redirects yet
+        return ()
+    if not isinstance(root, Map):
+        problems.error(root.loc, "redirects.yaml: expected a mapping from an old address to the page "
+                                 "that replaces it, like `/operations/old-id/: /operations/new-id/`")
+        raise Invalid
+    out = []
+    for key, (key_loc, node) in root.items.items():
+        before = len(problems.errors)
+        old = _redirect_path(key, key_loc, "the old address", problems)
+        try:
+            to = _redirect_path(text_field(node, key, problems), node.loc, "the page", problems)
+        except Invalid:
+            to = None
+        if old is not None and urls.fact_id(old) is not None:
+            ident = urls.fact_id(old)
+            problems.error(key_loc, f"'{key}': a fact's old permalink is kept by `aliases: [{ident}]` in the fact "
+                                    f"that replaces it, or retired by a tombstone, content/withdrawn/{ident}.yaml")
+        if old is not None and to is not None and urls.is_page(old) != urls.is_page(to):
+            what = "a page" if urls.is_page(old) else "a data file"
+            problems.error(node.loc, f"'{key}' is {what}; it can only be kept by {what}, and '/{to}' is not one")
+        elif old is not None and to is not None and not urls.is_page(old) and \
+                old.rsplit(".", 1)[-1] != to.rsplit(".", 1)[-1]:
+            problems.error(node.loc, f"'{key}' can only be answered with a copy of a data file of its own kind "
+                                     f"(.{old.rsplit('.', 1)[-1]}), and '/{to}' is not one")
+        entry = Redirect(old, to, key_loc, node.loc)
+        out.append(entry if len(problems.errors) == before else Broken("redirect", rel, old, entry))
+    return tuple(out)
+
+
+def _redirect_path(written: str, loc: Loc, what: str, problems: Problems) -> str | None:
+    """A path of the site as urls makes it (no leading '/'), or None (reported) if it is none."""
+    if not written.startswith("/"):
+        problems.error(loc, f"'{written}': write {what} from the site's root, starting with '/', like /operations/old-id/")
+        return None
+    path = written[1:]
+    if urls.parse(path) is None:
+        problems.error(loc, f"'{written}' is not an address this site makes (see README, \"Permalinks never break\")")
+        return None
+    return path
 
 
 def _plain(make, fields, what):
     """The reader of a file that is one record of its fields, named by its file, and nothing more."""
+    kind = make.__name__.lower()
+
     def read(rel, text, dig, problems):
         root = _parse(rel, text, problems)
         locs: dict[str, Loc] = {}
-        values = record(root, fields, problems, what, locs)
+        values, _, unknown = _values(root, fields, problems, what, locs)
         ident = _stem_id(rel, values, problems, locs)
-        return (make(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),)
+        return (_whole(kind, rel, ident, make(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),
+                       unknown, problems),)
     return read
 
 
@@ -208,32 +294,28 @@ _withdrawn = _plain(Withdrawn, F.WITHDRAWN_FIELDS, "withdrawn fact")
 def _fact(rel, text, dig, problems):
     root = _parse(rel, text, problems)
     locs: dict[str, Loc] = {}
-    values = record(root, F.FACT_FIELDS, problems, "fact", locs)
+    values, failed, unknown = _values(root, F.FACT_FIELDS, problems, "fact", locs)
     ident = _stem_id(rel, values, problems, locs)
-    ok = True
-    if not values["sources"]:
+
+    def known(*names: str) -> bool:  # a rule between fields is checked only on values that did convert
+        return failed.isdisjoint(names)
+
+    if known("sources") and not values["sources"]:
         problems.error(locs["sources"], "sources: a fact needs at least one source")
-        ok = False
     measure = values["measure"]
-    if measure is not None and measure.since is not None:
+    if known("measure") and measure is not None and measure.since is not None:
         if measure.aggregation != "cumulative":
             problems.error(locs["measure"], "measure.since: only a cumulative measure counts from a start")
-            ok = False
-        elif values["when"] is not None and measure.since.first > values["when"].last:
+        elif known("when") and values["when"] is not None and measure.since.first > values["when"].last:
             problems.error(locs["measure"], "measure.since: the running total starts after `when` ends")
-            ok = False
-    if values["rank"] == "deprecated" and not values["rank_reason"]:
+    if known("rank", "rank_reason") and values["rank"] == "deprecated" and not values["rank_reason"]:
         problems.error(locs["rank"], "rank: a deprecated fact needs a rank_reason")
-        ok = False
-    if values["speaker_role"] and not values["speaker"]:
+    if known("speaker", "speaker_role") and values["speaker_role"] and not values["speaker"]:
         problems.error(locs["speaker_role"], "speaker_role: given without a speaker")
-        ok = False
     if ident in values["aliases"]:
         problems.error(locs["aliases"], f"aliases: '{ident}' is the fact's own id")
-        ok = False
-    if not ok:
-        raise Invalid
-    return (Fact(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),)
+    return (_whole("fact", rel, ident, Fact(id=ident, loc=Loc(rel, 1), digest=dig, locs=locs, **values),
+                   unknown, problems),)
 
 
 def _article(rel, text, dig, problems):
@@ -242,9 +324,13 @@ def _article(rel, text, dig, problems):
         problems.error(Loc(rel, 1), "an article starts with YAML front matter between two '---' lines")
         raise Invalid
     front = match.group(1) or ""
-    root = _parse(rel, front, problems, line_offset=1)
     locs: dict[str, Loc] = {}
-    values = record(root, F.ARTICLE_FIELDS, problems, "article front matter", locs)
+    try:
+        root = _parse(rel, front, problems, line_offset=1)
+        values, _, unknown = _values(root, F.ARTICLE_FIELDS, problems, "article front matter", locs)
+    except Invalid:
+        # Front matter that does not read still leaves the body, whose citations can be checked.
+        values, unknown = {f.name: f.default for f in F.ARTICLE_FIELDS}, frozenset(f.name for f in F.ARTICLE_FIELDS)
     slug = _stem_id(rel, values, problems, locs)
     body = text[match.end():]
     body_line = text[: match.end()].count("\n") + 1
@@ -252,64 +338,91 @@ def _article(rel, text, dig, problems):
         (m.group(1).strip(), Loc(rel, body_line + body[: m.start()].count("\n")))
         for m in FACT_REF.finditer(body)
     )
-    return (Article(slug=slug, body=body, body_line=body_line, loc=Loc(rel, 1), digest=dig,
-                    cites=cites, locs=locs, **values),)
+    article = Article(slug=slug, body=body, body_line=body_line, loc=Loc(rel, 1), digest=dig,
+                      cites=cites, locs=locs, **values)
+    return (_whole("article", rel, slug, article, unknown, problems),)
 
 
 _READERS = {
     "site": _site, "metrics": _metrics, "operation": _operation,
     "source": _source, "fact": _fact, "article": _article, "withdrawn": _withdrawn,
+    "redirects": _redirects,
 }
 
 
 def assemble(loaded: list[tuple[str, Loaded]], problems: Problems) -> Archive:
-    """Gather per-file results into one Archive, reporting ids written twice."""
+    """Gather per-file results into one Archive, reporting ids written twice.
+
+    Files with errors take part: an id or alias they claim clashes like any
+    other, and a record that clashes is kept aside as broken, not published.
+    """
     site = None
     tables: dict[str, dict[str, Any]] = {k: {} for k in ("metric", "operation", "source", "fact", "article", "withdrawn")}
+    broken: list[Broken] = []
+    redirects: dict[str, Redirect] = {}
     # (kind, case-folded key) -> (key as written, "id" or "alias", where): ids
     # that differ only in case are one file on macOS and Windows, and one URL
     # on a case-insensitive server, so they clash as surely as equal ones.
     folded: dict[tuple[str, str], tuple[str, str, Loc]] = {}
+
+    def claim(kind: str, keys) -> bool:
+        clash = False
+        for k, what, loc in keys:
+            first = folded.get((kind, k.casefold()))
+            if first is None:
+                folded[(kind, k.casefold())] = (k, what, loc)
+                continue
+            other, other_what, other_loc = first
+            same = "is already used" if other == k else f"differs only in case from '{other}'"
+            problems.error(loc, f"{kind} {what} '{k}' {same}: that is the {other_what} written at {other_loc}")
+            clash = True
+        return not clash
+
     for rel, result in loaded:
         problems.items.extend(result.problems)
         for rec in result.records:
             if isinstance(rec, Site):
                 site = rec
                 continue
+            if isinstance(rec, Redirect):
+                redirects[rec.old] = rec
+                continue
             kind = type(rec).__name__.lower()
             key = rec.slug if isinstance(rec, Article) else rec.id
-            alias_loc = rec.locs.get("aliases", rec.loc) if isinstance(rec, Fact) else rec.loc
-            keys = [(key, "id", rec.loc)] + [(a, "alias", alias_loc) for a in getattr(rec, "aliases", ())
-                                             if isinstance(rec, Fact)]
-            clash = False
-            for k, what, loc in keys:
-                first = folded.get((kind, k.casefold()))
-                if first is None:
-                    folded[(kind, k.casefold())] = (k, what, loc)
-                    continue
-                other, other_what, other_loc = first
-                same = "is already used" if other == k else f"differs only in case from '{other}'"
-                problems.error(loc, f"{kind} {what} '{k}' {same}: that is the {other_what} written at {other_loc}")
-                clash = True
-            if not clash:
+            if claim(kind, _keys(rec, key, rec.loc)):
                 tables[kind][key] = rec
+            else:
+                broken.append(Broken(kind, rel, key, rec))
+        for item in result.broken:
+            if item.id is not None and item.kind in tables:
+                claim(item.kind, _keys(item.record, item.id, Loc(rel, 1)))
+            broken.append(item)
     if site is None and not any(rel == "content/site.yaml" for rel, _ in loaded):
-        problems.error(Loc("content/site.yaml"), "missing: every archive needs a site.yaml")
+        problems.error(Loc("content/site.yaml", 1), "missing: every archive needs a site.yaml")
     return Archive(
         site=site,
         metrics=tables["metric"], operations=tables["operation"], sources=tables["source"],
         facts=tables["fact"], articles=tables["article"], withdrawn=tables["withdrawn"],
+        redirects=redirects, broken=tuple(broken),
     )
+
+
+def _keys(rec, key: str, loc: Loc) -> list[tuple[str, str, Loc]]:
+    """What a record claims: its id, and a fact's aliases (its own id as an alias is reported by the reader)."""
+    keys = [(key, "id", loc)]
+    if isinstance(rec, Fact):
+        keys += [(a, "alias", rec.locs.get("aliases", loc)) for a in rec.aliases if a != key]
+    return keys
 
 
 def _case_clashes(files: list[str], problems: Problems) -> None:
     """File names that differ only in case name one id on most file systems, whatever they hold."""
     seen: dict[tuple[str, str], str] = {}
     for rel in files:
-        stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        stem = _stem(rel)
         key = (kind_of(rel) or "", stem.casefold())
         first = seen.setdefault(key, rel)
-        if first != rel and first.rsplit("/", 1)[-1].rsplit(".", 1)[0] != stem:
+        if first != rel and _stem(first) != stem:
             problems.error(Loc(rel, 1), f"file name '{stem}' differs only in case from {first}; "
                                         "ids must differ in more than case")
 
@@ -346,22 +459,43 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
 def _read_path(where: tuple[str, str]) -> Loaded:
     """One file, (project root, relative path), in a worker process (see load)."""
     root, rel = where
-    return read_file(rel, _read_bytes(Path(root) / rel, rel))
+    return _read_uncached(Path(root) / rel, rel)
 
 
 def _read_cached(root: Path, rel: str, cache: dict | None) -> Loaded:
     path = root / rel
     if cache is None:
-        return read_file(rel, _read_bytes(path, rel))
-    st = os.stat(path)
+        return _read_uncached(path, rel)
+    try:
+        st = os.stat(path)
+    except OSError as err:
+        return unreadable(rel, path, err)
     # A save always moves the change time on, even when size and mtime are kept.
     signature = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
     hit = cache.get(rel)
     if hit is not None and hit[0] == signature:
         return hit[1]
-    result = read_file(rel, _read_bytes(path, rel))
+    result = _read_uncached(path, rel)
     cache[rel] = (signature, result)
     return result
+
+
+def _read_uncached(path: Path, rel: str) -> Loaded:
+    try:
+        data = _read_bytes(path, rel)
+    except OSError as err:
+        return unreadable(rel, path, err)
+    return read_file(rel, data)
+
+
+def unreadable(rel: str, path: Path, err: OSError) -> Loaded:
+    """A file the system would not give us: a link to nowhere, no permission, a folder named like a file."""
+    if err.errno == errno.ENOENT and path.is_symlink():
+        message = f"is a symbolic link to '{os.readlink(path)}', which does not exist: remove the link or restore its file"
+    else:
+        message = f"cannot be read: {err.strerror or err}"
+    kind = kind_of(rel) or "unknown"
+    return Loaded(kind, (), (Problem(Loc(rel, 1), message),), (_unread(rel, kind),))
 
 
 def _read_bytes(path: Path, rel: str) -> bytes:
@@ -387,7 +521,7 @@ def update(root: Path, archive: Archive, changed: set[str], cache: dict) -> dict
         return None
     out: dict[str, Fact | None] = {}
     for rel in content:
-        stem = rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        stem = _stem(rel)
         old = archive.facts.get(stem)
         if old is not None and old.loc.path != rel:
             return None  # another file holds that id: the whole read names both

@@ -23,7 +23,7 @@ class Site:
     licence: str
     publisher: str | None = None
     cname: str | None = None
-    loc: Loc = Loc("content/site.yaml")
+    loc: Loc = Loc("content/site.yaml", 1)
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,39 @@ class Withdrawn:
 
 
 @dataclass(frozen=True)
+class Redirect:
+    """An address once published whose page is gone, kept alive by the live page that replaces it."""
+
+    old: str      # paths as urls makes them: from the site's root, without the leading '/'
+    to: str
+    loc: Loc      # where the old path is written
+    to_loc: Loc
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A content file (or a metric) with errors, and what of it did parse. It never reaches the site.
+
+    Validate checks the references it makes, load the ids and aliases it
+    claims, and the permalink check the addresses it would keep, so that one
+    run reports every problem, and none that fixing this file would undo.
+    """
+
+    kind: str                  # the record's kind ("fact", "metric", "redirect", ...), or the file's
+                               # ("metrics", "redirects") when nothing of it could be read
+    path: str
+    id: str | None             # its id if that much is valid: the file name stem, a metric's key, a redirect's old path
+    record: Any = None         # the record with what did convert (defaults elsewhere), None if nothing did
+    # Fields of `record` of which nothing is known: a date that is none, a list
+    # that is not a list. A list with bad items holds the good ones, and those
+    # are all the ids it can name, since a bad item is no valid id.
+    unknown: frozenset[str] = frozenset()
+
+    def knows(self, name: str) -> bool:
+        return self.record is not None and name not in self.unknown
+
+
+@dataclass(frozen=True)
 class Archive:
     """Everything loaded from content/, before cross-references are checked."""
 
@@ -163,3 +196,5 @@ class Archive:
     # a file without an entry has no known date.
     changed: Mapping[str, str] = field(default_factory=dict)
     withdrawn: Mapping[str, Withdrawn] = field(default_factory=dict)
+    redirects: Mapping[str, Redirect] = field(default_factory=dict)  # old path -> its redirect
+    broken: tuple[Broken, ...] = ()  # files with errors: checked, never published

@@ -13,6 +13,10 @@ from typing import Any, Callable, Hashable
 from . import cite, exports, urls
 from .charts import Chart, Figure, build_chart, chartable, record, scale_for
 from .index import Index, Key
+from .model import Archive
+from .periods import Point
+from .problems import Problems
+from .schema import did_you_mean
 from .search import search_index
 
 
@@ -122,8 +126,12 @@ class Memo:
         return found
 
 
-def plan(index: Index) -> list[Page]:
-    """Every page to write, in a stable order."""
+def plan(index: Index, problems: Problems, claims: "Claims | None" = None) -> list[Page]:
+    """Every page to write, in a stable order; a redirect that cannot be one is reported instead.
+
+    `claims` are the addresses files with errors would still make: a redirect to
+    one of them is planned (the build fails on that file and renders nothing).
+    """
     a = index.archive
     pages = [
         Page(urls.home(), "home.html", "home"),
@@ -148,11 +156,104 @@ def plan(index: Index) -> list[Page]:
     pages += [Page(urls.fact(i), "withdrawn.html", "withdrawn", i, a.withdrawn[i].loc.path) for i in sorted(a.withdrawn)]
     pages += data_files(index)
     pages.append(Page(urls.sitemap(), "", "sitemap", tuple(p.path for p in pages if listed(p))))
-    return pages
+    return pages + redirects(index, pages, claims or Claims(), problems)
+
+
+REDIRECTS = "content/redirects.yaml"
+
+
+def redirects(index: Index, pages: list[Page], claims: "Claims", problems: Problems) -> list[Page]:
+    """A page at each old address of content/redirects.yaml: a redirect to its live page, or,
+    for a data file (a static host cannot redirect one), a copy of the file it names."""
+    live = {p.path: p for p in pages}
+    entries = index.archive.redirects
+    out = []
+    for entry in entries.values():
+        still = live.get(entry.old)
+        if still is not None:
+            made = f"made by {still.source}" if still.source else "one the site always has"
+            problems.error(entry.loc, f"/{entry.old} is still a page of this site ({made}): "
+                                      "a redirect would hide it; remove this line")
+            continue
+        target = live.get(entry.to)
+        if target is None and not claims.covers(entry.to):
+            if entry.to in entries:
+                why = f"is itself redirected, to /{entries[entry.to].to}: name that page"
+            else:
+                why = f"is not a page of this site{did_you_mean('/' + entry.to, ['/' + p for p in live])}"
+            problems.error(entry.to_loc, f"/{entry.to} {why}")
+            continue
+        if target is not None and target.kind == "alias":
+            fact = dict(index.lists["aliases"])[target.key]
+            problems.error(entry.to_loc, f"/{entry.to} is itself a redirect, an old id of fact '{fact}': "
+                                         f"name /{urls.fact(fact)}")
+            continue
+        if urls.is_page(entry.old):
+            out.append(Page(entry.old, "redirect.html", "redirect", entry.old, REDIRECTS))
+        else:
+            kind, key = (target.kind, target.key) if target is not None else urls.parse(entry.to)
+            out.append(Page(entry.old, "", kind, key, REDIRECTS))
+    return out
+
+
+@dataclass(frozen=True)
+class Claims:
+    """Addresses that files with errors would still publish (see model.Broken).
+
+    None of them is reported as dropped while its file is broken: fixing the
+    file brings it back. `kinds` are kinds of page (urls.parse) of which a file
+    that did not read far enough might make any one.
+    """
+
+    paths: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+
+    def covers(self, path: str) -> bool:
+        if path in self.paths:
+            return True
+        parsed = urls.parse(path) if self.kinds else None
+        return parsed is not None and parsed[0] in self.kinds
+
+
+# The pages a record of each kind makes of its own, by its id.
+_RECORD_PAGES = {
+    "fact": (urls.fact,), "withdrawn": (urls.fact,), "operation": (urls.operation, urls.operation_facts),
+    "source": (urls.source,), "article": (urls.article,), "metric": (urls.metric,),
+}
+
+
+def claimed(archive: Archive) -> Claims:
+    paths: set[str] = set()
+    kinds: set[str] = set()
+    for item in archive.broken:
+        if item.kind == "metrics":  # metrics.yaml did not read: any metric page may be one of its
+            kinds.add("metric")
+        if item.kind == "redirects":  # nor redirects.yaml: it may keep any address but a fact's
+            kinds.update(urls.kinds() - {"fact"})
+        if item.id is None:
+            continue
+        if item.kind == "redirect":
+            paths.add(item.id)
+            continue
+        paths.update(page(item.id) for page in _RECORD_PAGES.get(item.kind, ()))
+        if item.kind != "fact":
+            continue
+        if item.knows("aliases"):
+            paths.update(urls.fact(alias) for alias in item.record.aliases)
+        else:
+            kinds.add("fact")
+        if not item.knows("when"):
+            kinds.update(("year", "month", "month-json"))  # it may be the last fact of any month
+        elif item.record.when is not None:
+            when = item.record.when
+            paths.add(urls.year(when.year))
+            if when.month is not None:
+                paths.update((urls.month(when.month), urls.month_facts(when.month)))
+    return Claims(frozenset(paths), frozenset(kinds))
 
 
 # HTML pages that are not content of their own (the robots meta says noindex): left out of the sitemap.
-UNLISTED_KINDS = frozenset({"404", "alias", "withdrawn"})
+UNLISTED_KINDS = frozenset({"404", "alias", "withdrawn", "redirect"})
 
 
 def listed(page: Page) -> bool:
@@ -433,8 +534,31 @@ def _article(r: Reader, slug) -> dict:
 
 
 def _alias(r: Reader, old) -> dict:
-    target = dict(r.get("all", "aliases"))[old]
-    return {"old": old, "fact": r.get("fact", target)}
+    fact = r.get("fact", dict(r.get("all", "aliases"))[old])
+    return {"to": urls.fact(fact.id), "title": fact.claim}
+
+
+def _redirect(r: Reader, old) -> dict:
+    to = r.get("redirect", old).to
+    return {"to": to, "title": _title(r, to)}
+
+
+# What a page is called, for a link to it: by kind of page, from its record.
+_TITLES = {"fact": ("fact", "claim"), "operation": ("operation", "name"), "source": ("source", "title"),
+           "article": ("article", "title"), "metric": ("metric", "label")}
+
+
+def _title(r: Reader, path: str) -> str:
+    kind, key = urls.parse(path)
+    if kind in _TITLES:
+        table, name = _TITLES[kind]
+        try:
+            return getattr(r.get(table, key), name)
+        except KeyError:  # a tombstone at a fact's address
+            return r.get("withdrawn", key).claim or f"/{path}"
+    if kind in ("month", "year"):
+        return Point(*key).label() if kind == "month" else Point(key).label()
+    return f"/{path}"
 
 
 def _withdrawn(r: Reader, ident) -> dict:
@@ -453,7 +577,8 @@ def _search(r: Reader, _key) -> dict:
 CONTEXTS: dict[str, Callable[[Reader, Any], dict]] = {
     "home": _home, "fact": _fact, "timeline": _timeline, "year": _year, "month": _month,
     "operations": _operations, "operation": _operation, "sources": _sources, "source": _source,
-    "articles": _articles, "article": _article, "metrics": _metrics, "metric": _metric, "alias": _alias, "404": _not_found,
+    "articles": _articles, "article": _article, "metrics": _metrics, "metric": _metric, "alias": _alias,
+    "redirect": _redirect, "404": _not_found,
     "withdrawn": _withdrawn, "search": _search,
 }
 

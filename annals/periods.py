@@ -117,8 +117,15 @@ class Period:
     def year(self) -> int:
         return self.end.year
 
+    def month_count(self) -> int:
+        """How many calendar months the period touches, without listing them (a range may span millennia)."""
+        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+
+    def touches(self, ym: tuple[int, int]) -> bool:
+        return (self.first.year, self.first.month) <= ym <= (self.last.year, self.last.month)
+
     def months(self) -> list[tuple[int, int]]:
-        """Every calendar month the period touches, in order."""
+        """Every calendar month the period touches, in order: as long as the period, so ask month_count first."""
         out = []
         y, m = self.first.year, self.first.month
         while (y, m) <= (self.last.year, self.last.month):

@@ -14,7 +14,7 @@ from . import edition, history, load as loading, permalinks, rebuild, urls
 from .index import Index, Key, build_index, update_index
 from .load import load
 from .model import Archive
-from .pages import Memo, Page, plan
+from .pages import Memo, Page, claimed, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
 from .render import Renderer
@@ -31,6 +31,7 @@ class Options:
     offline: bool = False
     strict: bool = False
     offline_zip: bool = True  # a web build also makes the offline edition's zip
+    locked: bool = False  # fail, rather than add to permalinks.txt, if the build publishes a URL it lacks
     record_permalinks: bool = True  # a web build adds new URLs to permalinks.txt (the preview does not)
     workers: int = 1  # processes that render pages when many must be rendered
 
@@ -98,18 +99,21 @@ class Session:
 
 @dataclass(frozen=True)
 class Read:
-    """What load, validate and index made of content/: the index is None when there are errors."""
+    """What load, validate and index made of content/: also with errors, the index of what is valid."""
 
     archive: Archive
     checked: tuple[Problem, ...]
-    index: Index | None
+    index: Index
     keys: set | None = None  # the keys that changed since the session's last good build, when patched
 
 
 def read_archive(options: Options, problems: Problems, progress: Silent | None = None,
-                 files: dict | None = None) -> tuple[Archive, Index | None]:
-    """Load, validate and index: everything `check` does, nothing written.
+                 files: dict | None = None) -> tuple[Archive, Index]:
+    """Load, validate and index: everything `check` reads, nothing written.
 
+    The index holds the records that loaded whole, also when other files have
+    errors, so that the checks after it (number checks, the plan, the
+    permalink manifest) still report what they find in the same run.
     `files` is a cache of files already read (see load), for a caller that builds again and again.
     """
     read = _read(options, problems, progress or Silent(), files)
@@ -123,15 +127,13 @@ def _read(options: Options, problems: Problems, progress: Silent, files: dict | 
     before = len(problems.items)
     validate(archive, options.root, problems)
     checked = tuple(problems.items[before:])
-    if problems.errors:
-        return Read(archive, checked, None)
     archive = _with_base_url(archive, options)
     progress.stage("index")
     return Read(archive, checked, build_index(archive, problems))
 
 
 def _with_base_url(archive: Archive, options: Options) -> Archive:
-    if not options.base_url:
+    if not options.base_url or archive.site is None:  # the command line checked it (see cli._base_url)
         return archive
     url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
     return dataclasses.replace(archive, site=dataclasses.replace(archive.site, base_url=url))
@@ -165,13 +167,36 @@ def _patch(options: Options, session: Session, changed: set[str], problems: Prob
 _PLAN_KEYS = {("all", "facts"), ("all", "months"), ("all", "years"), ("all", "aliases")}
 
 
+def check_pages(options: Options, index: Index, problems: Problems,
+                warn_unrecorded: bool = False) -> tuple[list[Page], dict[str, int] | None]:
+    """Plan every page and check the plan: no two pages on one path, no published URL dropped,
+    and (locked, or warned of) no URL missing from the manifest.
+
+    Also the manifest as read (None if it could not be), for the build to add to.
+    """
+    claims = claimed(index.archive)
+    pages = plan(index, problems, claims)
+    check_paths(pages, problems)
+    published = permalinks.read(options.root, problems)
+    if published is not None:
+        permalinks.check(published, set(addresses(pages)), claims, problems)
+        if options.locked or warn_unrecorded:
+            permalinks.unrecorded(options.root, published, addresses(pages), problems, options.locked)
+    return pages, published
+
+
+def addresses(pages: list[Page]) -> dict[str, str]:
+    """Every URL the published site answers, each with the file that makes it ('' if none):
+    the pages, and the offline edition's zip, which every page links to (whichever edition this build writes)."""
+    out = {p.path: p.source for p in pages}
+    out[urls.offline_zip()] = ""
+    return out
+
+
 def check(options: Options) -> Problems:
     problems = Problems()
-    archive, index = read_archive(options, problems)
-    if index is not None:
-        pages = plan(index)
-        check_paths(pages, problems)
-        permalinks.check(permalinks.read(options.root), {p.path for p in pages}, problems)
+    _, index = read_archive(options, problems)
+    check_pages(options, index, problems, warn_unrecorded=True)
     return problems
 
 
@@ -181,7 +206,7 @@ def check_paths(pages: list[Page], problems: Problems) -> None:
     for page in pages:
         first = seen.setdefault(urls.output_file(page.path), page)
         if first is not page:
-            problems.error(Loc(page.source or page.path),
+            problems.error(Loc(page.source or first.source, 1),
                            f"/{page.path} would be written twice: by this {page.kind} and by {first.source or first.kind}")
 
 
@@ -207,20 +232,17 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     patched = read is not None
     if read is None:
         read = _read(options, problems, progress, session.files if not remember else None)
-        if read.index is None:
-            raise BuildFailed(problems.sorted())
-        if session.good is not None:
+        if session.good is not None and not problems.errors:
             read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
     index = read.index
     progress.stage("plan")
-    if read.keys is not None and session.good is not None and not read.keys & _PLAN_KEYS:
+    if patched and not read.keys & _PLAN_KEYS:
+        # Only facts changed, and none of what decides the plan: the last plan stands.
         pages, planned = list(session.good.pages), False
+        published = permalinks.read(options.root, problems) if options.record_permalinks else {}
     else:
-        pages, planned = plan(index), True
-        check_paths(pages, problems)
-    published = permalinks.read(options.root) if planned or options.record_permalinks else {}
-    if planned:
-        permalinks.check(published, {p.path for p in pages}, problems)
+        pages, published = check_pages(options, index, problems)
+        planned = True
     if problems.fails(options.strict):
         raise BuildFailed(problems.sorted())
 
@@ -229,8 +251,8 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     report = write_site(options, index, pages, problems, session, read.keys, extra, progress,
                         remember, planned or recompiled)
     report.patched = patched
-    if not options.offline and options.record_permalinks:
-        report.manifest_updated = permalinks.update(options.root, published, {p.path for p in pages})
+    if not options.offline and options.record_permalinks and not options.locked:
+        report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
     session.good = Good(read.archive, index, tuple(pages), read.checked)
     session.failed = False
     progress.finish()

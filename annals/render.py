@@ -218,7 +218,7 @@ class Renderer:
                 # GitHub Pages serves 404.html at whatever depth was asked for,
                 # so only links from the site's root path can work there.
                 return urls.root_relative(ctx["site"].base_url, path)
-            if edition != "both" or not (path == "" or path.endswith("/")):
+            if edition != "both" or not urls.is_page(path):
                 return relative(path)
             web = relative(path)
             return _HERE if web == "./" else web + _FOLDER
@@ -260,10 +260,11 @@ class Renderer:
                 html = html.replace(_ROOT, self._root_from(page, ctx, edition))
             return html
         except jinja2.TemplateSyntaxError as err:
-            raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 0),
+            raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 1),
                                           f"template syntax: {err.message}")) from None
         except jinja2.TemplateNotFound as err:
-            raise TemplateProblem(Problem(Loc(f"templates/{page.template}"), f"template not found: {err.name}")) from None
+            # Named by the template that asked for it, at its line; or the page's own, which is missing.
+            raise TemplateProblem(Problem(self._where(err, page), f"template not found: {err.name}")) from None
         except Exception as err:  # an error inside a template is the template's problem
             raise TemplateProblem(Problem(self._where(err, page), f"while rendering /{page.path}: {type(err).__name__}: {err}")) from None
 
@@ -318,5 +319,5 @@ class Renderer:
         base = str(self.templates_dir)
         for frame in reversed(traceback.extract_tb(err.__traceback__)):
             if frame.filename.startswith(base):
-                return Loc("templates/" + Path(frame.filename).relative_to(base).as_posix(), frame.lineno or 0)
-        return Loc(f"templates/{page.template}")
+                return Loc("templates/" + Path(frame.filename).relative_to(base).as_posix(), frame.lineno or 1)
+        return Loc(f"templates/{page.template}", 1)

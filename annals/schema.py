@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from .periods import Period, parse_point, single
 from .problems import Loc, Problems
@@ -22,7 +23,31 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 
 
 class Invalid(Exception):
-    """A value that cannot be used; the converter already reported why."""
+    """A value that cannot be used; the converter already reported why.
+
+    `partial` is what did convert of a list or a nested record, for checks
+    that still have something to say about it (see Incomplete), or None.
+    """
+
+    def __init__(self, partial: Any = None):
+        super().__init__()
+        self.partial = partial
+
+
+class Incomplete(Invalid):
+    """A record with problems: `values` has every field, its default where it did not convert.
+
+    `failed` names the fields that had a problem; `kept` those of them that
+    still hold what did convert (the good items of a list, a nested record).
+    Its own `partial` is None: a converter that calls `record` and does not
+    catch this passes on a plain Invalid.
+    """
+
+    def __init__(self, values: dict[str, Any], failed: frozenset[str], kept: frozenset[str]):
+        super().__init__()
+        self.values = values
+        self.failed = failed
+        self.kept = kept
 
 
 Convert = Callable[[Node, str, Problems], Any]
@@ -33,7 +58,7 @@ class Field:
     name: str
     convert: Convert
     required: bool = False
-    default: Any = None
+    default: Any = None  # when absent; also what a record with problems holds where the field failed
     doc: str = ""
 
 
@@ -121,10 +146,40 @@ def one_of(*choices: str) -> Convert:
     return convert
 
 
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s<>\"']*$")
+
+
 def url(node: Node, name: str, problems: Problems) -> str:
     value = text(node, name, problems)
-    if not re.match(r"^https?://[^\s/$.?#][^\s<>\"']*$", value):
+    if not _URL.match(value):
         _fail(problems, node.loc, f"{name}: '{value}' is not an http(s) URL")
+    return value
+
+
+def base_url_fault(value: str, final_slash: bool = True) -> str | None:
+    """Why `value` cannot be the address a site is published at, or None.
+
+    Every permalink is this address with a page's path appended, so it must
+    be an http(s) folder address and nothing after the folder.
+    """
+    if not _URL.match(value):
+        example = f" (write https://{value})" if re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/|$)", value) else ""
+        return f"'{value}' is not an http(s) URL{example}"
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return f"'{value}' has a query or a fragment (? or #): permalinks are made by appending paths to it"
+    if "@" in parts.netloc:
+        return f"'{value}' carries a user name: write the public address readers use"
+    if final_slash and not value.endswith("/"):
+        return "must end with '/'"
+    return None
+
+
+def base_url(node: Node, name: str, problems: Problems) -> str:
+    value = text(node, name, problems)
+    fault = base_url_fault(value)
+    if fault:
+        _fail(problems, node.loc, f"{name}: {fault}")
     return value
 
 
@@ -146,31 +201,42 @@ def list_of(item: Convert) -> Convert:
         for i, child in enumerate(node.items):
             try:
                 value = item(child, f"{name}[{i + 1}]", problems)
-            except Invalid:
+            except Invalid as err:
                 ok = False
+                if err.partial is not None:
+                    out.append(err.partial)
                 continue
             if value in out:
                 problems.error(child.loc, f"{name}: '{value}' is listed twice")
                 ok = False
+                continue
             out.append(value)
         if not ok:
-            raise Invalid
+            raise Invalid(partial=tuple(out))
         return tuple(out)
     return convert
 
 
 def nested(fields: tuple[Field, ...], build: Callable[..., Any]) -> Convert:
     def convert(node: Node, name: str, problems: Problems):
-        values = record(node, fields, problems, name)
+        try:
+            values = record(node, fields, problems, name)
+        except Incomplete as err:
+            raise Invalid(partial=build(loc=node.loc, **err.values)) from None
         return build(loc=node.loc, **values)
     return convert
 
 
 def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, what: str,
            locs: dict[str, Loc] | None = None) -> dict[str, Any]:
-    """Convert a mapping node by its fields; report every problem, then raise Invalid if any."""
+    """Convert a mapping node by its fields; report every problem, then raise Incomplete if any.
+
+    Incomplete carries what did convert, so that one run can still check the
+    references a broken record makes (see load.Broken). A node that is no
+    mapping at all raises a plain Invalid.
+    """
     if not isinstance(node, Map):
-        loc = node.loc if node is not None else Loc("")
+        loc = node.loc if node is not None else Loc("", 1)
         _fail(problems, loc, f"{what}: expected a mapping of fields (key: value)")
     known = {f.name: f for f in fields}
     ok = True
@@ -179,23 +245,26 @@ def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, wha
             problems.error(key_loc, f"unknown field '{key}' in {what}{did_you_mean(key, known)}")
             ok = False
     values: dict[str, Any] = {}
+    failed, kept = set(), set()
     for f in fields:
+        values[f.name] = f.default
         child = node.get(f.name)
         if child is None:
             if f.required:
                 problems.error(node.loc, f"{what}: missing required field '{f.name}'")
-                ok = False
-            else:
-                values[f.name] = f.default
+                failed.add(f.name)
             continue
         if locs is not None:
             locs[f.name] = child.loc
         try:
             values[f.name] = f.convert(child, f.name, problems)
-        except Invalid:
-            ok = False
-    if not ok:
-        raise Invalid
+        except Invalid as err:
+            failed.add(f.name)
+            if err.partial is not None:
+                values[f.name] = err.partial
+                kept.add(f.name)
+    if failed or not ok:
+        raise Incomplete(values, frozenset(failed), frozenset(kept))
     return values
 
 

@@ -23,11 +23,9 @@ def _when_words(when) -> list[str]:
     if when is None:
         return ["undated"]
     words = [when.label(), when.iso(), str(when.first.year), str(when.last.year)]
-    if when.precision != "year":
-        months = when.months()
-        if len(months) <= MAX_MONTHS_NAMED:
-            for y, m in months:
-                words += [f"{MONTHS[m - 1]} {y}", f"{y:04d}-{m:02d}"]
+    if when.precision != "year" and when.month_count() <= MAX_MONTHS_NAMED:
+        for y, m in when.months():
+            words += [f"{MONTHS[m - 1]} {y}", f"{y:04d}-{m:02d}"]
     return words
 
 

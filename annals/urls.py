@@ -7,6 +7,7 @@ offline flavour spells out 'index.html' because file:// does not.
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 
@@ -20,10 +21,8 @@ def fact(ident: str) -> str:
 
 def fact_id(path: str) -> str | None:
     """The fact id a path is the permalink of, or None: the inverse of `fact`."""
-    parts = path.split("/")
-    if len(parts) == 3 and parts[0] == "facts" and parts[1] and parts[2] == "":
-        return parts[1]
-    return None
+    parsed = parse(path)
+    return parsed[1] if parsed is not None and parsed[0] == "fact" else None
 
 
 def timeline() -> str:
@@ -127,9 +126,14 @@ def static(name: str) -> str:
     return f"static/{name}"
 
 
+def is_page(path: str) -> bool:
+    """Whether a path is an HTML page, written as its folder's index.html, rather than a file."""
+    return path == "" or path.endswith("/")
+
+
 def output_file(path: str) -> str:
     """The file a path is written to, relative to the output folder."""
-    return path + "index.html" if path == "" or path.endswith("/") else path
+    return path + "index.html" if is_page(path) else path
 
 
 def relative(from_path: str, to_path: str, offline: bool = False) -> str:
@@ -147,7 +151,7 @@ def linker(from_path: str, offline: bool = False):
     depth = len(here)
 
     def link(to_path: str) -> str:
-        folder = not offline and (to_path == "" or to_path.endswith("/"))
+        folder = not offline and is_page(to_path)
         target = (output_file(to_path) if offline else to_path).split("/")
         if folder:
             target.pop()  # the '' after the final '/'
@@ -171,3 +175,52 @@ def root_relative(base_url: str, path: str) -> str:
 
 def absolute(base_url: str, path: str) -> str:
     return base_url + path
+
+
+# -- the scheme read backwards ------------------------------------------------
+
+_ID = "[a-z0-9]+(?:-[a-z0-9]+)*"
+_YEAR = "(?!0000)[0-9]{4}"
+_MONTH = "0[1-9]|1[0-2]"
+
+
+def fixed_paths() -> dict[str, str]:
+    """The addresses the site always has, each with its kind of page."""
+    return {home(): "home", timeline(): "timeline", operations(): "operations", sources(): "sources",
+            articles(): "articles", metrics(): "metrics", search(): "search", search_index(): "search-index",
+            facts_json(): "facts-json", facts_schema(): "facts-schema", facts_csv(): "facts-csv",
+            feed(): "feed", sitemap(): "sitemap", offline_zip(): "offline-zip", not_found(): "404"}
+
+
+_PATTERNS = tuple((kind, re.compile(pattern), key) for kind, pattern, key in (
+    ("fact", rf"facts/({_ID})/", str),
+    ("year", rf"timeline/({_YEAR})/", int),
+    ("month", rf"timeline/({_YEAR})/({_MONTH})/", lambda y, m: (int(y), int(m))),
+    ("month-json", rf"timeline/({_YEAR})/({_MONTH})/facts\.json", lambda y, m: (int(y), int(m))),
+    ("operation", rf"operations/({_ID})/", str),
+    ("operation-json", rf"operations/({_ID})/facts\.json", str),
+    ("source", rf"sources/({_ID})/", str),
+    ("article", rf"articles/({_ID})/", str),
+    ("metric", rf"metrics/({_ID})/", str),
+))
+
+
+def parse(path: str) -> tuple[str, object] | None:
+    """What a path is in the scheme, as (kind, key): ('fact', 'x'), ('month', (2017, 6)), ('home', None).
+
+    None for a path this scheme never makes. Static files are left out: they
+    are the project's own files, not pages.
+    """
+    kind = fixed_paths().get(path)
+    if kind is not None:
+        return kind, None
+    for kind, pattern, key in _PATTERNS:
+        match = pattern.fullmatch(path)
+        if match:
+            return kind, key(*match.groups())
+    return None
+
+
+def kinds() -> frozenset[str]:
+    """Every kind `parse` answers."""
+    return frozenset(fixed_paths().values()) | {kind for kind, _, _ in _PATTERNS}

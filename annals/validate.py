@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .load import kind_of
 from .markup import Markdown, Resolver
-from .model import Archive, Citation
+from .model import Archive, Article, Citation, Fact, Operation, Source, Withdrawn
 from .problems import Loc, Problems
 from .schema import did_you_mean
 
@@ -18,51 +17,62 @@ QUOTE_MAX = 300
 
 
 def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | None = None) -> None:
-    """Every check; with `only`, the checks of each fact run for those facts alone.
+    """Every check, of every record and of what did parse of records with errors (archive.broken),
+    which never reach the site; with `only`, the checks of each fact run for those facts alone.
 
     The preview passes `only` when nothing but those facts changed since a
     build that passed: every other fact's checks would find what they found then.
     """
-    broken = _broken(problems)
-    facts = archive.facts if only is None else {i: archive.facts[i] for i in sorted(only) if i in archive.facts}
+    broken = _broken(archive)
+    facts = _all(archive, archive.facts, Fact) if only is None else [archive.facts[i] for i in sorted(only)
+                                                                       if i in archive.facts]
     _operations(archive, problems, broken)
     _facts(archive, facts, problems, broken)
     _articles(archive, problems, broken)
-    _withdrawn(archive, problems)
+    _withdrawn(archive, problems, broken)
     _quotes_against_texts(archive, facts, root, problems)
     _markdown_links(archive, facts, problems, others=only is None)
 
 
-def _broken(problems: Problems) -> set[tuple[str, str]]:
-    """(kind, id) of every file that has an error of its own.
+def _broken(archive: Archive) -> set[tuple[str, str | None]]:
+    """(kind, id) of every record with an error of its own (see model.Broken), and of the old ids
+    it lists; (kind, None) when a whole file of that kind could not be read (metrics.yaml).
 
-    A reference to such a file is not reported again as unknown: the editor
+    A reference to such a record is not reported again as unknown: the editor
     fixes the file, and one mistake shows as one message, not twenty.
     """
-    out = set()
-    for problem in problems.errors:
-        kind = kind_of(problem.loc.path)
-        if kind in ("operation", "source", "fact"):
-            out.add((kind, problem.loc.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]))
+    out: set[tuple[str, str | None]] = set()
+    for item in archive.broken:
+        if item.kind == "metrics":
+            out.add(("metric", None))
+        elif item.id is not None:
+            out.add((item.kind, item.id))
+        if isinstance(item.record, Fact):
+            out.update(("fact", alias) for alias in item.record.aliases)
     return out
 
 
+def _all(archive: Archive, table, kind: type) -> list:
+    """The records of a table, then what did parse of the broken ones of that kind."""
+    return [*table.values(), *(b.record for b in archive.broken if isinstance(b.record, kind))]
+
+
 def _missing(problems: Problems, loc: Loc, what: str, ident: str, known, broken=frozenset()) -> None:
-    if (what, ident) in broken:
+    if (what, ident) in broken or (what, None) in broken:
         return
     problems.error(loc, f"unknown {what} '{ident}'{did_you_mean(ident, known)}")
 
 
 def _citations(citations: tuple[Citation, ...], archive: Archive, problems: Problems, broken) -> None:
-    for cite in citations:
-        if cite.source not in archive.sources:
+    for cite in citations:  # of a broken record, source or quote may be None: it did not convert
+        if cite.source is not None and cite.source not in archive.sources:
             _missing(problems, cite.loc, "source", cite.source, archive.sources, broken)
-        if len(cite.quote) > QUOTE_MAX:
+        if cite.quote is not None and len(cite.quote) > QUOTE_MAX:
             problems.warning(cite.loc, f"quote is {len(cite.quote)} characters; keep quotes short (at most {QUOTE_MAX})")
 
 
 def _operations(archive: Archive, problems: Problems, broken) -> None:
-    for op in archive.operations.values():
+    for op in _all(archive, archive.operations, Operation):
         _citations(op.sources, archive, problems, broken)
         if op.parent is not None and op.parent not in archive.operations:
             others = [o for o in archive.operations if o != op.id]  # never suggest itself as its parent
@@ -80,18 +90,19 @@ def _operations(archive: Archive, problems: Problems, broken) -> None:
 
 
 def _facts(archive: Archive, facts, problems: Problems, broken) -> None:
-    for fact in facts.values():
+    for fact in facts:
         _citations(fact.sources, archive, problems, broken)
         for op in fact.operations:
             if op not in archive.operations:
                 _missing(problems, fact.locs["operations"], "operation", op, archive.operations, broken)
-        if fact.measure is not None and fact.measure.metric not in archive.metrics:
-            _missing(problems, fact.locs["measure"], "metric", fact.measure.metric, archive.metrics)
+        metric = fact.measure.metric if fact.measure is not None else None
+        if metric is not None and metric not in archive.metrics:
+            _missing(problems, fact.locs["measure"], "metric", metric, archive.metrics, broken)
 
 
 def _articles(archive: Archive, problems: Problems, broken) -> None:
     aliases = {alias: f.id for f in archive.facts.values() for alias in f.aliases}
-    for article in archive.articles.values():
+    for article in _all(archive, archive.articles, Article):
         for op in article.operations:
             if op not in archive.operations:
                 _missing(problems, article.locs["operations"], "operation", op, archive.operations, broken)
@@ -104,17 +115,17 @@ def _articles(archive: Archive, problems: Problems, broken) -> None:
                 _missing(problems, loc, "fact", ident, archive.facts, broken)
 
 
-def _withdrawn(archive: Archive, problems: Problems) -> None:
+def _withdrawn(archive: Archive, problems: Problems, broken) -> None:
     aliases = {alias: f.id for f in archive.facts.values() for alias in f.aliases}
     # A tombstone that shares its id with a live fact or alias is caught by
     # the pipeline's check that no two pages write one path.
-    for entry in archive.withdrawn.values():
+    for entry in _all(archive, archive.withdrawn, Withdrawn):
         target = entry.replaced_by
         if target is not None and target not in archive.facts:
             if target in aliases:
                 problems.error(entry.locs["replaced_by"], f"replaced_by: '{target}' is an old id of '{aliases[target]}'; name the current id")
             else:
-                _missing(problems, entry.locs["replaced_by"], "fact", target, archive.facts)
+                _missing(problems, entry.locs["replaced_by"], "fact", target, archive.facts, broken)
 
 
 def _normal(text: str) -> str:
@@ -126,7 +137,7 @@ def _normal(text: str) -> str:
 
 def _quotes_against_texts(archive: Archive, facts, root: Path, problems: Problems) -> None:
     texts: dict[str, str] = {}
-    for source in archive.sources.values():
+    for source in _all(archive, archive.sources, Source):
         if source.text_file is None:
             continue
         path = (root / "content" / "sources" / source.text_file).resolve()
@@ -138,12 +149,14 @@ def _quotes_against_texts(archive: Archive, facts, root: Path, problems: Problem
             texts[source.id] = _normal(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             problems.error(source.locs["text_file"], f"text_file '{source.text_file}' is not UTF-8")
+        except OSError as err:
+            problems.error(source.locs["text_file"], f"text_file '{source.text_file}' cannot be read: {err.strerror or err}")
     if not texts:
         return
-    records = list(facts.values()) + list(archive.operations.values())
+    records = list(facts) + _all(archive, archive.operations, Operation)
     for rec in records:
         for cite in rec.sources:
-            if cite.source in texts and _normal(cite.quote) not in texts[cite.source]:
+            if cite.source in texts and cite.quote is not None and _normal(cite.quote) not in texts[cite.source]:
                 problems.error(cite.loc, f"quote does not occur in the text of source '{cite.source}'")
 
 
@@ -154,13 +167,13 @@ def _markdown_links(archive: Archive, facts, problems: Problems, others: bool = 
     before a reader finds a link that goes nowhere.
     """
     converter = Markdown()
-    fields = [(f.notes, f.locs.get("notes")) for f in facts.values()]
-    articles = archive.articles.values()
+    fields = [(f.notes, f.locs.get("notes")) for f in facts]
+    articles = _all(archive, archive.articles, Article)
     if others:
-        fields += [(o.summary, o.locs.get("summary")) for o in archive.operations.values()]
-        fields += [(s.notes, s.locs.get("notes")) for s in archive.sources.values()]
+        fields += [(o.summary, o.locs.get("summary")) for o in _all(archive, archive.operations, Operation)]
+        fields += [(s.notes, s.locs.get("notes")) for s in _all(archive, archive.sources, Source)]
     else:
-        articles = ()  # only facts changed: every other record's links are as they were checked
+        articles = []  # only facts changed: every other record's links are as they were checked
     for text, loc in fields:
         if text:
             for href in _unsafe(converter, text):

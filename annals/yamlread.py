@@ -60,7 +60,7 @@ class YamlError(Exception):
 
 
 def _loc(path: str, mark, line_offset: int) -> Loc:
-    return Loc(path, (mark.line + 1 + line_offset) if mark is not None else 0)
+    return Loc(path, (mark.line if mark is not None else 0) + 1 + line_offset)
 
 
 def read_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Node | None, list[tuple[Loc, str]]]:

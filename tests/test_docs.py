@@ -77,6 +77,30 @@ def test_reference_examples_are_valid_content():
         assert loaded.records, heading
 
 
+def test_redirects_example_is_valid_content():
+    from annals.model import Redirect
+    (block,) = code_blocks(section("content/redirects.yaml", 3, REFERENCE))
+    loaded = read_file("content/redirects.yaml", block.encode())
+    assert loaded.problems == ()
+    assert [(r.old, r.to) for r in loaded.records] == [
+        ("operations/mosul-offensive-2016/", "operations/mosul-offensive/"),
+        ("operations/mosul-offensive-2016/facts.json", "operations/mosul-offensive/facts.json"),
+        ("timeline/2014/07/", "timeline/2014/08/"),
+    ] and all(isinstance(r, Redirect) for r in loaded.records)
+
+
+def test_the_address_list_names_every_kind_of_address():
+    from annals import urls
+    listed = section("Permalinks never break").split("permalinks.txt")[0]
+    examples = {"fact": "/facts/<id>/", "year": "/timeline/<yyyy>/", "month": "/timeline/<yyyy>/<mm>/",
+                "operation": "/operations/<id>/", "source": "/sources/<id>/", "article": "/articles/<slug>/",
+                "metric": "/metrics/<id>/", "month-json": "/timeline/<yyyy>/<mm>/` and its `facts.json",
+                "operation-json": "/operations/<id>/` and its `facts.json"}
+    fixed = {kind: f"/{path}" for path, kind in urls.fixed_paths().items()}
+    missing = [kind for kind in urls.kinds() if f"`{examples.get(kind) or fixed[kind]}`" not in listed]
+    assert missing == []
+
+
 def test_nested_examples_are_valid_inside_a_fact():
     measure = code_blocks(section("measure (in a fact)", 3, REFERENCE))[0]
     cites = code_blocks(section("sources[] (in a fact, operation)", 3, REFERENCE))[0]

@@ -45,6 +45,43 @@ def test_base_url_override_at_a_sub_path(site):
     assert 'href="/repo/"' in not_found
 
 
+@pytest.mark.parametrize("value, message", [
+    ("owner.github.io/repo", "'owner.github.io/repo' is not an http(s) URL (write https://owner.github.io/repo)"),
+    ("https://x/repo?x=1", "'https://x/repo?x=1' has a query or a fragment (? or #): "
+                           "permalinks are made by appending paths to it"),
+    ("https://x/repo/#top", "'https://x/repo/#top' has a query or a fragment (? or #): "
+                            "permalinks are made by appending paths to it"),
+    ("ftp://x/", "'ftp://x/' is not an http(s) URL"),
+    ("javascript:alert(1)//", "'javascript:alert(1)//' is not an http(s) URL"),
+    ("https://me:secret@x/", "'https://me:secret@x/' carries a user name: write the public address readers use"),
+    ("", "is empty: give the address the site is published at, like https://owner.github.io/repo/"),
+    ("  ", "is empty: give the address the site is published at, like https://owner.github.io/repo/"),
+])
+def test_a_base_url_override_is_checked_like_site_yaml(site, value, message):
+    root = site()
+    for command in ([], ["check"], ["--offline"]):
+        run = annals(root, *command, "--base-url", value)
+        assert run.code == 2, run.err
+        assert run.err.splitlines()[-1] == f"annals: error: argument --base-url: {message}"
+        assert "Traceback" not in run.err
+    assert not (root / "_site").exists() and not (root / "_offline").exists()
+
+
+@pytest.mark.parametrize("value, message", [
+    ("https://x/repo/?x=1", "'https://x/repo/?x=1' has a query or a fragment (? or #): "
+                            "permalinks are made by appending paths to it"),
+    ("owner.github.io/repo/", "'owner.github.io/repo/' is not an http(s) URL (write https://owner.github.io/repo/)"),
+    ("https://x/repo", "must end with '/'"),
+])
+def test_base_url_in_site_yaml_has_the_same_check(site, value, message):
+    root = site()
+    site_yaml = root / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("https://example.org/archive/", value))
+    run = annals(root, "check")
+    assert run.code == 1
+    assert run.problems == [f"content/site.yaml:3: base_url: {message}"]
+
+
 def test_the_404_page_works_at_any_depth_of_a_sub_path(published, page):
     _, base = published
 
@@ -81,7 +118,7 @@ def test_workflow_builds_with_the_pages_address_and_deploys():
     assert steps["Install Annals"]["run"] == "pip install -e ."
     build_step = steps["Build the site"]
     assert build_step["env"]["BASE_URL"] == "${{ steps.%s.outputs.base_url }}" % steps["actions/configure-pages"]["id"]
-    assert build_step["run"].startswith("python build.py --base-url ")
+    assert build_step["run"].startswith("python build.py --locked --base-url ")
     assert steps["actions/upload-pages-artifact"]["with"]["path"] == "_site"
     assert list(steps)[-1] == "actions/upload-pages-artifact"
 
@@ -92,16 +129,33 @@ def test_workflow_builds_with_the_pages_address_and_deploys():
     assert deploy["environment"]["url"] == "${{ steps.%s.outputs.page_url }}" % deploy_step["id"]
 
 
-def test_the_workflows_build_command_builds_the_site_it_uploads(tmp_path):
+def run_workflow_build(root: Path, base_url: str) -> subprocess.CompletedProcess:
+    """The workflow's own build command, run in a project folder as the job would."""
     build = next(s for s in yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]["steps"] if s.get("name") == "Build the site")
-    root = copy_embedded(tmp_path)
     shutil.copy(REPO / "build.py", root / "build.py")
-    env = {**os.environ, "BASE_URL": "https://owner.github.io/repo",
+    env = {**os.environ, "BASE_URL": base_url,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "-c", build["run"]], cwd=root, env=env, capture_output=True, text=True)
+    return subprocess.run(["bash", "-c", build["run"]], cwd=root, env=env, capture_output=True, text=True)
+
+
+def test_the_workflows_build_command_builds_the_site_it_uploads(tmp_path):
+    root = copy_embedded(tmp_path)
+    done = run_workflow_build(root, "https://owner.github.io/repo")
     assert done.returncode == 0, done.stderr
     assert 'href="https://owner.github.io/repo/facts/2017-06-oir-weapons-released/"' in \
         (root / "_site/facts/2017-06-oir-weapons-released/index.html").read_text()
+
+
+def test_the_workflows_build_fails_on_a_url_the_commit_does_not_record(tmp_path):
+    root = copy_embedded(tmp_path)
+    fact = root / "content/facts/2017/2017-06-oir-weapons-released.yaml"
+    shutil.copy(fact, fact.with_name("2017-06-oir-weapons-released-copy.yaml"))
+    manifest = (root / "permalinks.txt").read_bytes()
+    done = run_workflow_build(root, "https://owner.github.io/repo/")
+    assert done.returncode == 1
+    assert "/facts/2017-06-oir-weapons-released-copy/ (a page of content/facts/2017/2017-06-oir-weapons-released-copy.yaml) " \
+           "is not listed, and --locked adds nothing: run `python build.py`" in done.stderr
+    assert not (root / "_site").exists() and (root / "permalinks.txt").read_bytes() == manifest
 
 
 @pytest.fixture(scope="session")

@@ -172,6 +172,11 @@ def test_period_months_cover_the_span_in_order(a, b):
     assert months[0] == (period.first.year, period.first.month)
     assert months[-1] == (period.last.year, period.last.month)
     assert period.month in (None, months[-1])
+    assert period.month_count() == len(months)  # what the checks ask instead of listing a long span
+    assert all(period.touches(ym) for ym in months)
+    before = (period.first.year - 1, 12) if period.first.month == 1 else (period.first.year, period.first.month - 1)
+    after = (period.last.year + 1, 1) if period.last.month == 12 else (period.last.year, period.last.month + 1)
+    assert not period.touches(before) and not period.touches(after)
     whole = period.covers_whole_months()
     assert whole == (period.first.day == 1 and Point(period.last.year, period.last.month).last == period.last)
 
@@ -221,3 +226,43 @@ def test_offline_links_name_the_file(a, b):
     link = urls.relative(a, b, offline=True)
     assert resolve(a, link) == urls.output_file(b)
     assert not link.endswith("/")
+
+
+# -- the scheme read backwards ----------------------------------------------------
+
+years = st.integers(1, 9999)
+months = st.tuples(years, st.integers(1, 12))
+made = st.one_of(
+    ids.map(lambda i: (urls.fact(i), ("fact", i))), ids.map(lambda i: (urls.operation(i), ("operation", i))),
+    ids.map(lambda i: (urls.operation_facts(i), ("operation-json", i))),
+    ids.map(lambda i: (urls.source(i), ("source", i))), ids.map(lambda i: (urls.article(i), ("article", i))),
+    ids.map(lambda i: (urls.metric(i), ("metric", i))), years.map(lambda y: (urls.year(y), ("year", y))),
+    months.map(lambda ym: (urls.month(ym), ("month", ym))),
+    months.map(lambda ym: (urls.month_facts(ym), ("month-json", ym))),
+)
+
+
+@SETTINGS
+@given(made)
+def test_parse_reads_back_every_path_the_scheme_makes(case):
+    path, expected = case
+    assert urls.parse(path) == expected
+
+
+@SETTINGS
+@given(st.text(alphabet="abz019-_/.J", max_size=30))
+def test_parse_knows_only_paths_the_scheme_makes(path):
+    parsed = urls.parse(path)
+    if parsed is not None:
+        kind, key = parsed
+        remade = {"fact": urls.fact, "operation": urls.operation, "operation-json": urls.operation_facts,
+                  "source": urls.source, "article": urls.article, "metric": urls.metric, "year": urls.year,
+                  "month": urls.month, "month-json": urls.month_facts}.get(kind)
+        assert (remade(key) if remade else path) == path
+
+
+def test_parse_refuses_what_the_scheme_never_makes():
+    for path in ("facts/Old_ID/", "facts/x", "timeline/2017/13/", "timeline/0000/", "timeline/17/",
+                 "old/page.html", "/facts/x/", "operations/x/y/", "static/style.css"):
+        assert urls.parse(path) is None, path
+    assert urls.parse("") == ("home", None) and urls.parse("annals-offline.zip") == ("offline-zip", None)

@@ -88,9 +88,10 @@ def test_the_list_holds_every_kind_of_page_the_embedded_archive_has():
     from annals.pages import plan
     from annals.pipeline import Options, read_archive
     from annals.problems import Problems
-    _, index = read_archive(Options(root=REPO, out=REPO / "_site"), Problems())
+    problems = Problems()
+    _, index = read_archive(Options(root=REPO, out=REPO / "_site"), problems)
     kinds = {}
-    for p in plan(index):
+    for p in plan(index, problems):
         if p.template:
             kinds.setdefault(p.kind, set()).add(p.path)
     assert set(kinds) == set(EMBEDDED_KINDS)

@@ -23,19 +23,23 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def broken_build(root: Path, files: dict) -> tuple[list[str], "object"]:
-    """Build good, write `files`, build again: the problems printed, after checking nothing changed."""
+def broken_build(root: Path, files: dict, change=None) -> tuple[list[str], "object"]:
+    """Build good, write `files` (and make `change(root)`), build again: the problems printed,
+    after checking nothing changed."""
     good = annals(root)
     assert good.code == 0, good.err
     before = snapshot(root / "_site")
     write_files(root, files)
+    if change is not None:
+        change(root)
     run = annals(root)
     assert run.code == 1, run.out + run.err
     assert "Traceback" not in run.out + run.err
     assert snapshot(root / "_site") == before, "a failed build changed the last good site"
     assert run.err.rstrip().endswith(f"{root / '_site'} is as it was")
     checked = annals(root, "check")
-    assert checked.code == 1 and checked.problems == run.problems
+    # check also warns of new pages permalinks.txt does not list yet, which a build that succeeds adds
+    assert checked.code == 1 and [p for p in checked.problems if "is not listed yet" not in p] == run.problems
     return run.problems, run
 
 
@@ -407,3 +411,234 @@ def test_a_link_from_the_servers_root_in_content_is_refused(site):
     problems, _ = broken_build(site(), fact(notes))
     assert len(problems) == 1 and problems[0].startswith(f"{FACT}:")
     assert "link to '/facts/f-june/' starts from the server's root" in problems[0]
+
+
+def test_a_range_over_every_year_the_format_allows_builds_in_seconds(site):
+    # A historian's archive may reach back to year 1, so no year is refused; nothing may
+    # take time in proportion to a range's months (this one has 119,988 of them).
+    text = GOOD_FACT.replace("when: 2017-06", "when: {from: 0001, to: 9999-12-31}")
+    root = site({"content/facts/f-always.yaml": text.replace("value: 100", "value: 5"), FACT: GOOD_FACT})
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "-j", "1", "--quiet"],
+                          capture_output=True, text=True, cwd=root, timeout=90)
+    assert done.returncode == 0, done.stderr
+    page = (root / "_site/facts/f-always/index.html").read_text()
+    assert "1 – 31 December 9999" in page
+
+
+def test_a_link_to_nowhere_in_content_is_a_located_problem(site):
+    def link(root):
+        (root / "content/facts/undated").mkdir(parents=True)
+        (root / "content/facts/undated/x.yaml").symlink_to("nowhere")
+    problems, _ = broken_build(site(), {}, link)
+    assert problems == ["content/facts/undated/x.yaml:1: is a symbolic link to 'nowhere', which does not exist: "
+                        "remove the link or restore its file"]
+
+
+def test_a_content_file_the_system_will_not_give_is_a_located_problem(site):
+    def link(root):  # a link to itself: reading it fails with an OSError of its own
+        (root / "content/facts/loop.yaml").symlink_to("loop.yaml")
+    problems, _ = broken_build(site(), {}, link)
+    assert problems == ["content/facts/loop.yaml:1: cannot be read: Too many levels of symbolic links"]
+
+
+def test_problems_about_a_whole_file_name_its_first_line(site):
+    problems, _ = broken_build(site(), {"content/facts/notes.txt": "jotted\n", "content/site.yaml": None})
+    assert problems == [
+        "content/facts/notes.txt:1: is not read: not a content file (expected site.yaml, metrics.yaml, redirects.yaml, "
+        "operations/<id>.yaml, sources/<id>.yaml, facts/**/<id>.yaml, articles/<slug>.md or withdrawn/<id>.yaml)",
+        "content/site.yaml:1: missing: every archive needs a site.yaml",
+    ]
+
+
+def test_no_content_folder_names_the_folder(tmp_path):
+    run = annals(tmp_path, "check")
+    assert run.code == 1 and "Traceback" not in run.err
+    assert run.problems[0] == (f"content/: missing: there is no content/ folder in {tmp_path}; "
+                               "run Annals in the project folder, or give it with --root")
+
+
+def template_build(root: Path, name: str, old: str, new: str) -> list[str]:
+    """Build good, edit templates/<name>, build again: the problems printed, after checking nothing changed.
+
+    `check` renders nothing, so only a build finds a template's problems."""
+    good = annals(root)
+    assert good.code == 0, good.err
+    before = snapshot(root / "_site")
+    path = root / "templates" / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    run = annals(root)
+    assert run.code == 1, run.out + run.err
+    assert "Traceback" not in run.out + run.err
+    assert snapshot(root / "_site") == before, "a failed build changed the last good site"
+    assert run.err.rstrip().endswith(f"{root / '_site'} is as it was")
+    path.write_text(text)
+    assert annals(root).code == 0  # fixed, it builds again
+    return run.problems
+
+
+@pytest.mark.parametrize("name, old, new, line, message", [
+    ("fact.html", "<h1>{{ fact.claim }}</h1>", "<h1>{{ fact.claim }}{{ no_such_thing }}</h1>", 15,
+     "while rendering /facts/f-june/: UndefinedError: 'no_such_thing' is undefined"),
+    ("fact.html", "<h1>{{ fact.claim }}</h1>", "<h1>{{ fact.claime }}</h1>", 15,
+     "while rendering /facts/f-june/: UndefinedError: 'annals.model.Fact object' has no attribute 'claime'"),
+    ("base.html", "<title>{% block title %}", "<title>{{ site.titel }}{% block title %}", 7,
+     "while rendering /: UndefinedError: 'annals.model.Site object' has no attribute 'titel'"),
+])
+def test_an_undefined_variable_in_a_template_fails_the_build_at_its_line(site, name, old, new, line, message):
+    problems = template_build(site(), name, old, new)
+    assert problems == [f"templates/{name}:{line}: {message}"]
+
+
+def test_a_template_syntax_error_fails_the_build_at_its_line(site):
+    problems = template_build(site(), "fact.html", "{% if fact.rank == 'deprecated' %}", "{% if %}")
+    assert problems == ["templates/fact.html:16: template syntax: Expected an expression, got 'end of statement block'"]
+
+
+def test_a_missing_template_is_named_where_it_is_asked_for(site):
+    problems = template_build(site(), "fact.html", "<h1>{{ fact.claim }}</h1>", '{% include "nowhere.html" %}')
+    assert problems == ["templates/fact.html:15: template not found: nowhere.html"]
+
+
+# -- every problem at once, also several in one file and across the stages ------------------
+
+def test_every_problem_in_one_file_at_once(site):
+    text = (GOOD_FACT.replace("when: 2017-06", "when: 2017-13").replace("[op-b]", "[nope-op]")
+            .replace("source: src-1", "source: nope-src"))
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [
+        f"{FACT}:2: when: '2017-13' has no month 13",
+        f"{FACT}:3: unknown operation 'nope-op'",
+        f"{FACT}:9: unknown source 'nope-src'",
+    ]
+
+
+def test_an_unknown_field_hides_no_reference_of_its_record(site):
+    text = (GOOD_FACT.replace("metric: weapons-released", "metric: bombs").replace("source: src-1", "source: src-9")
+            + "foo: 1\n")
+    problems, _ = broken_build(site(), fact(text))
+    assert problems == [
+        f"{FACT}:5: unknown metric 'bombs'",
+        f"{FACT}:9: unknown source 'src-9' (did you mean 'src-1'?)",
+        f"{FACT}:11: unknown field 'foo' in fact",
+    ]
+
+
+def test_an_invalid_alias_hides_no_clash_of_the_others(site):
+    problems, _ = broken_build(site(), fact(GOOD_FACT + "aliases: [f-event, Old-ID]\n"))
+    assert problems == [
+        f"{FACT}:11: aliases[2]: 'Old-ID' is not a valid id; use lower-case letters, digits and single hyphens",
+        f"{FACT}:11: fact alias 'f-event' is already used: that is the id written at content/facts/2017/f-event.yaml:1",
+    ]
+
+
+def test_a_broken_file_still_clashes_by_its_id(site):
+    problems, _ = broken_build(site(), {"content/facts/2016/f-june.yaml": GOOD_FACT + "colour: red\n"})
+    assert problems == [
+        "content/facts/2016/f-june.yaml:11: unknown field 'colour' in fact",
+        f"{FACT}:1: fact id 'f-june' is already used: that is the id written at content/facts/2016/f-june.yaml:1",
+    ]
+
+
+@pytest.mark.parametrize("front, message", [
+    ("titel: A\ndate: 2017-07-01\n", "2: unknown field 'titel' in article front matter (did you mean 'title'?)"),
+    ("title: [A\ndate: 2017-07-01\n", "3: YAML syntax: did not find expected ',' or ']'"),
+])
+def test_an_article_with_broken_front_matter_still_has_its_citations_checked(site, front, message):
+    article = f"---\n{front}---\nSee [[fact:nope]] and [[fact:f-june]].\n"
+    problems, _ = broken_build(site(), {"content/articles/a.md": article})
+    assert f"content/articles/a.md:{message}" in problems
+    assert "content/articles/a.md:5: unknown fact 'nope'" in problems
+    assert len(problems) == 2 + front.startswith("titel")  # and title: missing
+
+
+def test_references_to_a_broken_record_are_not_reported_again(site):
+    # One mistake, one message: what names a broken operation, metric, source or an old id
+    # of a broken fact is not "unknown" too.
+    problems, _ = broken_build(site(), {
+        "content/operations/op-b.yaml": "name: Operation B\nparent: op-a\ncolour: red\n",
+        "content/sources/src-1.yaml": "title: A report\n",
+        "content/metrics.yaml": "weapons-released:\n  label: Weapons released\n  unit: weapons\n",
+        "content/facts/2017/f-event.yaml": "claim: Something happened.\nwhen: 2017-07-09\naliases: [f-old]\n",
+        "content/articles/a.md": "---\ntitle: A\ndate: 2017-07-01\n---\nSee [[fact:f-old]].\n",
+    })
+    assert problems == [
+        "content/facts/2017/f-event.yaml:1: fact: missing required field 'sources'",
+        "content/metrics.yaml:2: metric 'weapons-released': missing required field 'description'",
+        "content/operations/op-b.yaml:3: unknown field 'colour' in operation",
+        "content/sources/src-1.yaml:1: source: missing required field 'kind'",
+    ]
+
+
+def test_a_broken_record_never_reaches_the_site(site):
+    from annals.pages import plan
+    from annals.pipeline import Options, read_archive
+    from annals.problems import Problems
+    root = site({FACT: GOOD_FACT + "colour: red\n"})
+    problems = Problems()
+    archive, index = read_archive(Options(root=root, out=root / "_site"), problems)
+    assert "f-june" not in archive.facts and [b.id for b in archive.broken] == ["f-june"]
+    paths = {p.path for p in plan(index, problems)}
+    assert "facts/f-event/" in paths and "facts/f-june/" not in paths and "timeline/2017/06/" not in paths
+
+
+def test_problems_of_every_stage_at_once(site):
+    """A load error, a validation error, a dropped permalink, two pages on one path and a number check."""
+    root = site({"content/facts/2017/f-july.yaml": GOOD_FACT.replace("2017-06", "2017-07").replace("100", "40"),
+                 "content/facts/2017/f-summer.yaml": GOOD_FACT.replace("when: 2017-06", "when: {from: 2017-06, to: 2017-07}")
+                 .replace("100", "90")})
+    files = {
+        "content/facts/2017/f-new-name.yaml": (root / "content/facts/2017/f-event.yaml").read_text(),
+        "content/facts/2017/f-event.yaml": None,                       # renamed, no alias: a dropped permalink
+        "content/withdrawn/f-july.yaml": "withdrawn: 2018\nreason: Twice.\n",   # a second page on /facts/f-july/
+        "content/sources/src-2.yaml": "title: B\nkind: reprot\n",      # a load error
+        "content/operations/op-a.yaml": "name: Operation A\nparent: op-q\n",   # a validation error
+    }
+    problems, run = broken_build(root, files)
+    line = next(i for i, l in enumerate((root / "permalinks.txt").read_text().splitlines(), 1) if l == "/facts/f-event/")
+    assert problems[0] == ("content/facts/2017/f-summer.yaml:1: warning: sum does not add up: June 2017 – July 2017 "
+                           "states 90 but its months give 100 (f-june) + 40 (f-july) = 140")
+    assert problems[1:3] == [
+        "content/operations/op-a.yaml:2: unknown operation 'op-q' (did you mean 'op-b'?)",
+        "content/sources/src-2.yaml:2: kind: 'reprot' is not one of news-article, press-release, report, dataset, "
+        "statement, social-media, web-page, book, other (did you mean 'report'?)",
+    ]
+    assert problems[3] == ("content/withdrawn/f-july.yaml:1: /facts/f-july/ would be written twice: "
+                           "by this withdrawn and by content/facts/2017/f-july.yaml")
+    assert problems[4].startswith(f"permalinks.txt:{line}: /facts/f-event/ was published, but")
+    assert len(problems) == 5
+
+
+RENAMED = "content/facts/2017/june-weapons.yaml"
+
+
+@pytest.mark.parametrize("files", [
+    {FACT: GOOD_FACT + "colour: red\n"},                           # its page and its month stay claimed
+    {FACT: GOOD_FACT.replace("when: 2017-06", "when: 2017-13")},  # its month is not known: any may be its
+    {FACT: "claim: [broken\n"},                                    # nothing of it reads
+    {FACT: None, RENAMED: GOOD_FACT + "aliases: [f-june]\ncolour: red\n"},  # renamed with an alias, and broken
+    {FACT: None, RENAMED: GOOD_FACT + "aliases: f-june\n"},        # its aliases are not known
+    {FACT: None, RENAMED: "claim: [\naliases: [f-june]\n"},        # nor here
+    {"content/operations/op-b.yaml": "name: [B\n"},
+    {"content/sources/src-1.yaml": "title: A report\nkind: nope\n"},
+    {"content/articles/a.md": "---\ntitle: A\ndate: 2017-07-01\n---\nA.\n"},
+    {"content/metrics.yaml": "weapons-released: [\n"},
+    {"content/metrics.yaml": "weapons-released:\n  label: Weapons\n"},
+])
+def test_an_address_a_broken_file_still_claims_is_not_reported_dropped(site, files):
+    root = site({"content/articles/a.md": "---\ntitle: A\ndate: 2017-07-01\n---\nA.\n"})
+    if "content/articles/a.md" in files:
+        files = {"content/articles/a.md": "---\ntitle: A\ndate: 2017-07-01\nfoo: 1\n---\nA.\n"}
+    problems, _ = broken_build(root, files)
+    assert problems and not any("was published" in p for p in problems), problems
+
+
+def test_a_dropped_address_is_reported_beside_a_broken_file(site):
+    root = site()
+    event = "content/facts/2017/f-event.yaml"
+    problems, _ = broken_build(root, {FACT: GOOD_FACT + "colour: red\n", event: None,
+                                      "content/facts/2017/f-renamed.yaml": (root / event).read_text()})
+    assert problems[0] == f"{FACT}:11: unknown field 'colour' in fact"
+    assert problems[1].startswith("permalinks.txt:") and "/facts/f-event/ was published, but" in problems[1]
+    assert len(problems) == 2
