@@ -72,38 +72,7 @@ class Index:
 
     # -- the one door pages use -------------------------------------------
     def get(self, key: Key) -> Any:
-        kind = key[0]
-        a = self.archive
-        if kind == "site":
-            return a.site
-        table = {"fact": a.facts, "source": a.sources, "operation": a.operations,
-                 "metric": a.metrics, "article": a.articles, "withdrawn": a.withdrawn,
-                 "redirect": a.redirects}.get(kind)
-        if table is not None:
-            return table[key[1]]
-        if kind == "month":
-            return self.by_month.get(key[1], ())
-        if kind == "year":
-            return self.by_year.get(key[1], ())
-        if kind == "op-facts":
-            return self.by_operation.get(key[1], ())
-        if kind == "children":
-            return self.children.get(key[1], ())
-        if kind == "source-facts":
-            return self.by_source.get(key[1], ())
-        if kind == "metric-facts":
-            return self.by_metric.get(key[1], ())
-        if kind == "citing":
-            return self.citing.get(key[1], ())
-        if kind == "disputes":
-            return self.disputes.get(key[1], ())
-        if kind == "related":  # ("related", "source", id): what that page's facts also belong to
-            return self.related.get((key[1], key[2]), _UNRELATED)
-        if kind == "all":
-            return self.lists[key[1]]
-        if kind == "changed":  # when a fact's file was last committed, or None
-            return a.changed.get(a.facts[key[1]].loc.path)
-        raise KeyError(key)
+        return _GET[key[0]](self, key)
 
     def fingerprint(self, key: Key) -> str:
         """A short digest of what `get(key)` returns, to compare between builds."""
@@ -121,6 +90,33 @@ class Index:
         if digest is not None:
             return digest
         return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
+
+
+# Each kind of key, and how the index answers it. A dictionary of small functions
+# rather than a chain of tests: pages ask tens of thousands of times a build.
+_GET = {
+    "site": lambda ix, key: ix.archive.site,
+    "fact": lambda ix, key: ix.archive.facts[key[1]],
+    "source": lambda ix, key: ix.archive.sources[key[1]],
+    "operation": lambda ix, key: ix.archive.operations[key[1]],
+    "metric": lambda ix, key: ix.archive.metrics[key[1]],
+    "article": lambda ix, key: ix.archive.articles[key[1]],
+    "withdrawn": lambda ix, key: ix.archive.withdrawn[key[1]],
+    "redirect": lambda ix, key: ix.archive.redirects[key[1]],
+    "month": lambda ix, key: ix.by_month.get(key[1], ()),
+    "year": lambda ix, key: ix.by_year.get(key[1], ()),
+    "op-facts": lambda ix, key: ix.by_operation.get(key[1], ()),
+    "children": lambda ix, key: ix.children.get(key[1], ()),
+    "source-facts": lambda ix, key: ix.by_source.get(key[1], ()),
+    "metric-facts": lambda ix, key: ix.by_metric.get(key[1], ()),
+    "citing": lambda ix, key: ix.citing.get(key[1], ()),
+    "disputes": lambda ix, key: ix.disputes.get(key[1], ()),
+    # ("related", "source", id): what that page's facts also belong to
+    "related": lambda ix, key: ix.related.get((key[1], key[2]), _UNRELATED),
+    "all": lambda ix, key: ix.lists[key[1]],
+    # when a fact's file was last committed, or None
+    "changed": lambda ix, key: ix.archive.changed.get(ix.archive.facts[key[1]].loc.path),
+}
 
 
 # -- what a fact belongs to: the tables of ids that list it -------------------------
@@ -237,7 +233,7 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
     a, b = old.archive, archive
     if any(x is not y and x != y for x, y in ((a.site, b.site), (a.metrics, b.metrics), (a.operations, b.operations),
                                              (a.sources, b.sources), (a.articles, b.articles),
-                                             (a.withdrawn, b.withdrawn))):
+                                             (a.withdrawn, b.withdrawn), (a.redirects, b.redirects))):
         return None
     before, facts = a.facts, b.facts
     versions = [f for c in changed for f in (before.get(c), facts.get(c)) if f is not None]

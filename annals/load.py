@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import hashlib
-import multiprocessing as mp
 import os
 import re
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from .problems import Loc, Problem, Problems
 from .schema import ID_RE, Incomplete, Invalid, record, text as text_field
 from .yamlread import Map, YamlError, read_yaml
 
-PARALLEL_FROM = 2000  # files; fewer are read sooner than worker processes start
 MAX_YAML_BYTES = 256 * 1024
 MAX_MARKDOWN_BYTES = 1024 * 1024
 # `[[fact:id]]` or `[[fact:id|label]]`, the forms annals.markup renders.
@@ -427,11 +425,12 @@ def _case_clashes(files: list[str], problems: Problems) -> None:
                                         "ids must differ in more than case")
 
 
-def load(root: Path, problems: Problems, progress=None, cache: dict | None = None, workers: int = 1) -> Archive:
+def load(root: Path, problems: Problems, progress=None, cache: dict | None = None) -> Archive:
     """Read every content file; with a `cache` (the preview keeps one), only files whose stat changed.
 
     `progress` is told the number of files and counts them as they are read.
-    Without a cache, many files are read by `workers` processes.
+    One process reads them all: worker processes read faster, but sending
+    ten thousand records back took longer than reading them (measured).
     """
     files, stray = content_files(root)
     problems.items.extend(stray)
@@ -439,27 +438,14 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
     if progress is not None:
         progress.stage("load", len(files))
     loaded = []
-    if cache is None and workers > 1 and len(files) >= PARALLEL_FROM and "fork" in mp.get_all_start_methods():
-        with mp.get_context("fork").Pool(workers) as pool:
-            for rel, result in zip(files, pool.imap(_read_path, [(str(root), rel) for rel in files], chunksize=64)):
-                loaded.append((rel, result))
-                if progress is not None:
-                    progress.advance()
-    else:
-        for rel in files:
-            loaded.append((rel, _read_cached(root, rel, cache)))
-            if progress is not None:
-                progress.advance()
+    for rel in files:
+        loaded.append((rel, _read_cached(root, rel, cache)))
+        if progress is not None:
+            progress.advance()
     if cache is not None:
         for gone in set(cache) - set(files):
             del cache[gone]
     return assemble(loaded, problems)
-
-
-def _read_path(where: tuple[str, str]) -> Loaded:
-    """One file, (project root, relative path), in a worker process (see load)."""
-    root, rel = where
-    return _read_uncached(Path(root) / rel, rel)
 
 
 def _read_cached(root: Path, rel: str, cache: dict | None) -> Loaded:

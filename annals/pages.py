@@ -273,15 +273,32 @@ def data_files(index: Index) -> list[Page]:
 
 # -- context builders: one per kind of page ---------------------------------
 
-def _fact_row(r: Reader, fact) -> dict:
-    """What a list of facts shows of one fact."""
-    # Every row has the same keys, so that a row drawn for a month serves an operation too (see Renderer._fragment).
-    return {"fact": fact, "disputed": bool(r.get("disputes", fact.id)),
-            "metric": r.get("metric", fact.measure.metric) if fact.measure else None, "via": None}
+@dataclass(frozen=True, eq=False)
+class Row:
+    """What a list of facts shows of one fact: derived once a fact and compared by identity,
+    so that the renderer draws each row once however many lists show it (see Renderer._fragment)."""
+
+    fact: Any
+    disputed: bool
+    metric: Any
+    via: Any = None  # the sub-operation through which an operation's list holds the fact
 
 
-def _rows(r: Reader, ids) -> list[dict]:
-    return [_fact_row(r, f) for f in r.facts(ids)]
+def _row(r: Reader, ident: str) -> Row:
+    fact = r.get("fact", ident)
+    return Row(fact, bool(r.get("disputes", ident)), r.get("metric", fact.measure.metric) if fact.measure else None)
+
+
+def _row_via(r: Reader, entry: tuple[str, str | None]) -> Row:
+    ident, via = entry
+    if via is None:
+        return r.derive(_row, ident)
+    row = r.derive(_row, ident)
+    return Row(row.fact, row.disputed, row.metric, r.get("operation", via))
+
+
+def _rows(r: Reader, ids) -> list[Row]:
+    return r.derive_each(_row, ids)
 
 
 def _home(r: Reader, _key) -> dict:
@@ -396,7 +413,7 @@ def _metrics(r: Reader, _key) -> dict:
 
 def _metric(r: Reader, ident) -> dict:
     return {"metric": r.get("metric", ident), "charts": _metric_charts(r, ident),
-            "uncharted": [row for row in _rows(r, r.get("metric-facts", ident)) if not chartable(row["fact"])]}
+            "uncharted": [row for row in _rows(r, r.get("metric-facts", ident)) if not chartable(row.fact)]}
 
 
 def _fact(r: Reader, ident) -> dict:
@@ -463,7 +480,7 @@ def _year(r: Reader, y) -> dict:
     rows = _rows(r, r.get("year", y))
     groups: dict = {}
     for row in rows:
-        groups.setdefault(row["fact"].when.month if row["fact"].when.precision != "year" else None, []).append(row)
+        groups.setdefault(row.fact.when.month if row.fact.when.precision != "year" else None, []).append(row)
     prev, nxt = _neighbours(list(r.get("all", "years")), y)
     return {"year": y, "whole_year": groups.pop(None, []), "months": sorted(groups.items()),
             "prev": prev, "next": nxt, "related": _related(r, "year", y)}
@@ -484,17 +501,12 @@ def _operations(r: Reader, _key) -> dict:
 
 def _operation(r: Reader, ident) -> dict:
     op = r.get("operation", ident)
-    rows = []
-    for fact_id, via in r.get("op-facts", ident):
-        row = _fact_row(r, r.get("fact", fact_id))
-        if via != ident:
-            row["via"] = r.get("operation", via)
-        rows.append(row)
+    rows = r.derive_each(_row_via, [(fact_id, None if via == ident else via) for fact_id, via in r.get("op-facts", ident)])
     return {"op": op,
             "parent": r.get("operation", op.parent) if op.parent else None,
             "children": [r.get("operation", c) for c in r.get("children", ident)],
             "rows": rows,
-            "charts": _operation_charts(r, ident, [row["fact"] for row in rows if row["via"] is None]),
+            "charts": _operation_charts(r, ident, [row.fact for row in rows if row.via is None]),
             "sources": [(c, r.get("source", c.source)) for c in op.sources],
             "related": _related(r, "operation", ident)}
 

@@ -78,6 +78,8 @@ class Session:
     state: State | None = None
     good: Good | None = None
     readers: dict[Key, set[str]] | None = None  # key -> the pages that read it, once needed
+    # Pages a build left for later (see build's `first`): the next build renders them whatever changed.
+    pending: set[str] = field(default_factory=set)
     # A build failed since `good`: files were read that `good` does not know of,
     # so the next build reads everything rather than patch.
     failed: bool = False
@@ -121,7 +123,7 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
 
 
 def _read(options: Options, problems: Problems, progress: Silent, files: dict | None) -> Read:
-    archive = load(options.root, problems, progress, files, options.workers)
+    archive = load(options.root, problems, progress, files)
     archive = dataclasses.replace(archive, changed=history.last_changed(options.root))
     progress.stage("validate")
     before = len(problems.items)
@@ -211,12 +213,15 @@ def check_paths(pages: list[Page], problems: Problems) -> None:
 
 
 def build(options: Options, progress: Silent | None = None, session: Session | None = None,
-          changed: set[str] | None = None) -> Report:
+          changed: set[str] | None = None, first=None) -> Report:
     """Build the site into options.out. Raises BuildFailed with every problem, writing nothing.
 
     With a `session` (the preview), the build starts from what the session
     kept; `changed` names the files that changed since its last build, when
-    known (None: anything may have).
+    known (None: anything may have). `first(page)`, if given, says which of
+    the pages to render now: the others are left in `session.pending` for
+    the next build, which the preview runs as soon as the reader's page has
+    reloaded (see `finish`).
     """
     started = time.perf_counter()
     progress = progress or Silent()
@@ -249,7 +254,7 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     check_output(options.out, options.root)
     extra = {} if options.offline else github_pages_files(index.archive.site)
     report = write_site(options, index, pages, problems, session, read.keys, extra, progress,
-                        remember, planned or recompiled)
+                        remember, planned or recompiled, first)
     report.patched = patched
     if not options.offline and options.record_permalinks and not options.locked:
         report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
@@ -258,6 +263,13 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     progress.finish()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def finish(options: Options, session: Session) -> Report | None:
+    """Render the pages a session's last build left for later, if any."""
+    if not session.pending or session.good is None or session.failed:
+        return None
+    return build(options, session=session, changed=set())
 
 
 def _differing(old: Index, new: Index, session: Session) -> set | None:
@@ -291,7 +303,7 @@ def _readers(session: Session) -> dict[Key, set[str]]:
 
 def write_site(options: Options, index: Index, pages: list[Page], problems: Problems, session: Session,
                keys: set | None, extra: dict[str, bytes], progress: Silent, remember: bool,
-               look_at_every_page: bool = True) -> Report:
+               look_at_every_page: bool = True, first=None) -> Report:
     """Render what changed and copy static files into options.out, all at once or not at all.
 
     A web build also makes the offline edition, as one zip: pages that were
@@ -319,7 +331,9 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
         if keys is None:
             todo, keys = rebuild.stale(job, state)
         else:
-            todo = rebuild.stale_for(job, state, keys, _readers(session), look_at_every_page)
+            todo = rebuild.stale_for(job, state, keys, _readers(session), look_at_every_page, session.pending)
+        later = {job.pages[i].path for i in todo if not first(job.pages[i])} if first is not None else set()
+        todo = [i for i in todo if job.pages[i].path not in later]
         job.memo.forget(keys, index)
         progress.stage("render", len(todo))
         done = rebuild.render(job, todo, options.workers, progress.advance)
@@ -341,6 +355,7 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
     except BaseException:
         writer.abort()
         raise
+    session.pending = later  # only now: a build that fails leaves the last one's pending pages pending
     if remember:
         rebuild.next_state(state, config, job, done).write(state_path)
     else:

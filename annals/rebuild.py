@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -77,13 +79,14 @@ def stale(job: Job, state: State) -> tuple[list[int], set]:
     return out, changed
 
 
-def stale_for(job: Job, state: State, changed: set, readers: dict, every_page: bool) -> list[int]:
+def stale_for(job: Job, state: State, changed: set, readers: dict, every_page: bool,
+              pending=()) -> list[int]:
     """Positions of the pages to render again, when the keys that changed are known (the preview).
 
-    Only the pages that read one of them, unless the plan or the templates
+    Only the pages that read one of them, and those left pending, unless the plan or the templates
     changed: then every page is looked at for a template or a place of its own.
     """
-    marked = set()
+    marked = set(pending)
     for key in changed:
         marked.update(readers.get(key, ()))
     out = []
@@ -119,7 +122,13 @@ def render_one(job: Job, page: Page, memo: Memo) -> Rendered:
 
 
 def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], None]) -> list[Rendered]:
-    """Render the pages at `todo`, in that order, on up to `workers` processes."""
+    """Render the pages at `todo` on up to `workers` processes, this one among them.
+
+    This process renders the pages whose values other pages share (lists,
+    charts, data files) itself, so that its memo and its renderer hold them
+    for the next build of a session; the fact pages are dealt out in chunks
+    to worker processes, and this one takes chunks too once its own pages are done.
+    """
     if workers <= 1 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
         out = []
         for i in todo:
@@ -131,13 +140,62 @@ def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], Non
             job.renderer.env.get_template(name)  # compiled once here, inherited by every worker
         except Exception:
             pass  # reported by the page that uses it
-    chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)]
-    out = []
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(job,)) as pool:
-        for done in pool.imap(_work, chunks):
-            out.extend(done)
-            advance(len(done))
-    return out
+    here = [i for i in todo if job.pages[i].kind != "fact"]
+    facts = [i for i in todo if job.pages[i].kind == "fact"]
+    chunks = deque(facts[k:k + CHUNK] for k in range(0, len(facts), CHUNK))
+    out: list[Rendered] = []
+    lock, finished = threading.Lock(), threading.Event()
+    busy = [0]  # chunks given to a worker and not yet back
+
+    with multiprocessing.get_context("fork").Pool(workers - 1, initializer=_start_worker, initargs=(job,)) as pool:
+        def deal() -> None:
+            """Give a worker the next chunk; runs here, and in the pool's thread as each chunk comes back."""
+            with lock:
+                if not chunks:
+                    if busy[0] == 0:
+                        finished.set()
+                    return
+                chunk = chunks.popleft()
+                busy[0] += 1
+            pool.apply_async(_work, (chunk,), callback=back, error_callback=failed)
+
+        def back(done: list[Rendered]) -> None:
+            with lock:
+                out.extend(done)
+                busy[0] -= 1
+                advance(len(done))
+            deal()
+
+        errors: list[BaseException] = []
+
+        def failed(error: BaseException) -> None:
+            errors.append(error)
+            with lock:
+                busy[0] -= 1
+            deal()
+
+        for _ in range(workers - 1):
+            deal()
+        mine = []
+        for start in range(0, len(here), CHUNK):
+            done = [render_one(job, job.pages[i], job.memo) for i in here[start:start + CHUNK]]
+            mine += done
+            with lock:
+                advance(len(done))
+        while True:
+            with lock:
+                chunk = chunks.popleft() if chunks else None
+            if chunk is None:
+                break
+            done = [render_one(job, job.pages[i], job.memo) for i in chunk]
+            mine += done
+            with lock:
+                advance(len(done))
+        deal()  # nothing left to deal: marks the end once the workers' chunks are back
+        finished.wait()
+    if errors:
+        raise errors[0]
+    return mine + out
 
 
 # A worker process's own job and memo, set once when it starts: the pool

@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 import re
 import traceback
+import types
 from decimal import Decimal
 from pathlib import Path
 
 import jinja2
 import jinja2.meta
 import jinja2.nodes
+import jinja2.runtime
 from markupsafe import Markup
 
 from . import urls
@@ -44,6 +46,14 @@ _ROOT = "\x1b"       # in a fragment: the way from the page it lands on up to th
 _ESCAPED_MARK = re.compile("|".join(
     re.escape(f"{esc}{ord(c):{fmt}}") for c in (_FOLDER, _HERE, *_OPEN.values(), _CLOSE)
     for esc, fmt in (("\\u00", "02x"), ("%", "02X"), ("&#", "d"), ("&#x", "x"))))
+# What every escaped mark starts with: a page that holds none needs no scan for them.
+_ESCAPE_STARTS = ("\\u001", "%1", "&#2", "&#30", "&#31", "&#x1")
+
+
+def _may_hold_escaped_marks(html: str) -> bool:
+    return any(start in html for start in _ESCAPE_STARTS)
+
+
 _BLOCK = {"web": re.compile("\x1d[^\x1e]*\x1e"), "offline": re.compile("\x1c[^\x1e]*\x1e")}
 
 
@@ -84,6 +94,30 @@ def _fragment_templates(tree) -> tuple[str, ...]:
     return tuple(call.args[0].value for call in tree.find_all(jinja2.nodes.Call)
                  if isinstance(call.node, jinja2.nodes.Name) and call.node.name in ("fragment", "fragments")
                  and call.args and isinstance(call.args[0], jinja2.nodes.Const))
+
+
+_PLAIN_CALLABLES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.BuiltinMethodType)
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, calling plain functions straight away.
+
+    For every call a template makes, Jinja looks whether the callable asks
+    to be passed the context or the environment. Our functions (link(),
+    u.fact(), a period's label()) ask for nothing, and looking was a fifth
+    of a fact page's rendering (measured); anything else is Jinja's to call.
+    """
+
+    def call(__self, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+        if type(__obj) in _PLAIN_CALLABLES and not hasattr(__obj, "jinja_pass_arg"):
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __self.environment.undefined("value was undefined because a callable raised a "
+                                                    "StopIteration exception")
+        return super().call(__obj, *args, **kwargs)
 
 
 class TemplateProblem(Exception):
@@ -127,6 +161,7 @@ class Renderer:
             # Compiled templates kept between builds, checked against their source.
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache)) if cache is not None else None,
         )
+        self.env.context_class = _Context
         self.env.filters.update(number=number, figure=figure, month_label=month_label)
         self.env.globals.update(u=urls, MONTHS=MONTHS, csp=Markup(CONTENT_SECURITY_POLICY))
         self.markdown = Markdown()
@@ -205,7 +240,7 @@ class Renderer:
         if page.kind == "404" or self.reads_offline(page.template):
             return self.render(page, ctx, reader), self.render(page, ctx, reader, offline=True)
         html = self._render(page, ctx, reader, "both")
-        if _ESCAPED_MARK.search(html):
+        if _may_hold_escaped_marks(html) and _ESCAPED_MARK.search(html):
             # A mark went through an escaping filter (tojson, urlencode): it can no longer be cut out.
             return self.render(page, ctx, reader), self.render(page, ctx, reader, offline=True)
         return _cut(html, "web").encode("utf-8"), _cut(html, "offline").encode("utf-8")
@@ -257,7 +292,9 @@ class Renderer:
             html = template.render(ctx, page=page, link=link, only=only, permalink=permalink, md=md,
                                    fragment=fragment, fragments=fragments, offline=edition == "offline")
             if _ROOT in html:
-                html = html.replace(_ROOT, self._root_from(page, ctx, edition))
+                up = self._root_from(page, ctx, edition)
+                # A fragment's link home is "./" from the top and "../../" further down.
+                html = html.replace(_ROOT + "./", up or "./").replace(_ROOT, up)
             return html
         except jinja2.TemplateSyntaxError as err:
             raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 1),
@@ -277,12 +314,17 @@ class Renderer:
         of a long list's time, and lets the preview redraw an operation's
         three thousand rows by joining them. The macro sees only its
         arguments, `link`, `only`, `u` and the filters, so its output is a
-        function of the arguments: records are keyed by their id and the
-        digest of the file they were read from. Its links run from the site's
-        root behind a mark, which each page replaces by its own way up.
+        function of the arguments: rows and charts, derived once, are keyed
+        by identity, and other records by their id and the digest of the file
+        they were read from. Its links run from the site's root behind a
+        mark, which each page replaces by its own way up.
         """
-        key = (template, macro, edition, _fragment_key(args))
-        html = self._fragments.get(key)
+        try:  # arguments that hash as they are (rows and charts, by identity) need no key worked out
+            key = (template, macro, edition, args, tuple(map(type, args)))
+            html = self._fragments.get(key)
+        except TypeError:
+            key = (template, macro, edition, _fragment_key(args))
+            html = self._fragments.get(key)
         if html is None:
             if len(self._fragments) >= FRAGMENTS_KEPT:
                 self._fragments.clear()  # a long preview keeps every version it drew; start again
@@ -295,7 +337,7 @@ class Renderer:
             def link(path: str) -> str:
                 folder = path == "" or path.endswith("/")
                 if edition == "offline":
-                    return _ROOT + urls.output_file(path)
+                    return _ROOT + (urls.output_file(path) if path else "./index.html")
                 if not folder or edition == "web":
                     return _ROOT + (path or "./")
                 return _ROOT + (path or "./") + _FOLDER

@@ -33,13 +33,15 @@ from urllib.parse import unquote
 
 from . import watch
 from .load import ignored
-from .pipeline import Options, Session, build
+from . import urls
+from .pipeline import Options, Session, build, finish
 from .problems import BuildFailed, Loc, Problem
 from .state import State
 from .write import MARKER, STAGING, OutputRefused
 
 WATCHED = ["content", "templates", "static"]
 DEBOUNCE = 0.025  # seconds: an editor's save is often several writes and a rename
+FINISH_AFTER = 0.2  # seconds: time for the open pages to reload before the data files are written
 PROBLEMS_CSS = "/.annals-preview/problems.css"
 _PROBLEMS_STYLE = b"""\
 .annals-problems{margin:0;padding:1rem 1.25rem;background:#fff4f2;color:#5c0f00;border-bottom:3px solid #b3261e;
@@ -74,10 +76,16 @@ class Preview:
         return self.options.out
 
     def rebuild(self, changed: set[str] | None = None) -> Outcome:
-        """Build again; `changed` names the files that changed since the last call, when known."""
+        """Build again; `changed` names the files that changed since the last call, when known.
+
+        After the first build, the pages come first and the data files
+        (facts.json, the feed, the search index, ...) are left for `finish`:
+        ten thousand facts make megabytes of them, and the reader is looking at a page.
+        """
         started = time.perf_counter()
         try:
-            report = build(self.options, session=self.session, changed=changed)
+            report = build(self.options, session=self.session, changed=changed,
+                           first=_pages_first if self.has_site else None)
         except BuildFailed as failed:
             self.problems = tuple(failed.problems)
             return Outcome(False, self.problems, seconds=time.perf_counter() - started)
@@ -92,9 +100,31 @@ class Preview:
         return Outcome(True, tuple(report.warnings), len(report.rendered), report.written,
                        time.perf_counter() - started)
 
+    def finish(self) -> Outcome | None:
+        """Render what the last rebuild left for later; None if it left nothing."""
+        started = time.perf_counter()
+        try:
+            report = finish(self.options, self.session)
+        except BuildFailed as failed:  # a template of a data file: shown like any other problem
+            self.problems = tuple(failed.problems)
+            return Outcome(False, self.problems, seconds=time.perf_counter() - started)
+        if report is None:
+            return None
+        return Outcome(True, tuple(report.warnings), len(report.rendered), report.written,
+                       time.perf_counter() - started)
+
+    def pending(self, rel: str) -> bool:
+        """Whether the file at `rel` in the output waits for `finish`."""
+        return any(urls.output_file(path) == rel for path in self.session.pending)
+
     def save(self) -> None:
         """Leave the state on disk, so that the next preview starts from this one's output."""
+        self.finish()
         self.session.save(self.options.root, self.out)
+
+
+def _pages_first(page) -> bool:
+    return bool(page.template)
 
 
 class Site:
@@ -117,6 +147,8 @@ class Site:
         if not self.preview.has_site:
             return self._respond(start_response, "500 Internal Server Error", "text/html; charset=utf-8",
                                  self._decorate(_FAILED_PAGE))
+        if self.preview.session.pending and self.preview.pending(urls.output_file(path.lstrip("/"))):
+            self.preview.finish()  # asked for before its turn came
         found = self._find(path)
         if isinstance(found, str):
             start_response("301 Moved Permanently", [("Location", found), ("Content-Length", "0")])
@@ -251,6 +283,13 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             outcome = preview.rebuild(changed)
             report(outcome, what)
             LiveReloadHandler.reload_waiters(reload_path(changed, outcome.ok))
+            if outcome.ok:
+                IOLoop.current().call_later(FINISH_AFTER, self.finish)
+
+        def finish(self) -> None:
+            outcome = preview.finish()
+            if outcome is not None:
+                report(outcome, "data files")
 
     class PreviewServer(Server):
         def get_web_handlers(self, script):

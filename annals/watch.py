@@ -45,15 +45,28 @@ class Inotify:
         return self.fd
 
     def _watch_tree(self, rel: str) -> set[str]:
-        """Watch a folder and every folder below it; the files already in them (they may be new)."""
-        found = set()
-        for path, dirs, files in os.walk(self.root / rel):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            here = Path(path).relative_to(self.root).as_posix()
-            wd = self._libc.inotify_add_watch(self.fd, os.fsencode(path), _MASK)
-            if wd >= 0:
-                self._folders[wd] = here
-            found.update(f"{here}/{name}" for name in files)
+        """Watch a folder and every folder below it; the files already in them (they may be new).
+
+        Each folder is watched before it is listed: a file written in between
+        is then either listed or reported, never missed.
+        """
+        found, todo = set(), [rel]
+        while todo:
+            here = todo.pop()
+            wd = self._libc.inotify_add_watch(self.fd, os.fsencode(self.root / here), _MASK)
+            if wd < 0:
+                continue
+            self._folders[wd] = here
+            try:
+                entries = list(os.scandir(self.root / here))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith("."):
+                        todo.append(f"{here}/{entry.name}")
+                else:
+                    found.add(f"{here}/{entry.name}")
         return found
 
     def read(self) -> set[str] | None:

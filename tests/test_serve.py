@@ -201,3 +201,21 @@ def test_a_busy_port_is_a_clear_message(tmp_path):
                               stdin=subprocess.DEVNULL)
     assert done.returncode == 2
     assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_data_file_asked_for_before_its_turn_is_written_first(tmp_path):
+    """The preview writes pages first and data files just after; asked for in between, a data file is made at once."""
+    from annals.cli import PREVIEW_FOLDER
+    from annals.pipeline import Options
+    from annals.serve import Preview as InProcess, Site
+    root = make_site(tmp_path)
+    preview = InProcess(Options(root=root, out=root / PREVIEW_FOLDER))
+    assert preview.rebuild().ok
+    edit(root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+    assert preview.rebuild({FACT}).ok
+    assert "data/facts.json" in preview.session.pending
+    assert b"Exactly 100" not in (root / PREVIEW_FOLDER / "data/facts.json").read_bytes()
+    answered = []
+    body = b"".join(Site(preview)({"PATH_INFO": "/data/facts.json"}, lambda status, headers: answered.append(status)))
+    assert answered == ["200 OK"] and b"Exactly 100 weapons" in body
+    assert preview.session.pending == set() and preview.finish() is None
