@@ -227,8 +227,10 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
 
     The preview's way to keep a save of one fact quick in a large archive:
     only the months, operations, sources, dispute groups and number-check
-    lanes those facts were or are in are worked out again. None when
-    anything but facts changed: then build_index does it all.
+    lanes those facts were or are in are worked out again, and of those
+    only the ones a fact joined or left. None when anything but facts
+    changed: then build_index does it all. `archive.changed` (git's dates)
+    may differ from the old one's for the changed facts only.
     """
     a, b = old.archive, archive
     if any(x is not y and x != y for x, y in ((a.site, b.site), (a.metrics, b.metrics), (a.operations, b.operations),
@@ -239,25 +241,34 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
     versions = [f for c in changed for f in (before.get(c), facts.get(c)) if f is not None]
     keys: set = {("fact", c) for c in changed} | {("changed", c) for c in changed}
     ordered = _reordered(old.ordered, before, facts, changed)
-    position = {ident: i for i, ident in enumerate(ordered)}
+    # Where a fact that kept its date and its places in every table would go: nowhere new.
+    stayed = {c for c in changed if c in before and c in facts and sort_key(before[c]) == sort_key(facts[c])}
+    position = _Positions(ordered)
     tables = {}
     for name, keys_of in _TABLES.items():
         table = {None: old.undated} if name == "undated" else getattr(old, name)
-        tables[name], differ = _regroup(table, versions, facts, changed, keys_of, position)
+        moving = [c for c in changed if c not in stayed or keys_of(before[c]) != keys_of(facts[c])]
+        if name in ("groups", "lanes"):  # a figure's value matters to these even when it stays put
+            moving = list(changed)
+        tables[name], differ = _regroup(table, before, facts, moving, keys_of, position)
         if name in _TABLE_KEYS:
             keys.update((_TABLE_KEYS[name], k) for k in differ)
-    by_operation, differ = _rerolled(old, archive, versions, changed, position)
+    moving = [c for c in changed if c not in stayed or before[c].operations != facts[c].operations]
+    by_operation, differ = _rerolled(old, archive, moving, position)
     keys.update(("op-facts", op) for op in differ)
     undated = tables["undated"].get(None, ())
-    aliases = {alias: ident for alias, ident in old.aliases.items() if ident not in changed}
-    aliases.update((alias, c) for c in changed if c in facts for alias in facts[c].aliases)
+    aliases = old.aliases
+    if any(before[c].aliases != facts[c].aliases if c in before and c in facts else c in before or c in facts
+           for c in changed):
+        aliases = {alias: ident for alias, ident in old.aliases.items() if ident not in changed}
+        aliases.update((alias, c) for c in changed if c in facts for alias in facts[c].aliases)
     citing = _citing(archive) if any((c in before) != (c in facts) for c in changed) else old.citing
     keys.update(("citing", i) for i in set(citing) | set(old.citing) if citing.get(i) != old.citing.get(i))
     involved = {i for f in versions for g in _groups_of(f) for i in old.groups.get(g, ()) + tables["groups"].get(g, ())}
     disputes = _disputes(facts, tables["groups"], involved, old.disputes)
     keys.update(("disputes", i) for i in involved | changed if disputes.get(i) != old.disputes.get(i))
-    shared, differ = _reshared(old, archive, citing, versions, changed)
-    related = dict(old.related)
+    shared, differ = _reshared(old, archive, citing, changed)
+    related = dict(old.related) if differ else old.related
     for page in differ:
         if page in shared:
             related[page] = _ranked(shared[page])
@@ -272,10 +283,9 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
             warnings[lane] = _check_lane(archive, ids)
         else:
             warnings.pop(lane, None)
-    if a.changed is not b.changed:
-        paths = {p for p in set(a.changed) | set(b.changed) if a.changed.get(p) != b.changed.get(p)}
-        keys.update(("changed", f.id) for f in facts.values() if f.loc.path in paths)
-    lists = _lists(archive, ordered, tables["by_month"], tables["by_year"], undated, aliases)
+    lists = dict(old.lists, facts=ordered, months=tuple(sorted(tables["by_month"])),
+                 years=tuple(sorted(tables["by_year"])), undated=undated,
+                 aliases=old.lists["aliases"] if aliases is old.aliases else tuple(sorted(aliases.items())))
     keys.update(("all", name) for name, value in lists.items() if value != old.lists[name])
     index = Index(
         archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
@@ -288,6 +298,18 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
     return index, keys
 
 
+class _Positions:
+    """Each fact's place in the time order, worked out the first time a table needs it."""
+
+    def __init__(self, ordered):
+        self._ordered, self._places = ordered, None
+
+    def __getitem__(self, ident: str) -> int:
+        if self._places is None:
+            self._places = {i: n for n, i in enumerate(self._ordered)}
+        return self._places[ident]
+
+
 def _reordered(ordered, before, facts, changed) -> tuple[str, ...]:
     """The time order with the changed facts taken out and put back where they now belong."""
     if all(c in before and c in facts and sort_key(before[c]) == sort_key(facts[c]) for c in changed):
@@ -298,16 +320,18 @@ def _reordered(ordered, before, facts, changed) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def _regroup(table: dict, versions, facts, changed, keys_of, position) -> tuple[dict, set]:
-    """`table` with the changed facts moved to the groups they now belong to; and the groups that differ."""
-    affected = {k for f in versions for k in keys_of(f)}
+def _regroup(table: dict, before, facts, moving, keys_of, position) -> tuple[dict, set]:
+    """`table` with the moving facts taken out of their groups and put in the ones they now belong to;
+    and the groups that differ."""
+    affected = {k for c in moving for f in (before.get(c), facts.get(c)) if f is not None for k in keys_of(f)}
     if not affected:
         return table, set()
     out = dict(table)
     differ = set()
+    gone = set(moving)
     for k in affected:
-        members = [i for i in table.get(k, ()) if i not in changed]
-        members += [c for c in changed if c in facts and k in keys_of(facts[c])]
+        members = [i for i in table.get(k, ()) if i not in gone]
+        members += [c for c in moving if c in facts and k in keys_of(facts[c])]
         members.sort(key=position.__getitem__)
         members = tuple(members)
         if members != table.get(k, ()):
@@ -319,22 +343,27 @@ def _regroup(table: dict, versions, facts, changed, keys_of, position) -> tuple[
     return out, differ
 
 
-def _rerolled(old: Index, archive: Archive, versions, changed, position) -> tuple[dict, set]:
-    """The roll-ups of the operations the changed facts were or are in, and of every operation above them."""
-    ops, todo = set(), [op for f in versions for op in f.operations]
+def _rerolled(old: Index, archive: Archive, moving, position) -> tuple[dict, set]:
+    """The roll-ups of the operations the moving facts were or are in, and of every operation above them."""
+    before, facts = old.archive.facts, archive.facts
+    ops, todo = set(), [op for c in moving for f in (before.get(c), facts.get(c)) if f is not None
+                        for op in f.operations]
     while todo:
         op = todo.pop()
         if op is None or op in ops or op not in archive.operations:
             continue
         ops.add(op)
         todo.append(archive.operations[op].parent)
+    if not ops:
+        return old.by_operation, set()
     out = dict(old.by_operation)
     differ = set()
+    gone = set(moving)
     for op in ops:
         family = _family(op, old.children)
-        rows = [row for row in old.by_operation.get(op, ()) if row[0] not in changed]
-        for c in changed:
-            via = _via(op, family, archive.facts[c].operations) if c in archive.facts else None
+        rows = [row for row in old.by_operation.get(op, ()) if row[0] not in gone]
+        for c in moving:
+            via = _via(op, family, facts[c].operations) if c in facts else None
             if via is not None:
                 rows.append((c, via))
         rows.sort(key=lambda row: position[row[0]])
@@ -457,11 +486,17 @@ def _kept(shared: dict, pages, written_pages: set, written: set) -> dict:
     return shared
 
 
-def _reshared(old: Index, archive: Archive, citing, versions, changed) -> tuple[dict, set]:
+def _reshared(old: Index, archive: Archive, citing, changed) -> tuple[dict, set]:
     """The shared counts with the changed facts' old tags taken away and their new ones added."""
     before = old.archive.facts
-    steps = [(_tags(before[c], old.archive, old.citing), -1) for c in changed if c in before]
-    steps += [(_tags(archive.facts[c], archive, citing), 1) for c in changed if c in archive.facts]
+    steps = []
+    for c in changed:
+        was = _tags(before[c], old.archive, old.citing) if c in before else []
+        now = _tags(archive.facts[c], archive, citing) if c in archive.facts else []
+        if was != now:
+            steps += [(was, -1), (now, 1)]
+    if not steps:
+        return old.shared, set()
     pages = {a for tags, _ in steps for a in tags}
     shared = dict(old.shared)
     for page in pages:

@@ -305,8 +305,8 @@ def _home(r: Reader, _key) -> dict:
     facts = r.get("all", "facts")
     months = r.get("all", "months")
     ops = [r.get("operation", o) for o in r.get("all", "operations")]
-    undated = set(r.get("all", "undated"))
-    dated = [f for f in facts if f not in undated]
+    # Undated facts come last in the time order, so the dated ones are the rest.
+    dated = facts[:len(facts) - len(r.get("all", "undated"))]
     return {
         "counts": {"facts": len(facts), "sources": len(r.get("all", "sources")),
                    "operations": len(ops), "articles": len(r.get("all", "articles"))},
@@ -348,8 +348,8 @@ class ChartView:
     op: Any
 
 
-def _chart(r: Reader, metric_id: str, op_id: str | None, figures, scale=None) -> ChartView | None:
-    return r.derive(_chart_of, metric_id, op_id, tuple(f.fact.id for f in figures), scale)
+def _chart(r: Reader, metric_id: str, op_id: str | None, ids, scale=None) -> ChartView | None:
+    return r.derive(_chart_of, metric_id, op_id, tuple(ids), scale)
 
 
 def _chart_of(r: Reader, metric_id: str, op_id: str | None, ids: tuple, scale) -> ChartView | None:
@@ -364,7 +364,7 @@ def _metric_charts(r: Reader, metric_id: str) -> list[dict]:
     """One chart per operation, all on one scale so that bars compare across them."""
     series = _by_operation(_figures(r, r.get("metric-facts", metric_id)))
     scale = scale_for(series.values())
-    charts = [_chart(r, metric_id, op, figs, scale)
+    charts = [_chart(r, metric_id, op, (f.fact.id for f in figs), scale)
               for op, figs in sorted(series.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
     return [c for c in charts if c is not None]
 
@@ -391,24 +391,29 @@ def _headline_chart(r: Reader) -> ChartView | None:
     if best is None:
         return None
     metric_id, op = best
-    return _chart(r, metric_id, op, _by_operation(_figures(r, r.get("metric-facts", metric_id)))[op])
+    return _chart(r, metric_id, op, dict(r.derive(_series_ids, metric_id))[op])
+
+
+def _series_ids(r: Reader, metric_id: str) -> tuple:
+    """The ids of each operation's figures of a metric, by operation id."""
+    series = _by_operation(_figures(r, r.get("metric-facts", metric_id)))
+    return tuple((op, tuple(f.fact.id for f in figs)) for op, figs in sorted(series.items(), key=lambda kv: kv[0] or ""))
 
 
 def _series_sizes(r: Reader, metric_id: str) -> tuple:
     """How many chartable figures each operation has of a metric, by operation id."""
-    series = _by_operation(_figures(r, r.get("metric-facts", metric_id)))
-    return tuple((op, sum(chartable(f.fact) for f in figs))
-                 for op, figs in sorted(series.items(), key=lambda kv: kv[0] or ""))
+    return tuple((op, sum(chartable(r.get("fact", i)) for i in ids)) for op, ids in r.derive(_series_ids, metric_id))
 
 
 def _metrics(r: Reader, _key) -> dict:
-    rows = []
-    for metric_id in r.get("all", "metrics"):
-        figures = _figures(r, r.get("metric-facts", metric_id))
-        ops = dict.fromkeys(o for f in figures for o in f.fact.operations)
-        rows.append({"metric": r.get("metric", metric_id), "count": len(figures),
-                     "operations": [r.get("operation", o) for o in ops]})
-    return {"rows": rows}
+    return {"rows": [r.derive(_metric_row, metric_id) for metric_id in r.get("all", "metrics")]}
+
+
+def _metric_row(r: Reader, metric_id: str) -> dict:
+    facts = r.facts(r.get("metric-facts", metric_id))
+    ops = dict.fromkeys(o for f in facts for o in f.operations)
+    return {"metric": r.get("metric", metric_id), "count": len(facts),
+            "operations": [r.get("operation", o) for o in ops]}
 
 
 def _metric(r: Reader, ident) -> dict:
@@ -519,7 +524,7 @@ def _operation_charts(r: Reader, ident: str, facts) -> list[dict]:
     for fact in facts:
         if fact.measure is not None and chartable(fact):
             by_metric.setdefault(fact.measure.metric, []).append(fact.id)
-    charts = [_chart(r, m, ident, _figures(r, ids)) for m, ids in sorted(by_metric.items())]
+    charts = [_chart(r, m, ident, ids) for m, ids in sorted(by_metric.items())]
     return [c for c in charts if c is not None]
 
 

@@ -55,6 +55,7 @@ class Good:
     archive: Archive
     index: Index
     pages: tuple[Page, ...]
+    outputs: frozenset[str]  # the files the pages are written to
     checked: tuple[Problem, ...]  # what validate found (warnings only, since it passed)
 
 
@@ -253,12 +254,13 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
 
     check_output(options.out, options.root)
     extra = {} if options.offline else github_pages_files(index.archive.site)
-    report = write_site(options, index, pages, problems, session, read.keys, extra, progress,
+    outputs = session.good.outputs if not planned else frozenset(urls.output_file(p.path) for p in pages)
+    report = write_site(options, index, pages, outputs, problems, session, read.keys, extra, progress,
                         remember, planned or recompiled, first)
     report.patched = patched
     if not options.offline and options.record_permalinks and not options.locked:
         report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
-    session.good = Good(read.archive, index, tuple(pages), read.checked)
+    session.good = Good(read.archive, index, tuple(pages), outputs, read.checked)
     session.failed = False
     progress.finish()
     report.seconds = time.perf_counter() - started
@@ -301,7 +303,8 @@ def _readers(session: Session) -> dict[Key, set[str]]:
     return session.readers
 
 
-def write_site(options: Options, index: Index, pages: list[Page], problems: Problems, session: Session,
+def write_site(options: Options, index: Index, pages: list[Page], outputs: frozenset[str], problems: Problems,
+               session: Session,
                keys: set | None, extra: dict[str, bytes], progress: Silent, remember: bool,
                look_at_every_page: bool = True, first=None) -> Report:
     """Render what changed and copy static files into options.out, all at once or not at all.
@@ -337,7 +340,7 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
         job.memo.forget(keys, index)
         progress.stage("render", len(todo))
         done = rebuild.render(job, todo, options.workers, progress.advance)
-        _record(job, todo, done, writer, problems, report)
+        _record(outputs, done, writer, problems, report)
         progress.stage("write")
         static = static_files(options.root)
         for rel, data in static.items():
@@ -360,18 +363,14 @@ def write_site(options: Options, index: Index, pages: list[Page], problems: Prob
         rebuild.next_state(state, config, job, done).write(state_path)
     else:
         session.state = rebuild.next_state(state, config, job, done, fingerprints=False,
-                                           readers=session.readers)
+                                           readers=session.readers, replanned=look_at_every_page)
     report.warnings = problems.warnings
     return report
 
 
-def _record(job: rebuild.Job, todo: list[int], done: list, writer: Writer, problems: Problems,
-            report: Report) -> None:
-    """Tell the writer what was staged and kept; gather template problems, each once."""
-    redone = set(todo)
-    for i, page in enumerate(job.pages):
-        if i not in redone:
-            writer.keep(urls.output_file(page.path))
+def _record(outputs: frozenset[str], done: list, writer: Writer, problems: Problems, report: Report) -> None:
+    """Tell the writer what the pages make and what was staged; gather template problems, each once."""
+    writer.keep_all(outputs)
     reported = set()
     for r in done:
         if r.problem is not None:

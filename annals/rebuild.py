@@ -214,7 +214,7 @@ def _work(chunk: list[int]) -> list[Rendered]:
 
 
 def next_state(state: State, config: str, job: Job, done: list[Rendered], fingerprints: bool = True,
-               readers: dict | None = None) -> State:
+               readers: dict | None = None, replanned: bool = True) -> State:
     """What this build leaves for the next: the kept pages as they were, the rendered ones anew.
 
     With `fingerprints`, each key some page reads is fingerprinted, for a
@@ -228,7 +228,7 @@ def next_state(state: State, config: str, job: Job, done: list[Rendered], finger
             pages[r.path] = PageState(r.template, r.deps)
         else:
             pages.pop(r.path, None)
-    gone = pages.keys() - {page.path for page in job.pages}
+    gone = pages.keys() - {page.path for page in job.pages} if replanned else ()
     for path in gone:
         del pages[path]
     if readers is not None:

@@ -5,6 +5,7 @@ the reference was written, and all of them run, whatever the others found.
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -100,8 +101,13 @@ def _facts(archive: Archive, facts, problems: Problems, broken) -> None:
             _missing(problems, fact.locs["measure"], "metric", metric, archive.metrics, broken)
 
 
+def _old_ids(archive: Archive):
+    """Old id -> current id, worked out the first time a reference names no live fact: most never do."""
+    return functools.cache(lambda: {alias: f.id for f in archive.facts.values() for alias in f.aliases})
+
+
 def _articles(archive: Archive, problems: Problems, broken) -> None:
-    aliases = {alias: f.id for f in archive.facts.values() for alias in f.aliases}
+    old_ids = _old_ids(archive)
     for article in _all(archive, archive.articles, Article):
         for op in article.operations:
             if op not in archive.operations:
@@ -109,21 +115,21 @@ def _articles(archive: Archive, problems: Problems, broken) -> None:
         for ident, loc in article.cites:
             if ident in archive.facts:
                 continue
-            if ident in aliases:
-                problems.warning(loc, f"[[fact:{ident}]] is an old id of '{aliases[ident]}'; cite the current id")
+            if ident in old_ids():
+                problems.warning(loc, f"[[fact:{ident}]] is an old id of '{old_ids()[ident]}'; cite the current id")
             else:
                 _missing(problems, loc, "fact", ident, archive.facts, broken)
 
 
 def _withdrawn(archive: Archive, problems: Problems, broken) -> None:
-    aliases = {alias: f.id for f in archive.facts.values() for alias in f.aliases}
+    old_ids = _old_ids(archive)
     # A tombstone that shares its id with a live fact or alias is caught by
     # the pipeline's check that no two pages write one path.
     for entry in _all(archive, archive.withdrawn, Withdrawn):
         target = entry.replaced_by
         if target is not None and target not in archive.facts:
-            if target in aliases:
-                problems.error(entry.locs["replaced_by"], f"replaced_by: '{target}' is an old id of '{aliases[target]}'; name the current id")
+            if target in old_ids():
+                problems.error(entry.locs["replaced_by"], f"replaced_by: '{target}' is an old id of '{old_ids()[target]}'; name the current id")
             else:
                 _missing(problems, entry.locs["replaced_by"], "fact", target, archive.facts, broken)
 

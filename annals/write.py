@@ -62,9 +62,9 @@ class Writer:
             shutil.rmtree(self.staging)  # left by a build that was killed
         self.staging.mkdir(parents=True)
 
-    def keep(self, rel: str) -> None:
-        """A file this build produces but did not need to re-render."""
-        self.produced.add(rel)
+    def keep_all(self, rels) -> None:
+        """Files this build produces, whether it renders them again or not."""
+        self.produced.update(rels)
 
     def stage(self, rel: str, data: bytes) -> bool:
         """Put `data` in staging for out/rel unless it already holds those bytes; True if staged."""
