@@ -285,7 +285,7 @@ class Renderer:
             return Markup(self._fragment(template, macro, edition, args))
 
         def fragments(template: str, macro: str, items, *args) -> Markup:
-            return Markup("".join(self._fragment(template, macro, edition, (item, *args)) for item in items))
+            return Markup(self._fragments_of(template, macro, edition, items, args))
 
         try:
             template = self.env.get_template(page.template)
@@ -330,6 +330,23 @@ class Renderer:
                 self._fragments.clear()  # a long preview keeps every version it drew; start again
             html = self._fragments[key] = str(self._fragment_macro(template, macro, edition)(*args))
         return html
+
+    def _fragments_of(self, template: str, macro: str, edition: str, items, args: tuple) -> str:
+        """`_fragment` for each item of a list, with the same other arguments: one row of a list each."""
+        items = items if isinstance(items, list) else list(items)
+        try:
+            kinds = tuple(map(type, args))
+            found = self._fragments
+            keys = [(template, macro, edition, item, type(item), args, kinds) for item in items]
+            drawn = [found.get(key) for key in keys]  # rows and charts hash by identity
+        except TypeError:
+            return "".join(self._fragment(template, macro, edition, (item, *args)) for item in items)
+        for n, html in enumerate(drawn):
+            if html is None:
+                if len(found) >= FRAGMENTS_KEPT:
+                    found.clear()
+                html = drawn[n] = found[keys[n]] = str(self._fragment_macro(template, macro, edition)(items[n], *args))
+        return "".join(drawn)
 
     def _fragment_macro(self, template: str, macro: str, edition: str):
         found = self._fragment_macros.get((template, macro, edition))

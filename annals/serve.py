@@ -40,7 +40,7 @@ from .state import State
 from .write import MARKER, STAGING, OutputRefused
 
 WATCHED = ["content", "templates", "static"]
-DEBOUNCE = 0.025  # seconds: an editor's save is often several writes and a rename
+DEBOUNCE = 0.01  # seconds: an editor's save is often several writes and a rename, all within a millisecond or two
 FINISH_AFTER = 0.2  # seconds: time for the open pages to reload before the data files are written
 PROBLEMS_CSS = "/.annals-preview/problems.css"
 _PROBLEMS_STYLE = b"""\
