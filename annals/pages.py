@@ -446,20 +446,31 @@ def _enclosing(r: Reader, op_id: str) -> list:
     return out
 
 
-def _related(r: Reader, kind: str, ident) -> dict:
-    """What a page's facts also belong to, read from the index's one pass (no page scans the facts).
+@dataclass(frozen=True, eq=False)
+class Related:
+    """What a page's facts also belong to, each with the number of facts it shares with the page.
+    Derived once a page and compared by identity, so the renderer draws the list once too."""
 
-    Each entry comes with the number of facts it shares with the page; months
-    are grouped under their years, since an operation may span a hundred of them.
-    """
+    operations: tuple
+    sources: tuple
+    time: tuple      # (year, facts shared, ((month, facts shared), ...)), months grouped under their years
+    articles: tuple
+
+
+def _related(r: Reader, kind: str, ident) -> Related:
+    return r.derive(_related_of, kind, ident)
+
+
+def _related_of(r: Reader, kind: str, ident) -> Related:
+    """Read from the index's one pass: no page scans the facts."""
     rel = r.get("related", kind, ident)
     months: dict[int, list] = {}
     for ym, n in rel["month"]:
         months.setdefault(ym[0], []).append((ym, n))
-    return {"operations": [(r.get("operation", o), n) for o, n in rel["operation"]],
-            "sources": [(r.get("source", s), n) for s, n in rel["source"]],
-            "time": [(y, n, months.get(y, [])) for y, n in rel["year"]],
-            "articles": [(r.get("article", a), n) for a, n in rel["article"]]}
+    return Related(tuple((r.get("operation", o), n) for o, n in rel["operation"]),
+                   tuple((r.get("source", s), n) for s, n in rel["source"]),
+                   tuple((y, n, tuple(months.get(y, ()))) for y, n in rel["year"]),
+                   tuple((r.get("article", a), n) for a, n in rel["article"]))
 
 
 def _citation(c: cite.Cited) -> dict:

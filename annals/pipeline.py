@@ -267,11 +267,39 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     return report
 
 
-def finish(options: Options, session: Session) -> Report | None:
-    """Render the pages a session's last build left for later, if any."""
-    if not session.pending or session.good is None or session.failed:
+def finish(options: Options, session: Session, most: int | None = None) -> Report | None:
+    """Render pages a session's last build left for later (at most `most` of them), from that build's index.
+
+    None if it left nothing. The preview calls it a page at a time between
+    the events it serves, so that a save never waits behind the data files.
+    """
+    good = session.good
+    if not session.pending or good is None or session.failed or session.state is None:
         return None
-    return build(options, session=session, changed=set())
+    started = time.perf_counter()
+    paths = sorted(session.pending)[:most]
+    todo = [i for i, page in enumerate(good.pages) if page.path in paths] if paths else []
+    problems = Problems()
+    writer = Writer(options.out, in_memory=True)
+    writer.begin()
+    job = rebuild.Job(index=good.index, pages=good.pages, renderer=session.renderer, writer=writer,
+                      offline=options.offline, zip_entries=None, memo=session.memo, trust_outputs=True)
+    report = Report(pages=len(good.pages))
+    try:
+        done = rebuild.render(job, todo, 1, lambda n: None)
+        writer.keep_all(session.state.produced)  # all the last build made stays
+        _record(good.outputs, done, writer, problems, report)
+        if problems.errors:
+            raise BuildFailed(problems.sorted())
+        report.written, report.removed = writer.commit(session.state.produced)
+    except BaseException:
+        writer.abort()
+        raise
+    session.pending = session.pending - set(paths)
+    session.state = rebuild.next_state(session.state, session.state.config, job, done, fingerprints=False,
+                                       readers=session.readers, replanned=False)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def _differing(old: Index, new: Index, session: Session) -> set | None:
@@ -324,7 +352,7 @@ def write_site(options: Options, index: Index, pages: list[Page], outputs: froze
 
     make_zip = not options.offline and options.offline_zip
     zip_path = options.out / urls.offline_zip()
-    writer = Writer(options.out)
+    writer = Writer(options.out, in_memory=not remember)
     writer.begin()
     job = rebuild.Job(index=index, pages=tuple(pages), renderer=session.renderer, writer=writer,
                       offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None,
@@ -364,6 +392,7 @@ def write_site(options: Options, index: Index, pages: list[Page], outputs: froze
     else:
         session.state = rebuild.next_state(state, config, job, done, fingerprints=False,
                                            readers=session.readers, replanned=look_at_every_page)
+        _readers(session)  # now, while the first build takes its time, not on the first save
     report.warnings = problems.warnings
     return report
 

@@ -41,7 +41,7 @@ from .write import MARKER, STAGING, OutputRefused
 
 WATCHED = ["content", "templates", "static"]
 DEBOUNCE = 0.01  # seconds: an editor's save is often several writes and a rename, all within a millisecond or two
-FINISH_AFTER = 0.2  # seconds: time for the open pages to reload before the data files are written
+FINISH_AFTER = 0.05  # seconds: time for the open pages to ask for themselves before the data files are written
 PROBLEMS_CSS = "/.annals-preview/problems.css"
 _PROBLEMS_STYLE = b"""\
 .annals-problems{margin:0;padding:1rem 1.25rem;background:#fff4f2;color:#5c0f00;border-bottom:3px solid #b3261e;
@@ -100,11 +100,11 @@ class Preview:
         return Outcome(True, tuple(report.warnings), len(report.rendered), report.written,
                        time.perf_counter() - started)
 
-    def finish(self) -> Outcome | None:
-        """Render what the last rebuild left for later; None if it left nothing."""
+    def finish(self, most: int | None = None) -> Outcome | None:
+        """Render what the last rebuild left for later (at most `most` pages); None if it left nothing."""
         started = time.perf_counter()
         try:
-            report = finish(self.options, self.session)
+            report = finish(self.options, self.session, most)
         except BuildFailed as failed:  # a template of a data file: shown like any other problem
             self.problems = tuple(failed.problems)
             return Outcome(False, self.problems, seconds=time.perf_counter() - started)
@@ -256,6 +256,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             self.source = watch.watcher(options.root, WATCHED)
             self.changed: set[str] | None = set()
             self.pending = False
+            self.finishing: Outcome | None = None  # the data files written so far since the last rebuild
 
         def start(self, callback) -> bool:
             loop = IOLoop.current()
@@ -283,13 +284,26 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             outcome = preview.rebuild(changed)
             report(outcome, what)
             LiveReloadHandler.reload_waiters(reload_path(changed, outcome.ok))
-            if outcome.ok:
+            if outcome.ok and preview.session.pending:
+                self.finishing = Outcome(True, ())
                 IOLoop.current().call_later(FINISH_AFTER, self.finish)
 
         def finish(self) -> None:
-            outcome = preview.finish()
-            if outcome is not None:
-                report(outcome, "data files")
+            """The data files, one at a time between whatever else comes in; a save goes first."""
+            if self.pending:
+                return  # the rebuild it waits for takes the data files along, and starts this again
+            outcome = preview.finish(most=1)
+            if outcome is None or not outcome.ok:
+                done, self.finishing = self.finishing, None
+                if outcome is not None:
+                    report(outcome, "data files")
+                elif done is not None and done.rendered:
+                    report(done, "data files")
+                return
+            self.finishing = Outcome(True, (), self.finishing.rendered + outcome.rendered,
+                                     self.finishing.written + outcome.written,
+                                     self.finishing.seconds + outcome.seconds)
+            IOLoop.current().add_callback(self.finish)
 
     class PreviewServer(Server):
         def get_web_handlers(self, script):

@@ -47,7 +47,7 @@ class Writer:
     the process that commits records what they staged with `record`.
     """
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, in_memory: bool = False):
         self.out = out
         self.staging = out / STAGING
         self.produced: set[str] = set()
@@ -56,11 +56,17 @@ class Writer:
         # A new folder holds nothing to compare with or to protect: files go
         # straight to their place, and a failed build removes the whole folder.
         self.fresh = not self.existed
+        # The preview's own folder, which only its server reads, and not while it builds:
+        # changed files wait in memory and are written in place, sparing a rename each.
+        # Only this process's memory: worker processes still stage files.
+        self.held: dict[str, bytes] | None = {} if in_memory and not self.fresh else None
+        self._pid = os.getpid()
 
     def begin(self) -> None:
         if self.staging.exists():
             shutil.rmtree(self.staging)  # left by a build that was killed
-        self.staging.mkdir(parents=True)
+        if self.held is None:
+            self.staging.mkdir(parents=True)
 
     def keep_all(self, rels) -> None:
         """Files this build produces, whether it renders them again or not."""
@@ -77,10 +83,13 @@ class Writer:
                             return False
             except OSError:
                 pass
+        if self.held is not None and os.getpid() == self._pid:
+            self.held[rel] = data
+            return True
         path = self._staged(rel)
         try:
             handle = open(path, "wb")
-        except FileNotFoundError:  # straight to its place in a new folder: make the folders first
+        except FileNotFoundError:  # a new folder, or the staging folder a writer in memory had no need of yet
             os.makedirs(os.path.dirname(path), exist_ok=True)
             handle = open(path, "wb")
         with handle:
@@ -104,6 +113,8 @@ class Writer:
         return os.path.join(self.staging, hashlib.blake2b(rel.encode(), digest_size=16).hexdigest())
 
     def abort(self) -> None:
+        if self.held is not None:
+            self.held.clear()
         if self.staging.exists():
             shutil.rmtree(self.staging)
         if not self.existed and self.out.exists() and not (self.out / MARKER).exists():
@@ -128,7 +139,11 @@ class Writer:
                 folders.add(folder)
             if os.path.isdir(target):  # a page became a file where a folder was
                 shutil.rmtree(target)
-            os.replace(self._staged(rel), target)
+            if self.held is not None and rel in self.held:
+                with open(target, "wb") as handle:
+                    handle.write(self.held[rel])
+            else:
+                os.replace(self._staged(rel), target)
         if previous is not None:
             removed = self._remove(previous - self.produced)
         elif self.fresh:

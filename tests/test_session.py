@@ -9,6 +9,7 @@ and it rendered exactly the pages a build from the state on disk renders.
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -130,3 +131,20 @@ def test_a_source_an_operation_a_template_and_the_stylesheet(twins):
 
 def test_nothing_changed_renders_nothing(twins):
     assert twins.step({}) == set()
+
+
+def test_a_session_that_starts_on_a_folder_of_its_own_with_many_pages(tmp_path):
+    """Its first build renders on two processes: pages the workers stage and pages kept in memory all land."""
+    facts = {f"content/facts/2016/f-{n:03d}.yaml": measure(f"{n} weapons in 2016.", f"2016-{n % 12 + 1:02d}", "op-b", n)
+             for n in range(1, 450)}
+    root = make_site(tmp_path, facts)
+    build(options(root, "preview"))
+    for state in (root / ".annals-cache").glob("state-*.json"):
+        state.unlink()  # every page stale, and the folder not new
+    edit = root / "content/facts/2016/f-001.yaml"
+    edit.write_text(measure("One weapon in 2016, told again.", "2016-02", "op-b", 1))
+    session = Session()
+    done = build(dataclasses.replace(options(root, "preview"), workers=2), session=session)
+    assert len(done.rendered) > 400
+    build(options(root, "cold"))
+    assert tree(root / "preview") == tree(root / "cold")
