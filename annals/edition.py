@@ -9,10 +9,12 @@ build must not compress ten thousand pages again when one changed: an entry
 whose bytes are the same as in the last zip (same CRC-32 and size) is copied
 from it still compressed. zlib at one level always gives the same stream
 for the same bytes, so a copied entry is byte for byte what compressing
-again would give.
+again would give. The streams are never all in memory: they are copied
+from the last zip and from this build's spool files straight into the new one.
 """
 from __future__ import annotations
 
+import os
 import struct
 import zipfile
 import zlib
@@ -37,30 +39,66 @@ _UTF8 = 0x800
 
 @dataclass(frozen=True)
 class Entry:
-    """One file of the zip, compressed."""
+    """One file of the zip: its CRC-32 and size, and where its deflated stream lies.
+
+    The stream stays in a file, never in memory: the last zip's own bytes,
+    or a spool this build writes (see Spool). A hundred thousand pages are
+    a few hundred megabytes compressed, which a build need not hold.
+    """
 
     crc: int
     size: int
-    raw: bytes | memoryview  # the deflated stream
+    file: str     # the file holding the deflated stream
+    offset: int
+    length: int
 
     def same(self, data: bytes) -> bool:
         return self.size == len(data) and self.crc == zlib.crc32(data)
 
 
-def deflate(data: bytes) -> Entry:
+class Spool:
+    """Where a build's processes append the streams they deflate, each to a file of its own.
+
+    Worker processes are forked with it; each opens its own file on first
+    use, so no two write to one file.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._handle = None
+        self._pid = None
+
+    def put(self, raw: bytes) -> tuple[str, int]:
+        if self._pid != os.getpid():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._pid = os.getpid()
+            self._path = str(self.folder / f"spool-{self._pid}")
+            self._handle = open(self._path, "ab")
+        offset = self._handle.tell()
+        self._handle.write(raw)
+        return self._path, offset
+
+    def flush(self) -> None:
+        """Make what this process spooled readable by the others (a worker's chunk is done)."""
+        if self._handle is not None and self._pid == os.getpid():
+            self._handle.flush()
+
+
+def deflate(data: bytes, spool: Spool) -> Entry:
     packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -WINDOW_BITS)
-    return Entry(zlib.crc32(data), len(data), packer.compress(data) + packer.flush())
+    raw = packer.compress(data) + packer.flush()
+    file, offset = spool.put(raw)
+    return Entry(zlib.crc32(data), len(data), file, offset, len(raw))
 
 
-def entry_for(data: bytes, old: Entry | None) -> Entry:
+def entry_for(data: bytes, old: Entry | None, spool: Spool) -> Entry:
     """The entry for `data`, copied from the last zip when its bytes are unchanged."""
-    return old if old is not None and old.same(data) else deflate(data)
+    return old if old is not None and old.same(data) else deflate(data, spool)
 
 
 def read_entries(path: Path) -> dict[str, Entry]:
     """The entries of a zip this module wrote, by their path inside the edition; {} if unreadable."""
     try:
-        data = memoryview(path.read_bytes())
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             comment = archive.comment
@@ -70,35 +108,45 @@ def read_entries(path: Path) -> dict[str, Entry]:
         return {}
     out = {}
     prefix = FOLDER + "/"
+    where = str(path)
     for info in infos:
-        if info.compress_type != zipfile.ZIP_DEFLATED or not info.filename.startswith(prefix):
+        if info.compress_type != zipfile.ZIP_DEFLATED or not info.filename.startswith(prefix) or info.extra:
             return {}  # not ours: compress everything again
-        start = info.header_offset
-        name_len, extra_len = struct.unpack_from("<HH", data, start + 26)
-        begin = start + 30 + name_len + extra_len
-        out[info.filename[len(prefix):]] = Entry(info.CRC, info.file_size, data[begin:begin + info.compress_size])
+        # Our local headers hold the name and no extra field, so the stream starts right after them.
+        begin = info.header_offset + 30 + len(info.filename.encode("utf-8"))
+        out[info.filename[len(prefix):]] = Entry(info.CRC, info.file_size, where, begin, info.compress_size)
     return out
 
 
-def zip_entries(entries: dict[str, Entry]) -> bytes:
-    """The zip of `entries` (path inside the edition -> entry), in sorted order."""
-    body, directory = bytearray(), bytearray()
-    for rel in sorted(entries):
-        e = entries[rel]
-        name = f"{FOLDER}/{rel}".encode("utf-8")
-        flags = 0 if name.isascii() else _UTF8
-        offset = len(body)
-        if offset > 0xFFFFFFFF or e.size > 0xFFFFFFFF:
-            raise ValueError("the offline edition is over 4 GiB, more than a plain zip holds")
-        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, _NEEDED, flags, zipfile.ZIP_DEFLATED, _DOS_TIME,
-                            _DOS_DATE, e.crc, len(e.raw), e.size, len(name), 0)
-        body += name
-        body += e.raw
-        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, _MADE_BY, _NEEDED, flags, zipfile.ZIP_DEFLATED,
-                                 _DOS_TIME, _DOS_DATE, e.crc, len(e.raw), e.size, len(name), 0, 0, 0, 0,
-                                 _ATTRS, offset)
-        directory += name
-    return bytes(body + directory + _end(len(entries), len(directory), len(body)))
+def write_zip(handle, entries: dict[str, Entry]) -> None:
+    """The zip of `entries` (path inside the edition -> entry), in sorted order, written to `handle`."""
+    directory = bytearray()
+    sources: dict[str, object] = {}
+    at = 0
+    try:
+        for rel in sorted(entries):
+            e = entries[rel]
+            name = f"{FOLDER}/{rel}".encode("utf-8")
+            flags = 0 if name.isascii() else _UTF8
+            if at > 0xFFFFFFFF or e.size > 0xFFFFFFFF:
+                raise ValueError("the offline edition is over 4 GiB, more than a plain zip holds")
+            header = struct.pack("<IHHHHHIIIHH", 0x04034B50, _NEEDED, flags, zipfile.ZIP_DEFLATED, _DOS_TIME,
+                                 _DOS_DATE, e.crc, e.length, e.size, len(name), 0) + name
+            source = sources.get(e.file)
+            if source is None:
+                source = sources[e.file] = open(e.file, "rb")
+            source.seek(e.offset)
+            handle.write(header)
+            handle.write(source.read(e.length))
+            directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, _MADE_BY, _NEEDED, flags, zipfile.ZIP_DEFLATED,
+                                     _DOS_TIME, _DOS_DATE, e.crc, e.length, e.size, len(name), 0, 0, 0, 0,
+                                     _ATTRS, at)
+            directory += name
+            at += len(header) + e.length
+    finally:
+        for source in sources.values():
+            source.close()
+    handle.write(bytes(directory) + _end(len(entries), len(directory), at))
 
 
 def _end(count: int, size: int, offset: int) -> bytes:

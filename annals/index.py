@@ -69,6 +69,9 @@ class Index:
     shared: dict = field(default_factory=dict, compare=False, repr=False)
     # fingerprints computed so far: an Index is one build's and never changes
     _fingerprints: dict = field(default_factory=dict, compare=False, repr=False)
+    # One tuple for each key pages read, however many read it: a hundred thousand pages
+    # list millions of keys, and each list holds the same few hundred thousand.
+    keys: dict = field(default_factory=dict, compare=False, repr=False)
 
     # -- the one door pages use -------------------------------------------
     def get(self, key: Key) -> Any:

@@ -34,11 +34,12 @@ class Reader:
 
     def __init__(self, index: Index, memo: "Memo | None" = None):
         self._index = index
+        self._intern = index.keys.setdefault
         self.deps: dict[Key, None] = {}
         self._memo = Memo() if memo is None else memo
 
     def get(self, *key: Hashable) -> Any:
-        self.deps[key] = None
+        self.deps[self._intern(key, key)] = None
         return self._index.get(key)
 
     def facts(self, ids) -> list:

@@ -356,6 +356,7 @@ def write_site(options: Options, index: Index, pages: list[Page], outputs: froze
     writer.begin()
     job = rebuild.Job(index=index, pages=tuple(pages), renderer=session.renderer, writer=writer,
                       offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None,
+                      spool=edition.Spool(writer.spool) if make_zip else None,
                       memo=session.memo, trust_outputs=trusted)
     report = Report(pages=len(pages))
     try:
@@ -377,7 +378,7 @@ def write_site(options: Options, index: Index, pages: list[Page], outputs: froze
             writer.add(rel, data)
         if make_zip:
             progress.stage("zip")
-            writer.add(urls.offline_zip(), _zip(job, done, static))
+            _zip(job, done, static, outputs)
         if problems.fails(options.strict):
             raise BuildFailed(problems.sorted())
         progress.stage("commit", len(writer.staged))
@@ -411,14 +412,18 @@ def _record(outputs: frozenset[str], done: list, writer: Writer, problems: Probl
         report.rendered.append(r.path)
 
 
-def _zip(job: rebuild.Job, done: list, static: dict[str, bytes]) -> bytes:
-    entries = dict(job.zip_entries)
+def _zip(job: rebuild.Job, done: list, static: dict[str, bytes], outputs: frozenset[str]) -> None:
+    """The offline edition's zip: the last one's entries, with those rendered now in their place."""
+    job.spool.flush()
+    entries = {rel: e for rel, e in job.zip_entries.items() if rel in outputs}
     entries.update((urls.output_file(r.path), r.entry) for r in done if r.entry is not None)
-    planned = {urls.output_file(p.path) for p in job.pages}
-    entries = {rel: e for rel, e in entries.items() if rel in planned}
     for rel, data in static.items():
-        entries[rel] = edition.entry_for(data, job.zip_entries.get(rel))
-    return edition.zip_entries(entries)
+        entries[rel] = edition.entry_for(data, job.zip_entries.get(rel), job.spool)
+    job.spool.flush()
+    if entries == job.zip_entries:  # every entry as it was: the same zip
+        job.writer.keep_all((urls.offline_zip(),))
+        return
+    job.writer.add_written(urls.offline_zip(), lambda handle: edition.write_zip(handle, entries))
 
 
 def github_pages_files(site) -> dict[str, bytes]:

@@ -43,6 +43,7 @@ class Job:
     zip_entries: dict[str, edition.Entry] | None  # the last zip's entries, when this build makes one
     memo: Memo                # values derived from the index, perhaps kept from the last build
     trust_outputs: bool = False  # the state is this process's own: its files need no stat each
+    spool: edition.Spool | None = None  # where the pages' new zip entries are written, when it makes one
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def render_one(job: Job, page: Page, memo: Memo) -> Rendered:
     target = urls.output_file(page.path)
     entry = None
     if offline is not None:
-        entry = edition.entry_for(offline, job.zip_entries.get(target))
+        entry = edition.entry_for(offline, job.zip_entries.get(target), job.spool)
     return Rendered(page.path, tfp, tuple(reader.deps), job.writer.stage(target, mine), entry)
 
 
@@ -210,7 +211,10 @@ def _start_worker(job: Job) -> None:
 
 def _work(chunk: list[int]) -> list[Rendered]:
     job, memo = _WORKER
-    return [render_one(job, job.pages[i], memo) for i in chunk]
+    done = [render_one(job, job.pages[i], memo) for i in chunk]
+    if job.spool is not None:
+        job.spool.flush()  # the zip is written from it once every chunk is back
+    return done
 
 
 def next_state(state: State, config: str, job: Job, done: list[Rendered], fingerprints: bool = True,
@@ -223,9 +227,10 @@ def next_state(state: State, config: str, job: Job, done: list[Rendered], finger
     (key -> pages) up to date instead.
     """
     pages = dict(state.pages)
+    intern = job.index.keys.setdefault  # keys sent back by worker processes are copies
     for r in done:
         if r.problem is None:
-            pages[r.path] = PageState(r.template, r.deps)
+            pages[r.path] = PageState(r.template, tuple([intern(k, k) for k in r.deps]))
         else:
             pages.pop(r.path, None)
     gone = pages.keys() - {page.path for page in job.pages} if replanned else ()

@@ -144,6 +144,10 @@ def month_label(ym) -> str:
     return f"{MONTHS[ym[1] - 1]} {ym[0]}"
 
 
+# What every page's template may use besides its own context: documented in the README's Templates section.
+PAGE_NAMES = ("site", "page", "link", "permalink", "md", "only", "offline", "fragment", "fragments")
+
+
 class Renderer:
     def __init__(self, root: Path, cache: Path | None = None):
         self.root = root
@@ -289,8 +293,9 @@ class Renderer:
 
         try:
             template = self.env.get_template(page.template)
-            html = template.render(ctx, page=page, link=link, only=only, permalink=permalink, md=md,
-                                   fragment=fragment, fragments=fragments, offline=edition == "offline")
+            given = {"page": page, "link": link, "permalink": permalink, "md": md, "only": only,
+                     "offline": edition == "offline", "fragment": fragment, "fragments": fragments}
+            html = template.render(ctx, **given)
             if _ROOT in html:
                 up = self._root_from(page, ctx, edition)
                 # A fragment's link home is "./" from the top and "../../" further down.

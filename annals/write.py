@@ -96,6 +96,19 @@ class Writer:
             handle.write(data)
         return True
 
+    def add_written(self, rel: str, write) -> None:
+        """Stage a file that `write(handle)` writes, too large to hold in memory (the offline zip)."""
+        path = self._staged(rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            write(handle)
+        self.record(rel, True)
+
+    @property
+    def spool(self) -> Path:
+        """A folder for what a build writes on the way to its files, removed with the staging folder."""
+        return self.staging / "spool"
+
     def record(self, rel: str, staged: bool) -> None:
         self.produced.add(rel)
         if staged:

@@ -152,3 +152,20 @@ def test_pyproject_declares_the_console_script():
     assert project["scripts"]["annals"] == "annals.cli:run"
     assert sorted(d.split(">")[0].split("=")[0] for d in project["dependencies"]) == \
         ["jinja2", "livereload", "markdown", "pyyaml"]
+
+
+def test_every_name_a_template_can_use_is_in_the_readme(site):
+    """The Templates section names everything a template may call, and a page is given all of it."""
+    from annals.pages import Page, Reader
+    from annals.pipeline import Options, read_archive
+    from annals.problems import Problems
+    from annals.render import PAGE_NAMES, Renderer
+    root = site({"templates/every-name.html": "{% for name in [" + ", ".join(PAGE_NAMES) + "] %}{% endfor %}ok"})
+    renderer = Renderer(root)
+    ours = set(renderer.env.globals) - set(__import__("jinja2").Environment().globals)
+    filters = set(renderer.env.filters) - set(__import__("jinja2").Environment().filters)
+    table = section("Templates")
+    assert [name for name in (*PAGE_NAMES, *sorted(ours), *sorted(filters)) if f"`{name}" not in table] == []
+    _, index = read_archive(Options(root=root, out=root / "_site"), Problems())
+    page = Page("search/", "every-name.html", "search")
+    assert renderer.render(page, {"site": index.archive.site}, Reader(index)) == b"ok"

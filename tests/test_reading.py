@@ -287,12 +287,13 @@ def test_pages_follow_the_readers_colour_scheme(browser, served):
 # The ways around the site, which paper has no use for; each page shows those it has on screen.
 CHROME = {"masthead": "header.masthead", "skip link": "a.skip", "search box": "form.search-box",
           "crumbs": ".crumbs", "pager": "nav.pager", "month's data link": "main .data",
-          "footer data links": "footer .data", "download link": "footer a[download]", "copy buttons": "button.copy"}
+          "footer data links": "footer .data", "download link": "footer a[download]", "copy buttons": "button.copy",
+          "related pages": "nav.related"}
 
 
 @pytest.mark.parametrize("path, chrome", [
     ("timeline/2017/06/", ["masthead", "skip link", "search box", "crumbs", "pager", "month's data link",
-                           "footer data links", "download link"]),
+                           "footer data links", "download link", "related pages"]),
     ("facts/f-june/", ["masthead", "skip link", "search box", "footer data links", "download link", "copy buttons"]),
 ])
 def test_a_page_prints_without_chrome_and_with_its_sources_addresses(path, chrome, browser, charted_site, http_server):
