@@ -8,6 +8,7 @@ one of its keys changes is right by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, Callable, Hashable
 
 from . import cite, exports, urls
@@ -60,7 +61,7 @@ class Reader:
         if found is None:
             inner = Reader(self._index, memo)
             found = memo.put(key, make(inner, *args), inner.deps)
-        self.deps.update(found[1])
+        self.deps.update(zip(found[1], repeat(None)))
         return found[0]
 
     def derive_each(self, make: Callable[..., Any], ids) -> list:
@@ -120,7 +121,8 @@ class Memo:
         return self._readers.keys() if self._readers is not None else ()
 
     def put(self, key, value, deps: dict) -> tuple:
-        found = self.entries[key] = (value, deps)
+        # The keys as a tuple: a third of a dict's memory, and a memo holds a few for every fact.
+        found = self.entries[key] = (value, tuple(deps))
         if self._readers is not None:
             for dep in deps:
                 self._readers.setdefault(dep, []).append(key)
