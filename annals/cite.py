@@ -51,8 +51,10 @@ _SPACES = re.compile(r"\s+")
 
 
 def _one_line(text: str) -> str:
-    if text.isascii() and "  " not in text and not any(c in text for c in "\t\n\r\f\v"):
-        return text.strip()  # most text is on one line already; the regex is a third of citing a fact
+    # Most text is on one line already, and the regex was a third of citing a fact. Every
+    # character \s matches but the space is unprintable, so this text has nothing to fold.
+    if text.isprintable() and "  " not in text:
+        return text.strip()
     return _SPACES.sub(" ", text).strip()
 
 
@@ -164,7 +166,26 @@ def csl(c: Cited) -> dict:
 
 
 def csl_json(c: Cited) -> str:
-    return json.dumps([csl(c)], ensure_ascii=False, indent=2) + "\n"
+    return _indented([csl(c)]) + "\n"
+
+
+_scalar = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _indented(value, margin: str = "") -> str:
+    """`json.dumps(value, ensure_ascii=False, indent=2)`, byte for byte, with json's fast encoder for
+    each value: with `indent`, json encodes in Python, which took a tenth of a fact page's time."""
+    inner = margin + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (f"{inner}{_scalar(str(k))}: {_indented(v, inner)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + margin + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(inner + _indented(v, inner) for v in value) + "\n" + margin + "]"
+    return _scalar(value)
 
 
 # -- RIS -------------------------------------------------------------------------

@@ -116,6 +116,11 @@ class Memo:
                 self.entries.pop(entry, None)
         self.index = index
 
+    @property
+    def lasting(self) -> bool:
+        """Whether this memo lives on after the build (a session's), or goes with it."""
+        return self._readers is not None
+
     def keys(self):
         """Every key some value held here read, where the memo keeps count (see _readers)."""
         return self._readers.keys() if self._readers is not None else ()

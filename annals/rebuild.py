@@ -183,6 +183,11 @@ def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], Non
             mine += done
             with lock:
                 advance(len(done))
+        if not job.memo.lasting:
+            # No build follows this one in this process: what the shared pages derived can go
+            # before the fact pages, which hardly share anything (a tenth of a large build's memory).
+            job.memo.meet(job.index)
+            job.renderer.forget_fragments()
         while True:
             with lock:
                 chunk = chunks.popleft() if chunks else None

@@ -46,12 +46,12 @@ _ROOT = "\x1b"       # in a fragment: the way from the page it lands on up to th
 _ESCAPED_MARK = re.compile("|".join(
     re.escape(f"{esc}{ord(c):{fmt}}") for c in (_FOLDER, _HERE, *_OPEN.values(), _CLOSE)
     for esc, fmt in (("\\u00", "02x"), ("%", "02X"), ("&#", "d"), ("&#x", "x"))))
-# What every escaped mark starts with: a page that holds none needs no scan for them.
-_ESCAPE_STARTS = ("\\u001", "%1", "&#2", "&#30", "&#31", "&#x1")
 
 
+# A page that holds none of what every escaped mark starts with needs no scan for them.
 def _may_hold_escaped_marks(html: str) -> bool:
-    return any(start in html for start in _ESCAPE_STARTS)
+    return ("\\u001" in html or "%1" in html or "&#2" in html or "&#30" in html or "&#31" in html
+            or "&#x1" in html)
 
 
 _BLOCK = {"web": re.compile("\x1d[^\x1e]*\x1e"), "offline": re.compile("\x1c[^\x1e]*\x1e")}
@@ -335,6 +335,10 @@ class Renderer:
                 self._fragments.clear()  # a long preview keeps every version it drew; start again
             html = self._fragments[key] = str(self._fragment_macro(template, macro, edition)(*args))
         return html
+
+    def forget_fragments(self) -> None:
+        """Let go of every fragment drawn so far (a build that no other will follow, done with its lists)."""
+        self._fragments.clear()
 
     def _fragments_of(self, template: str, macro: str, edition: str, items, args: tuple) -> str:
         """`_fragment` for each item of a list, with the same other arguments: one row of a list each."""
