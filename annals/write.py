@@ -61,6 +61,7 @@ class Writer:
         # Only this process's memory: worker processes still stage files.
         self.held: dict[str, bytes] | None = {} if in_memory and not self.fresh else None
         self._pid = os.getpid()
+        self._folders: set[str] = set()  # made by this writer (in this process: workers fork with it)
 
     def begin(self) -> None:
         if self.staging.exists():
@@ -87,11 +88,20 @@ class Writer:
             self.held[rel] = data
             return True
         path = self._staged(rel)
-        try:
+        if self.fresh:
+            # Nearly every page has a folder of its own: make it first rather than
+            # fail to open the file, a wasted call each on a slow file system.
+            folder = os.path.dirname(path)
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                self._folders.add(folder)
             handle = open(path, "wb")
-        except FileNotFoundError:  # a new folder, or the staging folder a writer in memory had no need of yet
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            handle = open(path, "wb")
+        else:
+            try:
+                handle = open(path, "wb")
+            except FileNotFoundError:  # the staging folder a writer in memory had no need of yet
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                handle = open(path, "wb")
         with handle:
             handle.write(data)
         return True

@@ -51,17 +51,22 @@ class Preview:
                 self.lines.append(line)
                 self.printed.notify_all()
 
-    def wait_for(self, text: str, timeout: float = 20) -> str:
-        """The first line not yet waited for that holds `text`."""
+    def wait_for(self, *texts: str, timeout: float = 20) -> str:
+        """The first line not yet waited for that holds every one of `texts`."""
         end = time.monotonic() + timeout
         with self.printed:
             while True:
                 for line in self.lines:
-                    if text in line:
+                    if all(text in line for text in texts):
                         self.lines.remove(line)
                         return line
                 if time.monotonic() > end or not self.printed.wait(end - time.monotonic()):
-                    raise AssertionError(f"the preview never printed {text!r}; it printed: {self.lines}")
+                    raise AssertionError(f"the preview never printed {texts!r}; it printed: {self.lines}")
+
+    def wait_built(self, changed: str) -> str:
+        """The line of a good build after `changed`. A save seen half-written is
+        reported as a problem first (rightly), and built when the write ends."""
+        return self.wait_for(changed, "page(s) rendered")
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -107,7 +112,7 @@ def test_an_edit_reloads_the_open_page_with_the_change(preview, page):
     page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     edit(p.root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
     page.wait_for_selector("h1:has-text('Exactly 100 weapons')", timeout=15000)
-    line = p.wait_for("content/facts/2017/f-june.yaml")
+    line = p.wait_built("content/facts/2017/f-june.yaml")
     # Only the pages that show the fact were rendered again, and the page knew it without polling.
     rendered = int(re.search(r"(\d+) page\(s\) rendered", line).group(1))
     assert 1 <= rendered <= 16, line
@@ -142,15 +147,15 @@ def test_adding_renaming_and_deleting_files(preview):
         when: 2017-06-02
         sources: [{source: src-1, quote: "added"}]
         """})
-    p.wait_for("f-new.yaml")
+    p.wait_built("f-new.yaml")
     assert p.get("facts/f-new/")[0] == 200
     assert "A fact added while the preview runs" in p.get("timeline/2017/06/")[1]
     os.rename(p.root / "content/facts/2017/f-new.yaml", p.root / "content/facts/2017/f-renamed.yaml")
-    p.wait_for("f-renamed.yaml")
+    p.wait_built("f-renamed.yaml")
     assert p.get("facts/f-renamed/")[0] == 200
     assert p.get("facts/f-new/")[0] == 404  # never published: the preview does not record permalinks
     (p.root / "content/facts/2017/f-renamed.yaml").unlink()
-    p.wait_for("f-renamed.yaml")
+    p.wait_built("f-renamed.yaml")
     assert p.get("facts/f-renamed/")[0] == 404
     assert "A fact added" not in p.get("timeline/2017/06/")[1]
     assert not (p.root / "permalinks.txt").exists()
@@ -159,7 +164,7 @@ def test_adding_renaming_and_deleting_files(preview):
 def test_a_template_and_a_new_folder_are_watched_too(preview):
     p = preview()
     edit(p.root, "templates/base.html", '<main id="main">', '<main id="main" class="edited">')
-    p.wait_for("templates/base.html")
+    p.wait_built("templates/base.html")
     assert 'class="edited"' in p.get("facts/f-event/")[1]
     (p.root / "content/facts/2018").mkdir()
     write_files(p.root, {"content/facts/2018/f-later.yaml": """\
@@ -167,7 +172,7 @@ def test_a_template_and_a_new_folder_are_watched_too(preview):
         when: 2018-01
         sources: [{source: src-1, quote: "later"}]
         """})
-    p.wait_for("f-later.yaml")
+    p.wait_built("f-later.yaml")
     assert p.get("facts/f-later/")[0] == 200
 
 
