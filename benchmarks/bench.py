@@ -150,8 +150,13 @@ def main() -> None:
             hugo = hugo_build(hugo_site)
         ratio = f"{got['cold'] / hugo:.2f}" if hugo else "-"
         print(f"{size:>8,} {pages:>7,} {got['cold']:>8.2f} {got['noop']:>8.2f} {got['edit']:>9.2f} "
-              f"{got['peak_mib']:>9.0f} {latency if latency is None else f'{latency:.0f}':>11} "
-              f"{hugo if hugo is None else f'{hugo:.2f}':>7} {ratio:>12}", flush=True)
+              f"{got['peak_mib']:>9.0f} {_shown(latency, '.0f'):>11} {_shown(hugo, '.2f'):>7} {ratio:>12}",
+              flush=True)
+
+
+def _shown(value: float | None, spec: str) -> str:
+    """A figure, or "-" for one not measured (--no-serve, --no-hugo, no hugo installed)."""
+    return "-" if value is None else format(value, spec)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,61 @@
+"""The benchmark runs end to end on a small archive, and its Hugo site holds the pages Annals writes.
+
+It asserts what the benchmark measures, never how fast: speed goals are
+figures the script prints (see the README's Speed section).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, annals
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import synthetic  # noqa: E402  (beside bench.py, not a package)
+
+ROW = re.compile(r"^\s*([\d,]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$")
+
+
+def bench(*args: str) -> list[tuple[str, ...]]:
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks/bench.py"), *args],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    rows = [m.groups() for m in map(ROW.match, done.stdout.splitlines()) if m]
+    assert rows, done.stdout
+    return rows
+
+
+def test_the_synthetic_archive_is_a_valid_annals_project(tmp_path):
+    recs = synthetic.records(120)
+    synthetic.write_annals(tmp_path / "a", recs)
+    run = annals(tmp_path / "a", "--strict")
+    assert run.code == 0, run.err
+    facts = list((tmp_path / "a/_site/facts").glob("*/index.html"))
+    assert len(facts) == len(recs)
+
+
+def test_every_figure_is_printed_and_a_skipped_one_is_a_dash(tmp_path):
+    [row] = bench("--sizes", "80", "--no-serve", "--no-hugo", "--out", str(tmp_path))
+    facts, pages, cold, noop, edit, peak, preview, hugo, ratio = row
+    assert facts == "80" and int(pages.replace(",", "")) > 80
+    assert float(cold) > 0 and float(noop) > 0 and float(edit) > 0 and int(peak) > 0
+    assert (preview, hugo, ratio) == ("-", "-", "-")
+    # The edit the benchmark timed did land in the site.
+    assert list((tmp_path / "annals-80/_site/facts").glob("*/index.html"))
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="Debian's hugo is installed by .ci/run")
+def test_the_preview_and_hugo_are_measured_and_hugo_builds_the_equivalent_pages(tmp_path):
+    [row] = bench("--sizes", "60", "--out", str(tmp_path))
+    preview, hugo, ratio = row[6:]
+    assert float(preview) > 0 and float(hugo) > 0 and float(ratio) > 0
+    recs = synthetic.records(60)
+    public = tmp_path / "hugo-60/public"
+    assert len(list((public / "facts").glob("*/index.html"))) == len(recs)
+    assert {p.name for p in (public / "operations").iterdir() if p.is_dir()} == {r.operation for r in recs}
+    assert len([p for p in (public / "months").iterdir() if p.is_dir()]) == len({r.month for r in recs if r.month})
