@@ -452,7 +452,7 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
     return assemble(loaded, problems)
 
 
-def _fetched(root: Path, files: list[str], cache: dict | None):
+def _fetched(root: Path, files: list[str], cache: dict | None, slow: float = SLOW_DISK):
     """(path, what _fetch found) for each file, in order.
 
     Reading waits on the disk, parsing on the processor. From a cold disk,
@@ -467,7 +467,7 @@ def _fetched(root: Path, files: list[str], cache: dict | None):
     rest = files[SAMPLE:]
     if not rest:
         return
-    if time.perf_counter() - started < SLOW_DISK * len(first):
+    if time.perf_counter() - started < slow * len(first):
         for rel in rest:
             yield rel, _fetch(root, rel, cache)
         return

@@ -1,5 +1,5 @@
 """The embedded archive builds, and an inline site builds into the pages the URL scheme promises."""
-from conftest import REPO, annals
+from conftest import REPO, annals, write_files
 
 
 def test_embedded_archive_checks_clean():
@@ -20,3 +20,18 @@ def test_inline_site_builds_expected_pages(site):
     june = (out / "timeline/2017/06/index.html").read_text()
     assert "../../../facts/f-june/" in june
     assert 'rel="next" href="../07/"' in june
+
+
+def test_files_read_ahead_by_threads_are_the_files_read_in_turn(tmp_path):
+    """The threads that read ahead from a slow disk (annals.load._fetched) fetch what one reader does, in order."""
+    from annals import load
+    root = tmp_path / "site"
+    facts = {f"content/facts/2017/f-{n:04d}.yaml": f"claim: Fact {n}.\nwhen: 2017-06\n" for n in range(load.SAMPLE + 150)}
+    write_files(root, facts)
+    (root / "content/facts/2017/f-9999.yaml").symlink_to(root / "nowhere.yaml")  # fails to read, in both ways
+    files, _ = load.content_files(root)
+    in_turn = list(load._fetched(root, files, None, slow=float("inf")))
+    ahead = list(load._fetched(root, files, None, slow=0.0))
+    assert [rel for rel, _ in ahead] == files and len(files) == load.SAMPLE + 151
+    assert [(rel, repr(got)) for rel, got in ahead] == [(rel, repr(got)) for rel, got in in_turn]
+    assert isinstance(dict(ahead)["content/facts/2017/f-9999.yaml"][1], OSError)
