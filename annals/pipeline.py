@@ -389,7 +389,10 @@ def write_site(options: Options, index: Index, pages: list[Page], outputs: froze
         raise
     session.pending = later  # only now: a build that fails leaves the last one's pending pages pending
     if remember:
-        rebuild.next_state(state, config, job, done).write(state_path)
+        unchanged = (not done and state.config == config and state.produced == writer.produced
+                     and state.pages.keys() == {page.path for page in pages})
+        if not unchanged:  # else every key still has the fingerprint the file holds: nothing to write
+            rebuild.next_state(state, config, job, done).write(state_path)
     else:
         session.state = rebuild.next_state(state, config, job, done, fingerprints=False,
                                            readers=session.readers, replanned=look_at_every_page)

@@ -65,12 +65,18 @@ def test_nothing_changed_renders_and_writes_nothing(tmp_path):
     root = make_site(tmp_path)
     first = annals(root, "-v")
     assert first.code == 0 and "27 rendered" in summary(first)
-    mtimes = {p: p.stat().st_mtime_ns for p in (root / "_site").rglob("*") if p.is_file()}
+    # The memory of the build too: with nothing changed it holds what it held.
+    watched = [*(root / "_site").rglob("*"), *(root / ".annals-cache").glob("state-*.json")]
+    mtimes = {p: p.stat().st_mtime_ns for p in watched if p.is_file()}
+    assert any(".annals-cache" in str(p) for p in mtimes)
     again = annals(root, "-v")
     assert again.code == 0
     assert rendered(again) == set()
     assert "0 rendered, 0 files written, 0 removed" in summary(again)
-    assert {p: p.stat().st_mtime_ns for p in (root / "_site").rglob("*") if p.is_file()} == mtimes
+    assert {p: p.stat().st_mtime_ns for p in watched if p.is_file()} == mtimes
+    # ... and the build after it still knows what each page read: an edit renders only its pages.
+    edit(root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+    assert rendered(annals(root, "-v")) == SHOWS_F_JUNE
 
 
 def test_one_fact_edited_renders_exactly_the_pages_that_show_it(tmp_path):
