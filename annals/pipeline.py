@@ -273,12 +273,28 @@ def finish(options: Options, session: Session, most: int | None = None) -> Repor
     None if it left nothing. The preview calls it a page at a time between
     the events it serves, so that a save never waits behind the data files.
     """
+    if not session.pending:
+        return None
+    paths = sorted(session.pending)[:most]
+    report = render_again(options, session, paths)
+    if report is not None:
+        session.pending = session.pending - set(paths)
+    return report
+
+
+def render_again(options: Options, session: Session, paths: list[str]) -> Report | None:
+    """Render the pages at `paths` from the session's last good build, writing the files that changed.
+
+    None if the session has no good build to render from (or a build failed
+    since). `finish` renders the pages a build left for later this way, and
+    the preview warms its memo with pages already current on disk.
+    """
     good = session.good
-    if not session.pending or good is None or session.failed or session.state is None:
+    if good is None or session.failed or session.state is None:
         return None
     started = time.perf_counter()
-    paths = sorted(session.pending)[:most]
-    todo = [i for i, page in enumerate(good.pages) if page.path in paths] if paths else []
+    wanted = set(paths)
+    todo = [i for i, page in enumerate(good.pages) if page.path in wanted]
     problems = Problems()
     writer = Writer(options.out, in_memory=True)
     writer.begin()
@@ -295,7 +311,6 @@ def finish(options: Options, session: Session, most: int | None = None) -> Repor
     except BaseException:
         writer.abort()
         raise
-    session.pending = session.pending - set(paths)
     session.state = rebuild.next_state(session.state, session.state.config, job, done, fingerprints=False,
                                        readers=session.readers, replanned=False)
     report.seconds = time.perf_counter() - started

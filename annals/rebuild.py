@@ -235,7 +235,11 @@ def next_state(state: State, config: str, job: Job, done: list[Rendered], finger
     intern = job.index.keys.setdefault  # keys sent back by worker processes are copies
     for r in done:
         if r.problem is None:
-            pages[r.path] = PageState(r.template, tuple([intern(k, k) for k in r.deps]))
+            old = state.pages.get(r.path)
+            if old is not None and old.template == r.template and old.deps == r.deps:
+                pages[r.path] = old  # its keys are interned already: a data file reads ten thousand
+            else:
+                pages[r.path] = PageState(r.template, tuple([intern(k, k) for k in r.deps]))
         else:
             pages.pop(r.path, None)
     gone = pages.keys() - {page.path for page in job.pages} if replanned else ()

@@ -34,7 +34,7 @@ from urllib.parse import unquote
 from . import watch
 from .load import ignored
 from . import urls
-from .pipeline import Options, Session, build, finish
+from .pipeline import Options, Session, build, finish, render_again
 from .problems import BuildFailed, Loc, Problem
 from .state import State
 from .write import MARKER, STAGING, OutputRefused
@@ -42,6 +42,7 @@ from .write import MARKER, STAGING, OutputRefused
 WATCHED = ["content", "templates", "static"]
 DEBOUNCE = 0.01  # seconds: an editor's save is often several writes and a rename, all within a millisecond or two
 FINISH_AFTER = 0.05  # seconds: time for the open pages to ask for themselves before the data files are written
+WARM_AFTER = 0.2  # seconds: how long warming waits behind a save and its data files
 PROBLEMS_CSS = "/.annals-preview/problems.css"
 _PROBLEMS_STYLE = b"""\
 .annals-problems{margin:0;padding:1rem 1.25rem;background:#fff4f2;color:#5c0f00;border-bottom:3px solid #b3261e;
@@ -70,6 +71,10 @@ class Preview:
         self.session = Session()
         self.problems: tuple[Problem, ...] = ()
         self.has_site = False
+        # Shared pages to render again while idle, for what they leave in the session (see warm),
+        # and the files that warming wrote (none, unless the output was changed behind the preview's back).
+        self.warming: list[str] = []
+        self.warm_written = 0
 
     @property
     def out(self) -> Path:
@@ -96,6 +101,9 @@ class Preview:
             # From now on the state lives in memory; a state left on disk would
             # not know of the pages this session writes, so it goes until `save`.
             State.path_for(self.options.root, self.out).unlink(missing_ok=True)
+            drawn = set(report.rendered)
+            shared = [p for p in self.session.good.pages if p.kind != "fact" and p.path not in drawn]
+            self.warming = [p.path for p in sorted(shared, key=lambda p: not _pages_first(p))]
         self.problems, self.has_site = (), True
         return Outcome(True, tuple(report.warnings), len(report.rendered), report.written,
                        time.perf_counter() - started)
@@ -112,6 +120,29 @@ class Preview:
             return None
         return Outcome(True, tuple(report.warnings), len(report.rendered), report.written,
                        time.perf_counter() - started)
+
+    def warm(self) -> bool:
+        """Render one page of `warming` again; whether more are left.
+
+        A preview that starts from the output a last preview left renders
+        nothing, so the values its pages share (a month's rows, an
+        operation's charts, each fact's record in the data files) are not in
+        memory, and the first saves would derive every one they touch: 300
+        to 1,800 ms a save at 10,000 facts against 60 ms once warm
+        (measured). Pages come before data files, as in a build. The shared
+        pages' bytes are those on disk, so this writes nothing.
+        """
+        if not self.warming:
+            return False
+        try:
+            warmed = render_again(self.options, self.session, [self.warming.pop(0)])
+        except BuildFailed:
+            warmed = None  # a template's problem: the next build shows it
+        if warmed is None:
+            self.warming = []  # no good build to warm from: the next good one renders what it needs
+        else:
+            self.warm_written += warmed.written
+        return bool(self.warming)
 
     def pending(self, rel: str) -> bool:
         """Whether the file at `rel` in the output waits for `finish`."""
@@ -257,6 +288,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             self.changed: set[str] | None = set()
             self.pending = False
             self.finishing: Outcome | None = None  # the data files written so far since the last rebuild
+            self.warmed: tuple[int, float] | None = None  # pages to warm, and when warming began
 
         def start(self, callback) -> bool:
             loop = IOLoop.current()
@@ -264,6 +296,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
                 loop.add_handler(self.source.fileno(), lambda fd, events: self.notice(), IOLoop.READ)
             else:
                 PeriodicCallback(self.notice, 300).start()
+            loop.add_callback(self.warm)
             return True  # livereload must not poll as well
 
         def notice(self) -> None:
@@ -287,6 +320,20 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             if outcome.ok and preview.session.pending:
                 self.finishing = Outcome(True, ())
                 IOLoop.current().call_later(FINISH_AFTER, self.finish)
+
+        def warm(self) -> None:
+            """The shared pages, one at a time while nothing else is to be done (see Preview.warm)."""
+            if self.pending or self.finishing is not None:
+                IOLoop.current().call_later(WARM_AFTER, self.warm)  # a save, and its data files, go first
+                return
+            if self.warmed is None:
+                self.warmed = (len(preview.warming), time.perf_counter())
+            if preview.warm():
+                IOLoop.current().add_callback(self.warm)
+            elif self.warmed[0]:
+                count, started = self.warmed
+                report(Outcome(True, (), count, preview.warm_written, time.perf_counter() - started),
+                       "warmed the shared pages")
 
         def finish(self) -> None:
             """The data files, one at a time between whatever else comes in; a save goes first."""

@@ -176,6 +176,22 @@ def test_a_template_and_a_new_folder_are_watched_too(preview):
     assert p.get("facts/f-later/")[0] == 200
 
 
+def test_a_preview_started_again_warms_its_shared_pages_while_idle(tmp_path):
+    root = make_site(tmp_path)
+    first = Preview(root)
+    assert first.stop() == 0  # leaves its state on disk
+    again = Preview(root)
+    try:
+        assert again.wait_for("built: 0 page(s) rendered")
+        line = again.wait_for("warmed the shared pages")
+        assert int(re.search(r"(\d+) page\(s\) rendered, 0 file\(s\) written", line).group(1)) > 10, line
+        edit(root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+        again.wait_built("f-june.yaml")
+        assert "Exactly 100 weapons" in again.get("timeline/2017/06/")[1]
+    finally:
+        again.stop()
+
+
 def test_the_preview_serves_like_github_pages(preview):
     p = preview()
     status, html = p.get("facts/f-june")

@@ -148,3 +148,36 @@ def test_a_session_that_starts_on_a_folder_of_its_own_with_many_pages(tmp_path):
     assert len(done.rendered) > 400
     build(options(root, "cold"))
     assert tree(root / "preview") == tree(root / "cold")
+
+
+def test_a_preview_started_on_its_last_output_warms_the_shared_pages_and_writes_nothing(tmp_path):
+    """Started again, the preview renders nothing, then renders the shared pages while idle (serve.Preview.warm)."""
+    from annals.serve import Preview
+    root = make_site(tmp_path, {"content/facts/2017/f-may.yaml": measure("80 weapons in May 2017.", "2017-05", "op-b", 80)})
+    last = Preview(options(root, "preview"))
+    assert last.rebuild().ok and last.warming == []  # a first build renders every page itself
+    last.save()
+    build(options(root, "disk"))
+
+    again = Preview(options(root, "preview"))
+    assert again.rebuild().rendered == 0
+    pages = {p.path: p for p in again.session.good.pages}
+    assert again.warming and all(pages[path].kind != "fact" for path in again.warming)
+    assert "" in again.warming and "data/facts.json" in again.warming
+    assert again.warming.index("") < again.warming.index("data/facts.json")  # pages before data files
+    stamps = {p: p.stat().st_mtime_ns for p in (root / "preview").rglob("*") if p.is_file()}
+    while again.warm():
+        pass
+    assert {p: p.stat().st_mtime_ns for p in (root / "preview").rglob("*") if p.is_file()} == stamps
+    assert again.session.memo.entries
+
+    write_files(root, {FACT: measure("Exactly 100 weapons in June 2017.", "2017-06", "op-b", 100)})
+    saved = again.rebuild({FACT})
+    assert saved.ok
+    rendered = saved.rendered
+    while (later := again.finish(most=1)) is not None:
+        rendered += later.rendered
+    # The warmed session redid what a build from the state on disk redoes, and its output is a cold build's.
+    assert rendered == len(build(options(root, "disk")).rendered) > 0
+    build(options(root, "cold"))
+    assert tree(root / "preview") == tree(root / "cold")
