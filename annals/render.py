@@ -330,10 +330,13 @@ class Renderer:
         except TypeError:
             key = (template, macro, edition, _fragment_key(args))
             html = self._fragments.get(key)
-        if html is None:
-            if len(self._fragments) >= FRAGMENTS_KEPT:
-                self._fragments.clear()  # a long preview keeps every version it drew; start again
-            html = self._fragments[key] = str(self._fragment_macro(template, macro, edition)(*args))
+        return html if html is not None else self._draw(key, template, macro, edition, args)
+
+    def _draw(self, key, template: str, macro: str, edition: str, args: tuple) -> str:
+        """A fragment not drawn yet: drawn, and kept under `key`."""
+        if len(self._fragments) >= FRAGMENTS_KEPT:
+            self._fragments.clear()  # a long preview keeps every version it drew; start again
+        html = self._fragments[key] = str(self._fragment_macro(template, macro, edition)(*args))
         return html
 
     def forget_fragments(self) -> None:
@@ -352,16 +355,14 @@ class Renderer:
             return "".join(self._fragment(template, macro, edition, (item, *args)) for item in items)
         for n, html in enumerate(drawn):
             if html is None:
-                if len(found) >= FRAGMENTS_KEPT:
-                    found.clear()
-                html = drawn[n] = found[keys[n]] = str(self._fragment_macro(template, macro, edition)(items[n], *args))
+                drawn[n] = self._draw(keys[n], template, macro, edition, (items[n], *args))
         return "".join(drawn)
 
     def _fragment_macro(self, template: str, macro: str, edition: str):
         found = self._fragment_macros.get((template, macro, edition))
         if found is None:
             def link(path: str) -> str:
-                folder = path == "" or path.endswith("/")
+                folder = urls.is_page(path)
                 if edition == "offline":
                     return _ROOT + (urls.output_file(path) if path else "./index.html")
                 if not folder or edition == "web":

@@ -88,20 +88,17 @@ class Writer:
             self.held[rel] = data
             return True
         path = self._staged(rel)
-        if self.fresh:
+        folder = os.path.dirname(path)
+        if self.fresh and folder not in self._folders:
             # Nearly every page has a folder of its own: make it first rather than
             # fail to open the file, a wasted call each on a slow file system.
-            folder = os.path.dirname(path)
-            if folder not in self._folders:
-                os.makedirs(folder, exist_ok=True)
-                self._folders.add(folder)
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        try:
             handle = open(path, "wb")
-        else:
-            try:
-                handle = open(path, "wb")
-            except FileNotFoundError:  # the staging folder a writer in memory had no need of yet
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                handle = open(path, "wb")
+        except FileNotFoundError:  # the staging folder a writer in memory had no need of yet
+            os.makedirs(folder, exist_ok=True)
+            handle = open(path, "wb")
         with handle:
             handle.write(data)
         return True
