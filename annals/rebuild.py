@@ -10,6 +10,7 @@ itself and sends back only what the state must remember.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -141,6 +142,7 @@ def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], Non
             job.renderer.env.get_template(name)  # compiled once here, inherited by every worker
         except Exception:
             pass  # reported by the page that uses it
+    gc.freeze()  # a worker's collections would otherwise write to, and so copy, every page it inherits
     here = [i for i in todo if job.pages[i].kind != "fact"]
     facts = [i for i in todo if job.pages[i].kind == "fact"]
     chunks = deque(facts[k:k + CHUNK] for k in range(0, len(facts), CHUNK))

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from . import watch
-from .load import ignored
+from .load import ignored, kind_of
 from . import urls
 from .pipeline import Options, Session, build, finish, render_again
 from .problems import BuildFailed, Loc, Problem
@@ -43,6 +43,7 @@ WATCHED = ["content", "templates", "static"]
 DEBOUNCE = 0.01  # seconds: an editor's save is often several writes and a rename, all within a millisecond or two
 FINISH_AFTER = 0.05  # seconds: time for the open pages to ask for themselves before the data files are written
 WARM_AFTER = 0.2  # seconds: how long warming waits behind a save and its data files
+LOOKED_AT = 16  # pages served lately that a save renders before the reload: a reader's open tabs
 PROBLEMS_CSS = "/.annals-preview/problems.css"
 _PROBLEMS_STYLE = b"""\
 .annals-problems{margin:0;padding:1rem 1.25rem;background:#fff4f2;color:#5c0f00;border-bottom:3px solid #b3261e;
@@ -75,6 +76,7 @@ class Preview:
         # and the files that warming wrote (none, unless the output was changed behind the preview's back).
         self.warming: list[str] = []
         self.warm_written = 0
+        self.looked_at: dict[str, None] = {}  # paths of the pages served lately, the latest last
 
     @property
     def out(self) -> Path:
@@ -83,14 +85,19 @@ class Preview:
     def rebuild(self, changed: set[str] | None = None) -> Outcome:
         """Build again; `changed` names the files that changed since the last call, when known.
 
-        After the first build, the pages come first and the data files
-        (facts.json, the feed, the search index, ...) are left for `finish`:
-        ten thousand facts make megabytes of them, and the reader is looking at a page.
+        After the first build, what the reader looks at comes first and the
+        rest is left for `finish`, which renders it just after the reload, or
+        at once for a page asked for before its turn (see Site). When only
+        facts changed, that is their own pages and the pages served lately
+        (LOOKED_AT): a fact is listed on its month, year, operations,
+        source and metric, megabytes at ten thousand facts, as Hugo's fast
+        render mode renders only the pages a browser has open. Else it is
+        every page, and the data files (facts.json, the feed, the search
+        index, ...) wait.
         """
         started = time.perf_counter()
         try:
-            report = build(self.options, session=self.session, changed=changed,
-                           first=_pages_first if self.has_site else None)
+            report = build(self.options, session=self.session, changed=changed, first=self._first(changed))
         except BuildFailed as failed:
             self.problems = tuple(failed.problems)
             return Outcome(False, self.problems, seconds=time.perf_counter() - started)
@@ -108,11 +115,28 @@ class Preview:
         return Outcome(True, tuple(report.warnings), len(report.rendered), report.written,
                        time.perf_counter() - started)
 
-    def finish(self, most: int | None = None) -> Outcome | None:
-        """Render what the last rebuild left for later (at most `most` pages); None if it left nothing."""
+    def _first(self, changed: set[str] | None):
+        """Which pages a rebuild renders before the reload (see rebuild); None: all of them."""
+        if not self.has_site:
+            return None
+        if changed is None or not all(kind_of(path) == "fact" for path in changed):
+            return _pages_first
+        looked_at = set(self.looked_at)
+        return lambda page: page.source in changed or page.path in looked_at
+
+    def looked(self, path: str) -> None:
+        """The page at `path` was served: a reader has it open, perhaps, for the next save to render first."""
+        self.looked_at.pop(path, None)
+        self.looked_at[path] = None
+        if len(self.looked_at) > LOOKED_AT:
+            del self.looked_at[next(iter(self.looked_at))]
+
+    def finish(self, most: int | None = None, path: str | None = None) -> Outcome | None:
+        """Render what the last rebuild left for later (at most `most` pages, or the one at `path`);
+        None if it left nothing."""
         started = time.perf_counter()
         try:
-            report = finish(self.options, self.session, most)
+            report = finish(self.options, self.session, most, None if path is None else [path])
         except BuildFailed as failed:  # a template of a data file: shown like any other problem
             self.problems = tuple(failed.problems)
             return Outcome(False, self.problems, seconds=time.perf_counter() - started)
@@ -144,9 +168,9 @@ class Preview:
             self.warm_written += warmed.written
         return bool(self.warming)
 
-    def pending(self, rel: str) -> bool:
-        """Whether the file at `rel` in the output waits for `finish`."""
-        return any(urls.output_file(path) == rel for path in self.session.pending)
+    def pending(self, rel: str) -> str | None:
+        """The path of the page written to `rel` in the output, if it waits for `finish`."""
+        return next((path for path in self.session.pending if urls.output_file(path) == rel), None)
 
     def save(self) -> None:
         """Leave the state on disk, so that the next preview starts from this one's output."""
@@ -178,8 +202,9 @@ class Site:
         if not self.preview.has_site:
             return self._respond(start_response, "500 Internal Server Error", "text/html; charset=utf-8",
                                  self._decorate(_FAILED_PAGE))
-        if self.preview.session.pending and self.preview.pending(urls.output_file(path.lstrip("/"))):
-            self.preview.finish()  # asked for before its turn came
+        waiting = self.preview.pending(urls.output_file(path.lstrip("/"))) if self.preview.session.pending else None
+        if waiting is not None:
+            self.preview.finish(path=waiting)  # asked for before its turn came
         found = self._find(path)
         if isinstance(found, str):
             start_response("301 Moved Permanently", [("Location", found), ("Content-Length", "0")])
@@ -193,6 +218,8 @@ class Site:
         kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
         if kind == "text/html":
             data = self._decorate(data)
+            if status == "200 OK":
+                self.preview.looked(_page_path(found.relative_to(self.preview.out).as_posix()))
         if kind.startswith("text/") or kind in ("application/json", "application/javascript", "application/xml"):
             kind += "; charset=utf-8"
         return self._respond(start_response, status, kind, data)
@@ -226,6 +253,13 @@ class Site:
         start_response(status, [("Content-Type", kind), ("Content-Length", str(len(data))),
                                 ("Cache-Control", "no-store")])
         return [data]
+
+
+def _page_path(rel: str) -> str:
+    """The path of the page written to `rel` in the output (urls.output_file the other way)."""
+    if rel == "index.html":
+        return ""
+    return rel.removesuffix("index.html") if rel.endswith("/index.html") else rel
 
 
 _FAILED_PAGE = b"""<!DOCTYPE html>
@@ -343,9 +377,9 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             if outcome is None or not outcome.ok:
                 done, self.finishing = self.finishing, None
                 if outcome is not None:
-                    report(outcome, "data files")
+                    report(outcome, "the rest")
                 elif done is not None and done.rendered:
-                    report(done, "data files")
+                    report(done, "the rest")
                 return
             self.finishing = Outcome(True, (), self.finishing.rendered + outcome.rendered,
                                      self.finishing.written + outcome.written,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from annals import urls
 from conftest import REPO, annals, make_site, write_files
 
 FACT = "content/facts/2017/f-june.yaml"
@@ -225,7 +226,8 @@ def test_a_busy_port_is_a_clear_message(tmp_path):
 
 
 def test_a_data_file_asked_for_before_its_turn_is_written_first(tmp_path):
-    """The preview writes pages first and data files just after; asked for in between, a data file is made at once."""
+    """After a save the preview writes what the reader looks at first and the rest just after;
+    asked for in between, a data file is made at once, and only it."""
     from annals.cli import PREVIEW_FOLDER
     from annals.pipeline import Options
     from annals.serve import Preview as InProcess, Site
@@ -239,4 +241,53 @@ def test_a_data_file_asked_for_before_its_turn_is_written_first(tmp_path):
     answered = []
     body = b"".join(Site(preview)({"PATH_INFO": "/data/facts.json"}, lambda status, headers: answered.append(status)))
     assert answered == ["200 OK"] and b"Exactly 100 weapons" in body
-    assert preview.session.pending == set() and preview.finish() is None
+    assert "data/facts.json" not in preview.session.pending and "data/facts.csv" in preview.session.pending
+    while preview.finish(most=1) is not None:
+        pass
+    assert preview.session.pending == set()
+    assert b"Exactly 100 weapons" in (root / PREVIEW_FOLDER / "data/facts.csv").read_bytes()
+
+
+def test_a_saved_fact_renders_its_own_page_and_the_pages_served_lately_before_the_reload(tmp_path):
+    """A save of a fact renders first its page and what a reader had open (Preview.looked_at); every
+    other page that shows the fact follows, or is rendered when asked for, and then equals a cold build."""
+    from annals.cli import PREVIEW_FOLDER
+    from annals.pipeline import Options
+    from annals.serve import Preview as InProcess, Site
+    root = make_site(tmp_path)
+    preview = InProcess(Options(root=root, out=root / PREVIEW_FOLDER))
+    site = Site(preview)
+
+    def get(path: str) -> bytes:
+        return b"".join(site({"PATH_INFO": path}, lambda status, headers: None))
+
+    assert preview.rebuild().ok
+    get("/operations/op-a/")
+    get("/timeline/2017/06/index.html")
+    assert list(preview.looked_at) == ["operations/op-a/", "timeline/2017/06/"]
+    edit(root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+    done = preview.rebuild({FACT})
+    assert done.ok and done.rendered == 3  # the fact's page, and the two pages served
+    out = root / PREVIEW_FOLDER
+    for rel in ("facts/f-june/index.html", "operations/op-a/index.html", "timeline/2017/06/index.html"):
+        assert b"Exactly 100 weapons" in (out / rel).read_bytes(), rel
+    later = preview.session.pending
+    assert {"timeline/2017/", "operations/op-b/", "sources/src-1/", "", "data/facts.json"} <= later
+    assert b"Exactly 100" not in (out / "timeline/2017/index.html").read_bytes()
+    assert b"Exactly 100 weapons" in get("/timeline/2017/")  # asked for before its turn
+    assert "timeline/2017/" not in preview.session.pending and "operations/op-b/" in preview.session.pending
+    order = []
+    while (step := preview.finish(most=1)) is not None:
+        order.append(step)
+    assert len(order) == len(later) - 1
+    assert annals(root, "--out", "cold").code == 0
+    assert tree_of(out) == tree_of(root / "cold")
+    # A template changed: every page it makes comes before the reload, as after the first build.
+    write_files(root, {"templates/base.html": (root / "templates/base.html").read_text() + "\n"})
+    done = preview.rebuild({"templates/base.html"})
+    assert done.ok and done.rendered > 3 and all(not urls.is_page(p) for p in preview.session.pending)
+
+
+def tree_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".annals-staging" not in p.parts and p.name not in (".annals-output", "annals-offline.zip")}  # the preview makes no zip

@@ -181,3 +181,31 @@ def test_a_preview_started_on_its_last_output_warms_the_shared_pages_and_writes_
     assert rendered == len(build(options(root, "disk")).rendered) > 0
     build(options(root, "cold"))
     assert tree(root / "preview") == tree(root / "cold")
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    """A build keeps the collector off what it reads and freezes it (pipeline._lasting), also for its
+    forked workers; whether it builds, fails or runs with the collector already off, nothing stays frozen."""
+    import gc
+    import sys
+
+    from conftest import REPO
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import synthetic  # beside bench.py: an archive large enough to be rendered on two processes
+
+    root = tmp_path / "big"
+    synthetic.write_annals(root, synthetic.records(450))
+    assert gc.isenabled()
+    report = build(dataclasses.replace(options(root, "out"), workers=2))
+    assert len(report.rendered) > 400 and gc.isenabled() and gc.get_freeze_count() == 0
+    write_files(root, {"content/facts/broken.yaml": "claim: [unclosed\n"})
+    with pytest.raises(BuildFailed):
+        build(options(root, "out"))
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with pytest.raises(BuildFailed):
+            build(options(root, "out"))
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
