@@ -41,8 +41,8 @@ from .write import MARKER, STAGING, OutputRefused
 
 WATCHED = ["content", "templates", "static"]
 DEBOUNCE = 0.01  # seconds: an editor's save is often several writes and a rename, all within a millisecond or two
-FINISH_AFTER = 0.05  # seconds: time for the open pages to ask for themselves before the data files are written
-WARM_AFTER = 0.2  # seconds: how long warming waits behind a save and its data files
+FINISH_AFTER = 0.05  # seconds: time for the open pages to ask for themselves before the rest is written
+WARM_AFTER = 0.2  # seconds: how long warming waits behind a save and what it left for after the reload
 LOOKED_AT = 16  # pages served lately that a save renders before the reload: a reader's open tabs
 PROBLEMS_CSS = "/.annals-preview/problems.css"
 _PROBLEMS_STYLE = b"""\
@@ -321,7 +321,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             self.source = watch.watcher(options.root, WATCHED)
             self.changed: set[str] | None = set()
             self.pending = False
-            self.finishing: Outcome | None = None  # the data files written so far since the last rebuild
+            self.finishing: Outcome | None = None  # what was rendered after the reload so far
             self.warmed: tuple[int, float] | None = None  # pages to warm, and when warming began
 
         def start(self, callback) -> bool:
@@ -358,7 +358,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
         def warm(self) -> None:
             """The shared pages, one at a time while nothing else is to be done (see Preview.warm)."""
             if self.pending or self.finishing is not None:
-                IOLoop.current().call_later(WARM_AFTER, self.warm)  # a save, and its data files, go first
+                IOLoop.current().call_later(WARM_AFTER, self.warm)  # a save, and what it left for later, go first
                 return
             if self.warmed is None:
                 self.warmed = (len(preview.warming), time.perf_counter())
@@ -370,16 +370,17 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
                        "warmed the shared pages")
 
         def finish(self) -> None:
-            """The data files, one at a time between whatever else comes in; a save goes first."""
+            """What the rebuild left for after the reload, a page at a time between whatever else comes in;
+            a save goes first."""
             if self.pending:
-                return  # the rebuild it waits for takes the data files along, and starts this again
+                return  # the rebuild it waits for takes those pages along, and starts this again
             outcome = preview.finish(most=1)
             if outcome is None or not outcome.ok:
                 done, self.finishing = self.finishing, None
                 if outcome is not None:
-                    report(outcome, "the rest")
+                    report(outcome, "after the reload")
                 elif done is not None and done.rendered:
-                    report(done, "the rest")
+                    report(done, "after the reload")
                 return
             self.finishing = Outcome(True, (), self.finishing.rendered + outcome.rendered,
                                      self.finishing.written + outcome.written,

@@ -120,6 +120,21 @@ def test_an_edit_reloads_the_open_page_with_the_change(preview, page):
     assert refused == []
 
 
+def test_a_list_open_in_the_browser_is_rendered_before_the_reload_and_the_rest_after_it(preview, page):
+    p = preview()
+    page.goto(p.url + "timeline/2017/06/")
+    page.wait_for_function("() => window.LiveReload !== undefined")
+    edit(p.root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+    page.wait_for_selector("a:has-text('Exactly 100 weapons')", timeout=15000)
+    line = p.wait_built("content/facts/2017/f-june.yaml")
+    # The fact's own page, the open month, and the home page, which Preview fetched to see the server up.
+    assert "3 page(s) rendered" in line, line
+    after = p.wait_for("after the reload")  # its year, operations, source, metric, home and data files
+    assert int(re.search(r"(\d+) page\(s\) rendered", after).group(1)) > 5, after
+    for path in ("timeline/2017/", "operations/op-a/", "data/facts.json"):
+        assert "Exactly 100 weapons" in p.get(path)[1], path
+
+
 def test_bad_content_keeps_the_last_good_site_and_shows_the_problems_on_every_page(preview, page):
     p = preview()
     page.goto(p.url + "timeline/2017/06/")
