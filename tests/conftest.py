@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+import sys
 import http.server
 import io
 import shutil
@@ -20,6 +21,8 @@ import yaml
 from annals.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+import synthetic  # noqa: E402  (beside bench.py, not a package): archives of any size, for tests that need many facts
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

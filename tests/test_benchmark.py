@@ -12,10 +12,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, annals
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-import synthetic  # noqa: E402  (beside bench.py, not a package)
+from conftest import REPO, annals, synthetic
 
 ROW = re.compile(r"^\s*([\d,]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$")
 

@@ -16,10 +16,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from conftest import REPO, annals, make_site, write_files
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-import synthetic  # noqa: E402  (beside bench.py, not a package)
+from conftest import REPO, annals, make_site, synthetic, write_files
 
 FACT = "content/facts/2017/f-june.yaml"
 

@@ -290,10 +290,10 @@ def test_a_saved_fact_renders_its_own_page_and_the_pages_served_lately_before_th
     assert b"Exactly 100" not in (out / "timeline/2017/index.html").read_bytes()
     assert b"Exactly 100 weapons" in get("/timeline/2017/")  # asked for before its turn
     assert "timeline/2017/" not in preview.session.pending and "operations/op-b/" in preview.session.pending
-    order = []
-    while (step := preview.finish(most=1)) is not None:
-        order.append(step)
-    assert len(order) == len(later) - 1
+    steps = 0
+    while preview.finish(most=1) is not None:
+        steps += 1
+    assert steps == len(later) - 1  # a page at a time
     assert annals(root, "--out", "cold").code == 0
     assert tree_of(out) == tree_of(root / "cold")
     # A template changed: every page it makes comes before the reload, as after the first build.
@@ -303,5 +303,7 @@ def test_a_saved_fact_renders_its_own_page_and_the_pages_served_lately_before_th
 
 
 def tree_of(folder: Path) -> dict[str, bytes]:
+    """Every file of an output folder, but its marker and the zip, which the preview does not make."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and ".annals-staging" not in p.parts and p.name not in (".annals-output", "annals-offline.zip")}  # the preview makes no zip
+            if p.is_file() and ".annals-staging" not in p.parts
+            and p.name not in (".annals-output", "annals-offline.zip")}

@@ -17,7 +17,7 @@ import pytest
 
 from annals.pipeline import Options, Session, build, finish
 from annals.problems import BuildFailed
-from conftest import make_site, write_files
+from conftest import make_site, synthetic, write_files
 
 FACT = "content/facts/2017/f-june.yaml"
 
@@ -187,13 +187,8 @@ def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
     """A build keeps the collector off what it reads and freezes it (pipeline._lasting), also for its
     forked workers; whether it builds, fails or runs with the collector already off, nothing stays frozen."""
     import gc
-    import sys
 
-    from conftest import REPO
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    import synthetic  # beside bench.py: an archive large enough to be rendered on two processes
-
-    root = tmp_path / "big"
+    root = tmp_path / "big"  # large enough to be rendered on two processes
     synthetic.write_annals(root, synthetic.records(450))
     assert gc.isenabled()
     report = build(dataclasses.replace(options(root, "out"), workers=2))
