@@ -56,3 +56,20 @@ def test_the_preview_and_hugo_are_measured_and_hugo_builds_the_equivalent_pages(
     assert len(list((public / "facts").glob("*/index.html"))) == len(recs)
     assert {p.name for p in (public / "operations").iterdir() if p.is_dir()} == {r.operation for r in recs}
     assert len([p for p in (public / "months").iterdir() if p.is_dir()]) == len({r.month for r in recs if r.month})
+
+
+def test_the_page_costs_name_every_step_of_a_fact_page_and_every_kind_of_other_page(tmp_path):
+    root = tmp_path / "a"
+    synthetic.write_annals(root, synthetic.records(120))
+    before = sorted(p.name for p in root.iterdir())
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks/page_costs.py"), str(root), "--facts", "50"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    fact = re.search(r"a fact page, the mean of 50 \(µs\): (.*); in all (\d+)", done.stdout)
+    assert fact, done.stdout
+    steps = dict(part.rsplit(" ", 1) for part in fact.group(1).split(", "))
+    assert list(steps) == ["context", "render", "cut", "encode", "deflate", "write"]
+    assert int(fact.group(2)) >= sum(map(int, steps.values())) - len(steps)  # rounded each
+    kinds = {line.split()[0] for line in done.stdout.splitlines()[3:-1]}
+    assert {"home", "month", "year", "operation", "source", "metric", "facts-json", "feed"} <= kinds
+    assert sorted(p.name for p in root.iterdir()) == before  # its pages went to a folder it removed
