@@ -400,10 +400,11 @@ def write_site(options: Options, index: Index, pages: list[Page], outputs: froze
     """
     state_path = State.path_for(options.root, options.out)
     trusted = session.state is not None
+    there = options.out.exists()
     # Into a folder that is not there, nothing is kept: the last state need not be read (0.6 s at 10,000 facts).
-    state = session.state if trusted else State.read(state_path) if options.out.exists() else State()
+    state = session.state if trusted else State.read(state_path) if there else State()
     config = _config_fingerprint(options, index)
-    if state.config != config or not options.out.exists():
+    if state.config != config or not there:
         state, keys, session.readers, look_at_every_page = State(config=config, produced=state.produced), None, None, True
 
     make_zip = not options.offline and options.offline_zip

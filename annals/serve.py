@@ -170,7 +170,8 @@ class Preview:
 
     def pending(self, rel: str) -> str | None:
         """The path of the page written to `rel` in the output, if it waits for `finish`."""
-        return next((path for path in self.session.pending if urls.output_file(path) == rel), None)
+        path = urls.page_path(rel)
+        return path if path in self.session.pending else None
 
     def save(self) -> None:
         """Leave the state on disk, so that the next preview starts from this one's output."""
@@ -202,7 +203,7 @@ class Site:
         if not self.preview.has_site:
             return self._respond(start_response, "500 Internal Server Error", "text/html; charset=utf-8",
                                  self._decorate(_FAILED_PAGE))
-        waiting = self.preview.pending(urls.output_file(path.lstrip("/"))) if self.preview.session.pending else None
+        waiting = self.preview.pending(urls.output_file(path.lstrip("/")))
         if waiting is not None:
             self.preview.finish(path=waiting)  # asked for before its turn came
         found = self._find(path)
@@ -219,7 +220,7 @@ class Site:
         if kind == "text/html":
             data = self._decorate(data)
             if status == "200 OK":
-                self.preview.looked(_page_path(found.relative_to(self.preview.out).as_posix()))
+                self.preview.looked(urls.page_path(found.relative_to(self.preview.out).as_posix()))
         if kind.startswith("text/") or kind in ("application/json", "application/javascript", "application/xml"):
             kind += "; charset=utf-8"
         return self._respond(start_response, status, kind, data)
@@ -253,13 +254,6 @@ class Site:
         start_response(status, [("Content-Type", kind), ("Content-Length", str(len(data))),
                                 ("Cache-Control", "no-store")])
         return [data]
-
-
-def _page_path(rel: str) -> str:
-    """The path of the page written to `rel` in the output (urls.output_file the other way)."""
-    if rel == "index.html":
-        return ""
-    return rel.removesuffix("index.html") if rel.endswith("/index.html") else rel
 
 
 _FAILED_PAGE = b"""<!DOCTYPE html>

@@ -136,6 +136,13 @@ def output_file(path: str) -> str:
     return path + "index.html" if is_page(path) else path
 
 
+def page_path(rel: str) -> str:
+    """The path written to the file `rel` in the output folder: output_file the other way."""
+    if rel == "index.html":
+        return ""
+    return rel.removesuffix("index.html") if rel.endswith("/index.html") else rel
+
+
 def relative(from_path: str, to_path: str, offline: bool = False) -> str:
     """A link from the page at `from_path` to `to_path` that needs no server."""
     return linker(from_path, offline)(to_path)
