@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FOLDER = "annals-offline"  # what unzipping creates; open FOLDER/index.html
-LEVEL = 6  # zlib's default: level 9 took 70% longer for a zip 5% smaller
-# An 8 KiB window: a page rarely repeats itself from further back, and a
-# smaller window is quicker to set up for each of ten thousand small pages.
-WINDOW_BITS = 13
+# Level 3, zlib's quickest matching with a full 32 KiB window: over the pages of
+# a 10,000-fact archive it took 45% less time than level 6 (50 µs against 89 µs
+# a fact page, 0.25 s against 0.57 s for the other 800 pages) for a zip 5% larger.
+LEVEL = 3
+WINDOW_BITS = 15
 # The zip's comment names how its entries were compressed: entries are copied
 # from the last zip only when compressing again would give the same stream.
 COMMENT = f"annals offline edition; deflate level {LEVEL}, window {WINDOW_BITS}".encode()

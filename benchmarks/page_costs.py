@@ -7,7 +7,7 @@
 In this one process, without a profiler (which inflates every Python call),
 it reads and indexes the archive, then times each step of a fact page as a
 build takes it: its context, the Jinja rendering of both editions at once,
-cutting them apart, encoding, deflating the offline one for the zip, and
+encoding it, cutting the editions apart, deflating the offline one for the zip, and
 making its folder and writing its file into a fresh folder. Then it renders
 every other page once, as a build's first process does, and sums the time
 by kind of page. It asserts nothing and changes nothing in the archive.
@@ -30,9 +30,9 @@ from annals import edition, urls  # noqa: E402
 from annals.pages import Memo, context, produce  # noqa: E402
 from annals.pipeline import Options, check_pages, read_archive  # noqa: E402
 from annals.problems import Problems  # noqa: E402
-from annals.render import Renderer, _cut  # noqa: E402
+from annals.render import Renderer, _may_hold_escaped_marks, cut  # noqa: E402
 
-STEPS = ("context", "render", "cut", "encode", "deflate", "write")
+STEPS = ("context", "render", "encode", "cut", "deflate", "write")
 
 
 def fact_costs(root: Path, index, pages, count: int) -> tuple[dict[str, float], int]:
@@ -51,9 +51,10 @@ def fact_costs(root: Path, index, pages, count: int) -> tuple[dict[str, float], 
             t1 = time.perf_counter()
             both = renderer._render(page, ctx, reader, "both")
             t2 = time.perf_counter()
-            web, offline = _cut(both, "web"), _cut(both, "offline")
+            both = both.encode()
             t3 = time.perf_counter()
-            web, offline = web.encode(), offline.encode()
+            _may_hold_escaped_marks(both)
+            web, offline = cut(both, "web"), cut(both, "offline")
             t4 = time.perf_counter()
             packer = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.WINDOW_BITS)
             packer.compress(offline) + packer.flush()

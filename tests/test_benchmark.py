@@ -68,7 +68,7 @@ def test_the_page_costs_name_every_step_of_a_fact_page_and_every_kind_of_other_p
     fact = re.search(r"a fact page, the mean of 50 \(µs\): (.*); in all (\d+)", done.stdout)
     assert fact, done.stdout
     steps = dict(part.rsplit(" ", 1) for part in fact.group(1).split(", "))
-    assert list(steps) == ["context", "render", "cut", "encode", "deflate", "write"]
+    assert list(steps) == ["context", "render", "encode", "cut", "deflate", "write"]
     assert int(fact.group(2)) >= sum(map(int, steps.values())) - len(steps)  # rounded each
     kinds = {line.split()[0] for line in done.stdout.splitlines()[3:-1]}
     assert {"home", "month", "year", "operation", "source", "metric", "facts-json", "feed"} <= kinds
