@@ -15,8 +15,16 @@ its own as a user would run it:
 - preview: `build.py serve` running, one fact file saved, time until the
   reload message reaches a livereload client and the page it then fetches
   shows the change (the median of several saves);
-- Hugo: `hugo` building the equivalent site from nothing.
+- Hugo: `hugo` building, from nothing, the site that writes what Annals
+  writes for the same records (but the offline zip), and the minimal site of
+  earlier runs, with one short page per fact, month and operation.
 It prints a table and the ratios; it asserts nothing (see the README for figures).
+
+The last run's folders are moved aside and deleted only once every figure is
+taken. Deleted right before a build, their tens of thousands of files made
+each new folder cost up to milliseconds: this machine's ext4 has no journal,
+and then the kernel passes over every inode freed in the last minutes before
+it hands one out again (`perf` showed a third of a build in that search).
 """
 from __future__ import annotations
 
@@ -121,6 +129,13 @@ async def _sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def put_aside(folder: Path, trash: Path) -> None:
+    """Move a last run's folder out of the way, to be deleted when the run is over (see above)."""
+    if folder.exists():
+        trash.mkdir(parents=True, exist_ok=True)
+        folder.rename(trash / f"{folder.name}-{time.time_ns()}")
+
+
 def hugo_build(site: Path) -> float | None:
     if shutil.which("hugo") is None:
         return None
@@ -140,22 +155,35 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
           f"hugo: {subprocess.run(['hugo', 'version'], capture_output=True, text=True).stdout.split()[1] if shutil.which('hugo') else 'none'}")
     print(f"{'facts':>8} {'pages':>7} {'cold s':>8} {'no-op s':>8} {'1 fact s':>9} {'peak MiB':>9} "
-          f"{'preview ms':>11} {'hugo s':>7} {'annals/hugo':>12}")
-    for size in (int(s) for s in args.sizes.split(",")):
-        recs = synthetic.records(size)
-        root, hugo_site = args.out / f"annals-{size}", args.out / f"hugo-{size}"
-        synthetic.write_annals(root, recs)
-        got = annals_builds(root, recs)
-        pages = sum(1 for _ in (root / "_site").rglob("index.html"))
-        latency = None if args.no_serve else preview_latency(root, recs)
-        hugo = None
-        if not args.no_hugo:
-            synthetic.write_hugo(hugo_site, recs)
-            hugo = hugo_build(hugo_site)
-        ratio = f"{got['cold'] / hugo:.2f}" if hugo else "-"
-        print(f"{size:>8,} {pages:>7,} {got['cold']:>8.2f} {got['noop']:>8.2f} {got['edit']:>9.2f} "
-              f"{got['peak_mib']:>9.0f} {_shown(latency, '.0f'):>11} {_shown(hugo, '.2f'):>7} {ratio:>12}",
-              flush=True)
+          f"{'preview ms':>11} {'hugo s':>7} {'annals/hugo':>12} {'hugo min s':>11} {'annals/min':>11}")
+    trash = args.out / ".trash"
+    try:
+        for size in (int(s) for s in args.sizes.split(",")):
+            recs = synthetic.records(size)
+            root = args.out / f"annals-{size}"
+            hugo_sites = {"same": args.out / f"hugo-{size}", "minimal": args.out / f"hugo-minimal-{size}"}
+            for folder in (root, *hugo_sites.values()):
+                put_aside(folder, trash)
+            synthetic.write_annals(root, recs)
+            got = annals_builds(root, recs)
+            pages = sum(1 for _ in (root / "_site").rglob("index.html"))
+            latency = None if args.no_serve else preview_latency(root, recs)
+            hugo = {}
+            if not args.no_hugo:
+                for variant, site in hugo_sites.items():
+                    synthetic.write_hugo(site, recs, equivalent=variant == "same")
+                    hugo[variant] = hugo_build(site)
+            same, minimal = hugo.get("same"), hugo.get("minimal")
+            print(f"{size:>8,} {pages:>7,} {got['cold']:>8.2f} {got['noop']:>8.2f} {got['edit']:>9.2f} "
+                  f"{got['peak_mib']:>9.0f} {_shown(latency, '.0f'):>11} {_shown(same, '.2f'):>7} "
+                  f"{_ratio(got['cold'], same):>12} {_shown(minimal, '.2f'):>11} {_ratio(got['cold'], minimal):>11}",
+                  flush=True)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _ratio(annals: float, hugo: float | None) -> str:
+    return f"{annals / hugo:.2f}" if hugo else "-"
 
 
 def _shown(value: float | None, spec: str) -> str:

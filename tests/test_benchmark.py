@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO, annals, synthetic
 
-ROW = re.compile(r"^\s*([\d,]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s*$")
+ROW = re.compile(r"^\s*([\d,]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)" + r"\s+(\S+)" * 5 + r"\s*$")
 
 
 def bench(*args: str) -> list[tuple[str, ...]]:
@@ -38,24 +38,57 @@ def test_the_synthetic_archive_is_a_valid_annals_project(tmp_path):
 
 def test_every_figure_is_printed_and_a_skipped_one_is_a_dash(tmp_path):
     [row] = bench("--sizes", "80", "--no-serve", "--no-hugo", "--out", str(tmp_path))
-    facts, pages, cold, noop, edit, peak, preview, hugo, ratio = row
+    facts, pages, cold, noop, edit, peak, preview, *hugo = row
     assert facts == "80" and int(pages.replace(",", "")) > 80
     assert float(cold) > 0 and float(noop) > 0 and float(edit) > 0 and int(peak) > 0
-    assert (preview, hugo, ratio) == ("-", "-", "-")
+    assert (preview, *hugo) == ("-",) * 5
     # The edit the benchmark timed did land in the site.
     assert list((tmp_path / "annals-80/_site/facts").glob("*/index.html"))
 
 
 @pytest.mark.skipif(shutil.which("hugo") is None, reason="Debian's hugo is installed by .ci/run")
-def test_the_preview_and_hugo_are_measured_and_hugo_builds_the_equivalent_pages(tmp_path):
+def test_the_preview_and_both_hugo_sites_are_measured_and_the_last_run_is_cleared_away_after(tmp_path):
+    bench("--sizes", "60", "--no-serve", "--no-hugo", "--out", str(tmp_path))
     [row] = bench("--sizes", "60", "--out", str(tmp_path))
-    preview, hugo, ratio = row[6:]
-    assert float(preview) > 0 and float(hugo) > 0 and float(ratio) > 0
+    assert all(float(figure) > 0 for figure in row[6:])
+    assert not (tmp_path / ".trash").exists()  # the first run's folders, moved aside, are gone
     recs = synthetic.records(60)
-    public = tmp_path / "hugo-60/public"
-    assert len(list((public / "facts").glob("*/index.html"))) == len(recs)
-    assert {p.name for p in (public / "operations").iterdir() if p.is_dir()} == {r.operation for r in recs}
-    assert len([p for p in (public / "months").iterdir() if p.is_dir()]) == len({r.month for r in recs if r.month})
+    for site in ("hugo-60", "hugo-minimal-60"):
+        public = tmp_path / site / "public"
+        assert len(list((public / "facts").glob("*/index.html"))) == len(recs)
+        assert {p.name for p in (public / "operations").iterdir() if p.is_dir()} == {r.operation for r in recs}
+        assert len([p for p in (public / "months").iterdir() if p.is_dir()]) == len({r.month for r in recs if r.month})
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="Debian's hugo is installed by .ci/run")
+def test_the_equivalent_hugo_site_writes_what_annals_writes_of_each_fact(tmp_path):
+    recs = synthetic.records(150)
+    synthetic.write_annals(tmp_path / "annals", recs)
+    assert annals(tmp_path / "annals").code == 0
+    synthetic.write_hugo(tmp_path / "hugo", recs, equivalent=True)
+    done = subprocess.run(["hugo", "--quiet", "-s", str(tmp_path / "hugo")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    built, public = tmp_path / "annals/_site", tmp_path / "hugo/public"
+    measure = next(r for r in recs if r.metric and r.operation in ("canyon-run", "river-gate"))
+    statement = next(r for r in recs if r.claim.startswith("Statement"))
+    for r in (measure, statement):
+        pages = [(built / f"facts/{r.id}/index.html").read_text(), (public / f"facts/{r.id}/index.html").read_text()]
+        for page in pages:
+            for part in (r.claim, f"“{r.quote}”", "citation_title", "DC.source", "application/ld+json",
+                         "<summary>biblatex</summary>", f"@online{{{r.id},", "CSL-JSON", "TY  - ELEC",
+                         synthetic.PLACES[int(r.id[1:]) % len(synthetic.PLACES)], 'href="../../style.css"'
+                         if page is pages[1] else 'href="../../static/style.css"'):
+                assert part in page, (part, page[:200])
+        if r is measure:  # its figure, and the operation it is part of
+            assert all(f"{r.value:,} {synthetic.METRICS[r.metric][1]}" in page for page in pages)
+            parent = synthetic.OPERATIONS[synthetic.OPERATIONS[r.operation][1]][0]
+            assert all(f"(part of <a " in page and parent in page for page in pages)
+    # A page for each year and source too, and every fact in the feed, the sitemap and both data files.
+    assert {p.name for p in (public / "years").iterdir() if p.is_dir()} == {r.when[:4] for r in recs}
+    assert {p.name for p in (public / "sources").iterdir() if p.is_dir()} == {r.source for r in recs}
+    for data in ("index.xml", "sitemap.xml", "facts.json", "facts.csv"):
+        text = (public / data).read_text()
+        assert all(r.id in text for r in recs), data
 
 
 def test_the_page_costs_name_every_step_of_a_fact_page_and_every_kind_of_other_page(tmp_path):
