@@ -70,7 +70,10 @@ class State:
             out.write(',"keys":[')
             out.write(",".join(dumps([_key_to_json(k), fp]) for k, fp in self.keys.items()))
             out.write('],"pages":{')
+            templates: dict[str, str] = {}  # a handful, each written as JSON once
             for n, (p, s) in enumerate(sorted(self.pages.items())):
-                out.write(("," if n else "") + dumps(p) + ":" + dumps([s.template, [order[k] for k in s.deps]]))
+                template = templates.get(s.template) or templates.setdefault(s.template, dumps(s.template))
+                deps = ",".join(map(str, map(order.__getitem__, s.deps)))
+                out.write(f'{"," if n else ""}{dumps(p)}:[{template},[{deps}]]')
             out.write("}}")
         tmp.replace(path)
