@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,10 @@ from .pages import Memo, Page, claimed, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
 from .render import Renderer
+from .schema import ID_RE
 from .state import CACHE, State
 from .validate import validate
-from .write import Writer, check_output
+from .write import FoldersAhead, OutputRefused, Writer, check_output
 
 
 @dataclass(frozen=True)
@@ -226,14 +228,39 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     the next build, which the preview runs as soon as the reader's page has
     reloaded (see `finish`).
     """
+    existed = options.out.exists()
+    ahead = _folders_ahead(options, session)
     try:
-        return _build(options, progress, session, changed, first)
+        report = _build(options, progress, session, changed, first, existed, ahead.started)
+    except BaseException:
+        ahead.done(failed=True)
+        raise
     finally:
         gc.unfreeze()  # what _lasting froze, and the render froze for its workers
+    ahead.done(failed=False)
+    return report
+
+
+def _folders_ahead(options: Options, session: Session | None) -> FoldersAhead:
+    """The fact pages' folders made while the archive is read, by a first build into a new folder."""
+    if options.workers <= 1 or (session is not None and session.good is not None) or options.out.exists():
+        return FoldersAhead(None, list)
+    try:
+        check_output(options.out, options.root)  # refused here, nothing is made: the build refuses it later
+    except OutputRefused:
+        return FoldersAhead(None, list)
+    return FoldersAhead(options.out, lambda: _fact_folders(options.root))
+
+
+def _fact_folders(root: Path) -> list[str]:
+    """The folder of each fact's page, from the fact files' names (a fact's id is its file's name)."""
+    files, _ = loading.content_files(root)
+    stems = (rel.rsplit("/", 1)[-1].removesuffix(".yaml") for rel in files if loading.kind_of(rel) == "fact")
+    return [os.path.dirname(urls.output_file(urls.fact(stem))) for stem in stems if ID_RE.match(stem)]
 
 
 def _build(options: Options, progress: Silent | None, session: Session | None, changed: set[str] | None,
-           first) -> Report:
+           first, existed: bool, folders_made: bool) -> Report:
     started = time.perf_counter()
     progress = progress or Silent()
     problems = Problems()
@@ -267,7 +294,7 @@ def _build(options: Options, progress: Silent | None, session: Session | None, c
     extra = {} if options.offline else github_pages_files(index.archive.site)
     outputs = session.good.outputs if not planned else frozenset(urls.output_file(p.path) for p in pages)
     report = write_site(options, index, pages, outputs, problems, session, read.keys, extra, progress,
-                        remember, planned or recompiled, first)
+                        remember, planned or recompiled, first, existed=existed, folders_made=folders_made)
     report.patched = patched
     if not options.offline and options.record_permalinks and not options.locked:
         report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
@@ -389,7 +416,7 @@ def _readers(session: Session) -> dict[Key, set[str]]:
 def write_site(options: Options, index: Index, pages: list[Page], outputs: frozenset[str], problems: Problems,
                session: Session,
                keys: set | None, extra: dict[str, bytes], progress: Silent, remember: bool,
-               look_at_every_page: bool = True, first=None) -> Report:
+               look_at_every_page: bool = True, first=None, *, existed: bool, folders_made: bool) -> Report:
     """Render what changed and copy static files into options.out, all at once or not at all.
 
     A web build also makes the offline edition, as one zip: pages that were
@@ -400,16 +427,15 @@ def write_site(options: Options, index: Index, pages: list[Page], outputs: froze
     """
     state_path = State.path_for(options.root, options.out)
     trusted = session.state is not None
-    there = options.out.exists()
-    # Into a folder that is not there, nothing is kept: the last state need not be read (0.6 s at 10,000 facts).
-    state = session.state if trusted else State.read(state_path) if there else State()
+    # Into a folder that was not there, nothing is kept: the last state need not be read (0.6 s at 10,000 facts).
+    state = session.state if trusted else State.read(state_path) if existed else State()
     config = _config_fingerprint(options, index)
-    if state.config != config or not there:
+    if state.config != config or not existed:
         state, keys, session.readers, look_at_every_page = State(config=config, produced=state.produced), None, None, True
 
     make_zip = not options.offline and options.offline_zip
     zip_path = options.out / urls.offline_zip()
-    writer = Writer(options.out, in_memory=not remember)
+    writer = Writer(options.out, in_memory=not remember, existed=existed, folders_made=folders_made)
     writer.begin()
     job = rebuild.Job(index=index, pages=tuple(pages), renderer=session.renderer, writer=writer,
                       offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None,

@@ -8,9 +8,11 @@ folder and leaves the last good site exactly as it was.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import shutil
 from pathlib import Path
+from typing import Callable, Iterable
 
 MARKER = ".annals-output"
 STAGING = ".annals-staging"
@@ -40,6 +42,59 @@ def check_output(out: Path, root: Path) -> None:
                                 "so Annals did not create it; remove it or choose another folder")
 
 
+class FoldersAhead:
+    """A new output folder's page folders, made by a process of its own while the archive is read.
+
+    Nearly every page has a folder of its own. Making ten thousand took 0.6 to
+    1.7 s on this project's machine, and while two processes rendered pages,
+    each making folders in facts/ waited for the other, which held that
+    folder's lock: the render of 10,000 facts took 0.4 to 0.9 s longer than
+    with the folders made (measured). Reading the archive leaves a core idle,
+    so the folders are made then, from the content files' names alone.
+
+    Only into an output folder that is not there yet: nothing in it can be
+    lost, and a build that fails removes it whole, as a first build always has.
+    """
+
+    def __init__(self, out: Path | None, folders: Callable[[], Iterable[str]]):
+        """Start making `folders()` (paths inside `out`), unless `out` is None: nothing to make."""
+        self.out = out
+        self._process = None
+        if out is None or out.exists() or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        out.mkdir(parents=True)
+        (out / MARKER).write_text(_MARKER_TEXT)  # before any folder: check_output sees a folder of ours
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_make_folders, args=(str(out), folders), daemon=True)
+        self._process.start()
+
+    @property
+    def started(self) -> bool:
+        return self._process is not None
+
+    def done(self, failed: bool) -> None:
+        """Wait for the folders (stop making them if the build failed); a failed build leaves no trace."""
+        if self._process is None:
+            return
+        if failed:
+            self._process.terminate()
+        self._process.join()
+        self._process = None
+        if failed:
+            shutil.rmtree(self.out, ignore_errors=True)
+
+
+def _make_folders(out: str, folders: Callable[[], Iterable[str]]) -> None:
+    for rel in folders():
+        path = os.path.join(out, rel)
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(path, exist_ok=True)
+
+
 class Writer:
     """Stage changed files, then commit them all at once, or abort and touch nothing.
 
@@ -47,12 +102,14 @@ class Writer:
     the process that commits records what they staged with `record`.
     """
 
-    def __init__(self, out: Path, in_memory: bool = False):
+    def __init__(self, out: Path, in_memory: bool = False, existed: bool | None = None,
+                 folders_made: bool = False):
         self.out = out
         self.staging = out / STAGING
         self.produced: set[str] = set()
         self.staged: list[str] = []
-        self.existed = out.exists()
+        # Whether the folder was there before this build (FoldersAhead may have made it since).
+        self.existed = out.exists() if existed is None else existed
         # A new folder holds nothing to compare with or to protect: files go
         # straight to their place, and a failed build removes the whole folder.
         self.fresh = not self.existed
@@ -62,6 +119,7 @@ class Writer:
         self.held: dict[str, bytes] | None = {} if in_memory and not self.fresh else None
         self._pid = os.getpid()
         self._folders: set[str] = set()  # made by this writer (in this process: workers fork with it)
+        self._folders_made = folders_made  # by FoldersAhead, most of them: open first, make on failing
 
     def begin(self) -> None:
         if self.staging.exists():
@@ -89,7 +147,7 @@ class Writer:
             return True
         path = self._staged(rel)
         folder = os.path.dirname(path)
-        if self.fresh and folder not in self._folders:
+        if self.fresh and not self._folders_made and folder not in self._folders:
             # Nearly every page has a folder of its own: make it first rather than
             # fail to open the file, a wasted call each on a slow file system.
             os.makedirs(folder, exist_ok=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 import lxml.html
@@ -298,3 +299,67 @@ def test_nothing_written_outside_the_output_folder(site, tmp_path):
     # and the permalink manifest, which the editor commits, is permalinks.txt beside content/.
     assert outside == {"site/permalinks.txt"}
     assert set(after) - set(before) >= {"elsewhere", "elsewhere/out", "elsewhere/out/index.html"}
+
+
+# -- the folders a first build makes ahead (write.FoldersAhead) ----------------------
+
+MORE_FACTS = {f"content/facts/{2015 + n % 3}/f-more-{n}.yaml": f"""\
+    claim: Fact {n} happened.
+    when: {2015 + n % 3}-0{1 + n % 9}
+    operations: [op-a]
+    sources:
+      - source: src-1
+        quote: "fact {n}"
+    """ for n in range(12)}
+
+
+def test_a_first_build_on_two_processes_makes_the_same_folders_and_files_as_one_on_one(site, tmp_path):
+    root = site(MORE_FACTS)
+    assert annals(root, "-j", "2").code == 0
+    assert annals(root, "-j", "1", "--out", str(tmp_path / "one")).code == 0
+    # Every folder made ahead holds its page: no empty folder, nothing more, nothing less.
+    assert tree(root / "_site") == tree(tmp_path / "one")
+
+
+def test_a_first_build_that_fails_leaves_no_folder_made_ahead(site):
+    root = site({**MORE_FACTS, "content/facts/2017/f-broken.yaml": "claim: [\n"})
+    run = annals(root, "-j", "2")
+    assert run.code == 1 and "content/facts/2017/f-broken.yaml:" in run.err
+    assert not (root / "_site").exists()
+
+
+def test_folders_made_ahead_are_removed_whole_when_the_build_fails_while_they_are_made(tmp_path):
+    from annals.write import MARKER, FoldersAhead
+
+    out = tmp_path / "_site"
+
+    def slowly():
+        for n in range(100_000):
+            time.sleep(0.0005)
+            yield f"facts/f-{n}"
+
+    ahead = FoldersAhead(out, slowly)
+    assert ahead.started and (out / MARKER).is_file()
+    for _ in range(2000):  # until the other process is making them
+        if (out / "facts").exists():
+            break
+        time.sleep(0.01)
+    assert (out / "facts").is_dir()
+    ahead.done(failed=True)
+    assert not out.exists()
+
+
+def test_no_folder_is_made_ahead_in_a_folder_that_is_there_or_is_refused(site, tmp_path):
+    from annals.write import FoldersAhead
+
+    there = tmp_path / "there"
+    there.mkdir()
+    ahead = FoldersAhead(there, lambda: ["facts/f-x"])
+    assert not ahead.started
+    ahead.done(failed=True)
+    assert there.is_dir() and not any(there.iterdir())
+    root = site(MORE_FACTS)
+    before = tree(root.parent)
+    run = annals(root, "-j", "2", "--out", "content/out")
+    assert run.code == 2 and "it is inside content/" in run.err
+    assert tree(root.parent) == before
