@@ -19,6 +19,17 @@ STAGING = ".annals-staging"
 _MARKER_TEXT = "This folder is written by Annals (python build.py). It is replaced on every build.\n"
 
 
+# A page is written with three calls, not the six of open(): a file object also
+# asks the size of its blocks, whether it is a terminal, and where it stands.
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 class OutputRefused(Exception):
     pass
 
@@ -153,12 +164,14 @@ class Writer:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
         try:
-            handle = open(path, "wb")
-        except FileNotFoundError:  # the staging folder a writer in memory had no need of yet
+            fd = os.open(path, _NEW_FILE, 0o666)
+        except FileNotFoundError:  # a folder not made ahead, or the staging folder a writer in memory had no need of yet
             os.makedirs(folder, exist_ok=True)
-            handle = open(path, "wb")
-        with handle:
-            handle.write(data)
+            fd = os.open(path, _NEW_FILE, 0o666)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
         return True
 
     def add_written(self, rel: str, write) -> None:
