@@ -21,7 +21,6 @@ from .pages import Memo, Page, claimed, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
 from .render import Renderer
-from .schema import ID_RE
 from .state import CACHE, State
 from .validate import validate
 from .write import FoldersAhead, OutputRefused, Writer, check_output
@@ -229,7 +228,7 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     reloaded (see `finish`).
     """
     existed = options.out.exists()
-    ahead = _folders_ahead(options, session)
+    ahead = _folders_ahead(options, session, existed)
     try:
         report = _build(options, progress, session, changed, first, existed, ahead.started)
     except BaseException:
@@ -241,9 +240,9 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     return report
 
 
-def _folders_ahead(options: Options, session: Session | None) -> FoldersAhead:
+def _folders_ahead(options: Options, session: Session | None, existed: bool) -> FoldersAhead:
     """The fact pages' folders made while the archive is read, by a first build into a new folder."""
-    if options.workers <= 1 or (session is not None and session.good is not None) or options.out.exists():
+    if options.workers <= 1 or (session is not None and session.good is not None) or existed:
         return FoldersAhead(None, list)
     try:
         check_output(options.out, options.root)  # refused here, nothing is made: the build refuses it later
@@ -253,10 +252,9 @@ def _folders_ahead(options: Options, session: Session | None) -> FoldersAhead:
 
 
 def _fact_folders(root: Path) -> list[str]:
-    """The folder of each fact's page, from the fact files' names (a fact's id is its file's name)."""
+    """The folder of each fact's page, from the fact files' names."""
     files, _ = loading.content_files(root)
-    stems = (rel.rsplit("/", 1)[-1].removesuffix(".yaml") for rel in files if loading.kind_of(rel) == "fact")
-    return [os.path.dirname(urls.output_file(urls.fact(stem))) for stem in stems if ID_RE.match(stem)]
+    return [os.path.dirname(urls.output_file(urls.fact(ident))) for ident in loading.fact_ids(files)]
 
 
 def _build(options: Options, progress: Silent | None, session: Session | None, changed: set[str] | None,
