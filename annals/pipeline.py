@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import edition, history, load as loading, permalinks, rebuild, urls
 from .index import Index, Key, build_index, update_index
@@ -126,8 +127,11 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
     return read.archive, read.index
 
 
-def _read(options: Options, problems: Problems, progress: Silent, files: dict | None) -> Read:
-    archive = load(options.root, problems, progress, files)
+def _read(options: Options, problems: Problems, progress: Silent, files: dict | None,
+          loaded: Callable[[], None] = lambda: None) -> Read:
+    """`loaded()` is called once the files are read, which takes every core there is, and the rest does not."""
+    archive = load(options.root, problems, progress, files, options.workers)
+    loaded()
     archive = dataclasses.replace(archive, changed=history.last_changed(options.root))
     progress.stage("validate")
     before = len(problems.items)
@@ -230,7 +234,7 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     existed = options.out.exists()
     ahead = _folders_ahead(options, session, existed)
     try:
-        report = _build(options, progress, session, changed, first, existed, ahead.started)
+        report = _build(options, progress, session, changed, first, existed, ahead)
     except BaseException:
         ahead.done(failed=True)
         raise
@@ -241,7 +245,7 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
 
 
 def _folders_ahead(options: Options, session: Session | None, existed: bool) -> FoldersAhead:
-    """The fact pages' folders made while the archive is read, by a first build into a new folder."""
+    """The fact pages' folders made while the archive is indexed, by a first build into a new folder."""
     if options.workers <= 1 or (session is not None and session.good is not None) or existed:
         return FoldersAhead(None, list)
     try:
@@ -258,7 +262,7 @@ def _fact_folders(root: Path) -> list[str]:
 
 
 def _build(options: Options, progress: Silent | None, session: Session | None, changed: set[str] | None,
-           first, existed: bool, folders_made: bool) -> Report:
+           first, existed: bool, ahead: FoldersAhead) -> Report:
     started = time.perf_counter()
     progress = progress or Silent()
     problems = Problems()
@@ -273,7 +277,7 @@ def _build(options: Options, progress: Silent | None, session: Session | None, c
             problems = problems if read is not None else Problems()
         patched = read is not None
         if read is None:
-            read = _read(options, problems, progress, session.files if not remember else None)
+            read = _read(options, problems, progress, session.files if not remember else None, ahead.start)
             if session.good is not None and not problems.errors:
                 read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
     index = read.index
@@ -292,7 +296,7 @@ def _build(options: Options, progress: Silent | None, session: Session | None, c
     extra = {} if options.offline else github_pages_files(index.archive.site)
     outputs = session.good.outputs if not planned else frozenset(urls.output_file(p.path) for p in pages)
     report = write_site(options, index, pages, outputs, problems, session, read.keys, extra, progress,
-                        remember, planned or recompiled, first, existed=existed, folders_made=folders_made)
+                        remember, planned or recompiled, first, existed=existed, folders_made=ahead.started)
     report.patched = patched
     if not options.offline and options.record_permalinks and not options.locked:
         report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))

@@ -235,14 +235,16 @@ def next_state(state: State, config: str, job: Job, done: list[Rendered], finger
     (key -> pages) up to date instead.
     """
     pages = dict(state.pages)
-    intern = job.index.keys.setdefault  # keys sent back by worker processes are copies
+    # Keys sent back by worker processes are copies: a state kept in memory (the preview's)
+    # holds one of each, and one only written to disk need not look them up (0.2 s at 10,000 facts).
+    intern = None if fingerprints else job.index.keys.setdefault
     for r in done:
         if r.problem is None:
             old = state.pages.get(r.path)
             if old is not None and old.template == r.template and old.deps == r.deps:
                 pages[r.path] = old  # its keys are interned already: a data file reads ten thousand
             else:
-                pages[r.path] = PageState(r.template, tuple([intern(k, k) for k in r.deps]))
+                pages[r.path] = PageState(r.template, r.deps if intern is None else tuple([intern(k, k) for k in r.deps]))
         else:
             pages.pop(r.path, None)
     gone = pages.keys() - {page.path for page in job.pages} if replanned else ()

@@ -61,19 +61,19 @@ class State:
     def write(self, path: Path) -> None:
         """The same JSON `read` takes, written a piece at a time: whole, it was a tenth of a large build's memory."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        order = {k: i for i, k in enumerate(self.keys)}
+        order = {k: str(i) for i, k in enumerate(self.keys)}  # each page's keys, by their place in the table
         dumps = json.JSONEncoder(separators=(",", ":")).encode
         tmp = path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as out:
             out.write(dumps({"version": VERSION, "config": self.config,
                              "produced": sorted(self.produced or ())})[:-1])
-            out.write(',"keys":[')
-            out.write(",".join(dumps([_key_to_json(k), fp]) for k, fp in self.keys.items()))
-            out.write('],"pages":{')
+            out.write(',"keys":')
+            out.write(dumps([[_key_to_json(k), fp] for k, fp in self.keys.items()]))
+            out.write(',"pages":{')
             templates: dict[str, str] = {}  # a handful, each written as JSON once
             for n, (p, s) in enumerate(sorted(self.pages.items())):
                 template = templates.get(s.template) or templates.setdefault(s.template, dumps(s.template))
-                deps = ",".join(map(str, map(order.__getitem__, s.deps)))
+                deps = ",".join(map(order.__getitem__, s.deps))
                 out.write(f'{"," if n else ""}{dumps(p)}:[{template},[{deps}]]')
             out.write("}}")
         tmp.replace(path)

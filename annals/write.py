@@ -54,45 +54,54 @@ def check_output(out: Path, root: Path) -> None:
 
 
 class FoldersAhead:
-    """A new output folder's page folders, made by a process of its own while the archive is read.
+    """A new output folder's page folders, made by a process of its own while the archive is indexed.
 
     Nearly every page has a folder of its own. Making ten thousand took 0.6 to
     1.7 s on this project's machine, and while two processes rendered pages,
     each making folders in facts/ waited for the other, which held that
     folder's lock: the render of 10,000 facts took 0.4 to 0.9 s longer than
-    with the folders made (measured). Reading the archive leaves a core idle,
-    so the folders are made then, from the content files' names alone.
+    with the folders made (measured). Reading the archive takes both cores,
+    but validating, indexing and planning leave one idle, so the folders are
+    made then (`start`), from the content files' names alone.
 
     Only into an output folder that is not there yet: nothing in it can be
     lost, and a build that fails removes it whole, as a first build always has.
     """
 
     def __init__(self, out: Path | None, folders: Callable[[], Iterable[str]]):
-        """Start making `folders()` (paths inside `out`), unless `out` is None: nothing to make."""
+        """Make `out` for `folders()` (paths inside it), unless `out` is None: nothing to make."""
         self.out = out
+        self.folders = folders
         self._process = None
         if out is None or out.exists() or "fork" not in multiprocessing.get_all_start_methods():
+            self.out = None
             return
         out.mkdir(parents=True)
         (out / MARKER).write_text(_MARKER_TEXT)  # before any folder: check_output sees a folder of ours
-        self._process = multiprocessing.get_context("fork").Process(
-            target=_make_folders, args=(str(out), folders), daemon=True)
-        self._process.start()
 
     @property
     def started(self) -> bool:
-        return self._process is not None
+        """Whether the folders are made (or being made) by this, rather than by the writer."""
+        return self.out is not None
+
+    def start(self) -> None:
+        if self.out is not None and self._process is None:
+            self._process = multiprocessing.get_context("fork").Process(
+                target=_make_folders, args=(str(self.out), self.folders), daemon=True)
+            self._process.start()
 
     def done(self, failed: bool) -> None:
         """Wait for the folders (stop making them if the build failed); a failed build leaves no trace."""
-        if self._process is None:
+        if self.out is None:
             return
-        if failed:
-            self._process.terminate()
-        self._process.join()
-        self._process = None
+        if self._process is not None:
+            if failed:
+                self._process.terminate()
+            self._process.join()
+            self._process = None
         if failed:
             shutil.rmtree(self.out, ignore_errors=True)
+        self.out = None
 
 
 def _make_folders(out: str, folders: Callable[[], Iterable[str]]) -> None:

@@ -340,6 +340,9 @@ def test_folders_made_ahead_are_removed_whole_when_the_build_fails_while_they_ar
 
     ahead = FoldersAhead(out, slowly)
     assert ahead.started and (out / MARKER).is_file()
+    time.sleep(0.05)
+    assert not (out / "facts").exists()  # not before the archive is read
+    ahead.start()
     for _ in range(2000):  # until the other process is making them
         if (out / "facts").exists():
             break

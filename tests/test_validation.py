@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINIMAL, REPO, annals, write_files
+from conftest import MINIMAL, REPO, annals, make_site, write_files
 
 FACT = "content/facts/2017/f-june.yaml"
 GOOD_FACT = textwrap.dedent(MINIMAL[FACT])  # a valid measure, 11 lines
@@ -642,3 +642,50 @@ def test_a_dropped_address_is_reported_beside_a_broken_file(site):
     assert problems[0] == f"{FACT}:11: unknown field 'colour' in fact"
     assert problems[1].startswith("permalinks.txt:") and "/facts/f-event/ was published, but" in problems[1]
     assert len(problems) == 2
+
+
+def _event(n: int) -> str:
+    return (f"claim: Event {n}.\nwhen: 2016-{n % 12 + 1:02d}-01\noperations: [op-b]\n"
+            f"sources:\n  - source: src-1\n    quote: \"event {n}\"\n")
+
+
+def test_an_archive_read_on_two_processes_reports_what_one_process_reports(tmp_path):
+    """From load.PARALLEL_FROM files, a second process reads the last part of them (load._ReadAhead)."""
+    from annals import load as loading
+    from annals.problems import Problems
+
+    files = {f"content/facts/2016/e-{n:04d}.yaml": _event(n) for n in range(loading.PARALLEL_FROM)}
+    names = sorted(files)
+    files[names[0]] = "claim: x\n  when: 2016-01\n"  # read by this process
+    files[names[-1]] = "claim: [unclosed\nwhen: 2016-01\n"  # by the other
+    files[names[-2]] = _event(7).replace("when: 2016-08-01", "when: 2016-13-01")
+    root = make_site(tmp_path, files)
+    one, two = annals(root, "-j", "1"), annals(root, "-j", "2")
+    assert one.code == two.code == 1
+    assert "Traceback" not in one.err + two.err
+    assert two.problems == one.problems
+    assert any(p.startswith(names[0] + ":2: YAML syntax") for p in two.problems)
+    assert any(p.startswith(names[-1] + ":2: YAML syntax") for p in two.problems)
+    assert any(p.startswith(names[-2] + ":2: ") for p in two.problems)
+    # The records too, as the index gets them: every fact, each with its lines.
+    alone, shared = Problems(), Problems()
+    assert loading.load(root, shared, workers=2) == loading.load(root, alone)
+    assert shared.items == alone.items
+
+
+def test_files_the_other_process_could_not_send_are_read_by_this_one(tmp_path):
+    import os
+    import signal
+
+    from annals import load as loading
+
+    files = {f"content/facts/2016/e-{n:04d}.yaml": _event(n) for n in range(2000)}
+    root = make_site(tmp_path, files)
+    rels, _ = loading.content_files(root)
+    ahead = loading._ReadAhead(root, rels)
+    assert ahead._process.pid != os.getpid()
+    # What it read is more than a pipe holds: it cannot have sent it all before it is killed.
+    ahead._process.kill()
+    ahead._process.join()
+    assert ahead._process.exitcode == -signal.SIGKILL
+    assert ahead.results() == [(rel, loading.read_file(rel, (root / rel).read_bytes())) for rel in rels]
