@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
                              "instead of adding it (for CI)")
     parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
     parser.add_argument("--jobs", "-j", type=int, default=default_workers(),
-                        help="processes that render pages (default: the cores this process may use)")
+                        help="processes that read the archive and render pages (default: the cores this process may use)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="also print each stage with its count and time, and every page rendered")

@@ -481,10 +481,11 @@ class _ReadAhead:
     """The files `files`, read and parsed in a forked process while this one reads the others.
 
     Parsing is most of reading, and runs on one core; sent back pickled, the
-    records of five thousand facts take a tenth of the time they took to
-    parse (the cyclic collector is off while the archive is read: with it on,
-    unpickling them took as long again). A process that fails sends nothing,
-    and its files are read here instead, so a problem is reported as ever.
+    records of 4,700 facts took 0.07 s to unpickle, where parsing them took
+    0.6 s. The cyclic collector is off while the archive is read, and must be:
+    with it on, unpickling them took five times as long. A process that fails
+    sends nothing, and its files are read here instead, so a problem is
+    reported as ever.
     """
 
     def __init__(self, root: Path, files: list[str]):

@@ -296,7 +296,7 @@ def _build(options: Options, progress: Silent | None, session: Session | None, c
     extra = {} if options.offline else github_pages_files(index.archive.site)
     outputs = session.good.outputs if not planned else frozenset(urls.output_file(p.path) for p in pages)
     report = write_site(options, index, pages, outputs, problems, session, read.keys, extra, progress,
-                        remember, planned or recompiled, first, existed=existed, folders_made=ahead.started)
+                        remember, planned or recompiled, first, existed=existed, folders_made=ahead.makes_folders)
     report.patched = patched
     if not options.offline and options.record_permalinks and not options.locked:
         report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))

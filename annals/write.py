@@ -80,7 +80,7 @@ class FoldersAhead:
         (out / MARKER).write_text(_MARKER_TEXT)  # before any folder: check_output sees a folder of ours
 
     @property
-    def started(self) -> bool:
+    def makes_folders(self) -> bool:
         """Whether the folders are made (or being made) by this, rather than by the writer."""
         return self.out is not None
 

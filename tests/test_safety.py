@@ -339,7 +339,7 @@ def test_folders_made_ahead_are_removed_whole_when_the_build_fails_while_they_ar
             yield f"facts/f-{n}"
 
     ahead = FoldersAhead(out, slowly)
-    assert ahead.started and (out / MARKER).is_file()
+    assert ahead.makes_folders and (out / MARKER).is_file()
     time.sleep(0.05)
     assert not (out / "facts").exists()  # not before the archive is read
     ahead.start()
@@ -358,7 +358,7 @@ def test_no_folder_is_made_ahead_in_a_folder_that_is_there_or_is_refused(site, t
     there = tmp_path / "there"
     there.mkdir()
     ahead = FoldersAhead(there, lambda: ["facts/f-x"])
-    assert not ahead.started
+    assert not ahead.makes_folders
     ahead.done(failed=True)
     assert there.is_dir() and not any(there.iterdir())
     root = site(MORE_FACTS)
