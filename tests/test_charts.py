@@ -5,6 +5,7 @@ import posixpath
 import re
 
 import pytest
+from hypothesis import example, given, strategies as st
 from lxml import html
 
 from annals.charts import build_chart, nice_ticks, Figure
@@ -403,3 +404,21 @@ def test_a_label_a_gridline_runs_through_stands_on_a_halo_of_the_background(site
     assert "389" in [c["text"] for c in crossed], "389 sits just under the 400 gridline"
     for c in crossed:
         assert c["order"].startswith("stroke") and c["stroke"] == c["bg"] and c["width"] >= 2, c
+
+
+_coordinate = st.floats(-50, 900, allow_nan=False)
+_corners = st.tuples(_coordinate, _coordinate, _coordinate, _coordinate)
+
+
+@given(st.lists(_corners, max_size=40), _corners, st.sampled_from([0.0, 1.0, 2.5]))
+@example([(16.2, 0.0, 20.0, 10.0)], (0.0, 0.0, 15.5, 10.0), 1.0)  # within the pad, in the next column
+@example([(-3.0, 0.0, -0.5, 10.0)], (0.0, 0.0, 15.5, 10.0), 1.0)  # and in the column before
+def test_a_box_is_clear_of_the_boxes_filed_by_column_exactly_when_it_is_clear_of_every_box(boxes, box, pad):
+    """charts._Taken asks only the boxes in the columns a box crosses: the answer must be the one all boxes give."""
+    from annals.charts import _clear, _Taken
+
+    boxes = [(min(a, c), min(b, d), max(a, c), max(b, d)) for a, b, c, d in boxes]
+    box = (min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3]))
+    every = all(box[2] + pad <= t[0] or t[2] + pad <= box[0] or box[3] + pad <= t[1] or t[3] + pad <= box[1]
+                for t in boxes)
+    assert _clear(box, _Taken(boxes), pad) == every
