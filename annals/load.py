@@ -122,11 +122,6 @@ def _stem(rel: str) -> str:
     return rel.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
-def fact_ids(files: list[str]) -> list[str]:
-    """The ids the fact files among `files` name, read from their names alone (the name is the id)."""
-    return [stem for stem in map(_stem, filter(lambda rel: kind_of(rel) == "fact", files)) if ID_RE.match(stem)]
-
-
 def read_file(rel: str, data: bytes) -> Loaded:
     kind = kind_of(rel) or "unknown"
     problems = Problems()

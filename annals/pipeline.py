@@ -128,10 +128,10 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
 
 
 def _read(options: Options, problems: Problems, progress: Silent, files: dict | None,
-          loaded: Callable[[], None] = lambda: None) -> Read:
-    """`loaded()` is called once the files are read, which takes every core there is, and the rest does not."""
+          loaded: Callable[[Archive], None] = lambda archive: None) -> Read:
+    """`loaded(archive)` is called once the files are read, which takes every core there is, and the rest does not."""
     archive = load(options.root, problems, progress, files, options.workers)
-    loaded()
+    loaded(archive)
     archive = dataclasses.replace(archive, changed=history.last_changed(options.root))
     progress.stage("validate")
     before = len(problems.items)
@@ -247,18 +247,17 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
 def _folders_ahead(options: Options, session: Session | None, existed: bool) -> FoldersAhead:
     """The fact pages' folders made while the archive is indexed, by a first build into a new folder."""
     if options.workers <= 1 or (session is not None and session.good is not None) or existed:
-        return FoldersAhead(None, list)
+        return FoldersAhead(None)
     try:
         check_output(options.out, options.root)  # refused here, nothing is made: the build refuses it later
     except OutputRefused:
-        return FoldersAhead(None, list)
-    return FoldersAhead(options.out, lambda: _fact_folders(options.root))
+        return FoldersAhead(None)
+    return FoldersAhead(options.out)
 
 
-def _fact_folders(root: Path) -> list[str]:
-    """The folder of each fact's page, from the fact files' names."""
-    files, _ = loading.content_files(root)
-    return [os.path.dirname(urls.output_file(urls.fact(ident))) for ident in loading.fact_ids(files)]
+def _fact_folders(archive: Archive) -> list[str]:
+    """The folder of each fact's page."""
+    return [os.path.dirname(urls.output_file(urls.fact(ident))) for ident in archive.facts]
 
 
 def _build(options: Options, progress: Silent | None, session: Session | None, changed: set[str] | None,
@@ -277,7 +276,8 @@ def _build(options: Options, progress: Silent | None, session: Session | None, c
             problems = problems if read is not None else Problems()
         patched = read is not None
         if read is None:
-            read = _read(options, problems, progress, session.files if not remember else None, ahead.start)
+            read = _read(options, problems, progress, session.files if not remember else None,
+                         lambda archive: ahead.start(lambda: _fact_folders(archive)))
             if session.good is not None and not problems.errors:
                 read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
     index = read.index

@@ -62,16 +62,15 @@ class FoldersAhead:
     folder's lock: the render of 10,000 facts took 0.4 to 0.9 s longer than
     with the folders made (measured). Reading the archive takes both cores,
     but validating, indexing and planning leave one idle, so the folders are
-    made then (`start`), from the content files' names alone.
+    made then (`start`), from the facts just read.
 
     Only into an output folder that is not there yet: nothing in it can be
     lost, and a build that fails removes it whole, as a first build always has.
     """
 
-    def __init__(self, out: Path | None, folders: Callable[[], Iterable[str]]):
-        """Make `out` for `folders()` (paths inside it), unless `out` is None: nothing to make."""
+    def __init__(self, out: Path | None):
+        """Make `out` for the folders `start` is given, unless `out` is None: nothing to make."""
         self.out = out
-        self.folders = folders
         self._process = None
         if out is None or out.exists() or "fork" not in multiprocessing.get_all_start_methods():
             self.out = None
@@ -84,10 +83,11 @@ class FoldersAhead:
         """Whether the folders are made (or being made) by this, rather than by the writer."""
         return self.out is not None
 
-    def start(self) -> None:
+    def start(self, folders: Callable[[], Iterable[str]]) -> None:
+        """Make `folders()` (paths inside `out`), worked out by the process that makes them."""
         if self.out is not None and self._process is None:
             self._process = multiprocessing.get_context("fork").Process(
-                target=_make_folders, args=(str(self.out), self.folders), daemon=True)
+                target=_make_folders, args=(str(self.out), folders), daemon=True)
             self._process.start()
 
     def done(self, failed: bool) -> None:

@@ -338,11 +338,11 @@ def test_folders_made_ahead_are_removed_whole_when_the_build_fails_while_they_ar
             time.sleep(0.0005)
             yield f"facts/f-{n}"
 
-    ahead = FoldersAhead(out, slowly)
+    ahead = FoldersAhead(out)
     assert ahead.makes_folders and (out / MARKER).is_file()
     time.sleep(0.05)
     assert not (out / "facts").exists()  # not before the archive is read
-    ahead.start()
+    ahead.start(slowly)
     for _ in range(2000):  # until the other process is making them
         if (out / "facts").exists():
             break
@@ -357,7 +357,8 @@ def test_no_folder_is_made_ahead_in_a_folder_that_is_there_or_is_refused(site, t
 
     there = tmp_path / "there"
     there.mkdir()
-    ahead = FoldersAhead(there, lambda: ["facts/f-x"])
+    ahead = FoldersAhead(there)
+    ahead.start(lambda: ["facts/f-x"])
     assert not ahead.makes_folders
     ahead.done(failed=True)
     assert there.is_dir() and not any(there.iterdir())
