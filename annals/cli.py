@@ -119,4 +119,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The program: main(), then the process ends at once.
+
+    A build of 10,000 facts leaves a few million objects behind, and the
+    interpreter took 0.37 s to free them one by one after the last line was
+    printed (measured). Everything the build writes is closed and its
+    processes are joined by the time main() returns; only the output streams
+    are left to flush.
+    """
+    status = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(status)

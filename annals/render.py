@@ -18,6 +18,11 @@ import jinja2.nodes
 import jinja2.runtime
 from markupsafe import Markup
 
+try:  # the C escaper that markupsafe.escape wraps; without it, markupsafe's own function
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # pragma: no cover - a build of markupsafe without its C speedups
+    _escape_inner = None
+
 from . import urls
 from .markup import Markdown, Resolver
 from .pages import Page, Reader
@@ -124,6 +129,35 @@ class _Context(jinja2.runtime.Context):
         return super().call(__obj, *args, **kwargs)
 
 
+def _escape_output(value) -> str:
+    """What `{{ value }}` writes, as markupsafe.escape writes it, without wrapping it in Markup.
+
+    Jinja escapes every `{{ }}` with markupsafe.escape, whose Python wrapper
+    and the Markup it returns cost more than the escaping itself (1.2 of
+    1.5 µs a value, measured; a fact page writes about seventy). An output
+    only ever goes into the page's text, or into a buffer that Jinja wraps
+    in Markup itself (macros, call and filter blocks), so a plain str
+    does as well there.
+    """
+    if type(value) is str:
+        return _escape_inner(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return _escape_inner(str(value))
+
+
+class _Template(jinja2.Template):
+    """A compiled template whose outputs are escaped by `_escape_output`."""
+
+    @classmethod
+    def from_code(cls, environment, code, globals, uptodate=None):
+        template = super().from_code(environment, code, globals, uptodate)
+        if _escape_inner is not None:
+            # Every function of the compiled module reads `escape` from the module's own namespace.
+            template.root_render_func.__globals__["escape"] = _escape_output
+        return template
+
+
 class TemplateProblem(Exception):
     def __init__(self, problem: Problem):
         super().__init__(str(problem))
@@ -170,6 +204,7 @@ class Renderer:
             bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache)) if cache is not None else None,
         )
         self.env.context_class = _Context
+        self.env.template_class = _Template
         self.env.filters.update(number=number, figure=figure, month_label=month_label)
         self.env.globals.update(u=urls, MONTHS=MONTHS, csp=Markup(CONTENT_SECURITY_POLICY))
         self.markdown = Markdown()
