@@ -15,7 +15,6 @@ A month with no monthly figure gets no bar and a visible gap mark, never a zero.
 """
 from __future__ import annotations
 
-import calendar
 import math
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,7 +22,7 @@ from decimal import Decimal
 from itertools import chain
 from typing import Any, Iterable
 
-from .periods import MONTHS, Period
+from .periods import MONTHS, Period, days_in
 
 WIDTH = 640
 LEFT, RIGHT, TOP = 56, 10, 8   # LEFT is the least room for tick labels: a wider label widens it
@@ -348,7 +347,7 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None) -> Chart 
 
     def x_at(day: date, end: bool) -> float:
         """The x of a day's start (or end), inside its month's slot."""
-        days = calendar.monthrange(day.year, day.month)[1]
+        days = days_in(day.year, day.month)
         fraction = (day.day - (0 if end else 1)) / days
         return position[(day.year, day.month)] + fraction * slot_w
 

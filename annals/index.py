@@ -6,7 +6,6 @@ through `Index.get(key)`, which is the one place a page's dependencies arise.
 from __future__ import annotations
 
 import bisect
-import calendar
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Hashable
 
 from .model import Archive, Fact
+from .periods import days_in
 from .problems import Problem, Problems
 
 Key = tuple[Hashable, ...]
@@ -591,7 +591,7 @@ def _check_never_falls(facts: list[Fact], problems: Problems) -> None:
 
 
 def _month_end(ym: tuple[int, int]) -> date:
-    return date(ym[0], ym[1], calendar.monthrange(*ym)[1])
+    return date(ym[0], ym[1], days_in(*ym))
 
 
 def _check_sum(fact: Fact, months, problems: Problems) -> None:

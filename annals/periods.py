@@ -13,6 +13,13 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July",
           "August", "September", "October", "November", "December")
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in(year: int, month: int) -> int:
+    # calendar.monthrange works out the weekday too: it was most of the time a
+    # build spends on periods, which each fact page, chart and search entry ask.
+    return 29 if month == 2 and calendar.isleap(year) else _DAYS[month - 1]
 
 
 @dataclass(frozen=True, order=True)
@@ -36,7 +43,7 @@ class Point:
         if self.day:
             return date(self.year, self.month, self.day)
         month = self.month or 12
-        return date(self.year, month, calendar.monthrange(self.year, month)[1])
+        return date(self.year, month, days_in(self.year, month))
 
     def iso(self) -> str:
         text = f"{self.year:04d}"
@@ -65,7 +72,7 @@ def parse_point(text: str) -> Point:
     if month is not None and not 1 <= month <= 12:
         raise ValueError(f"'{text}' has no month {month}")
     if day is not None:
-        last = calendar.monthrange(year, month)[1]
+        last = days_in(year, month)
         if not 1 <= day <= last:
             raise ValueError(f"'{text}' is not a date: {MONTHS[month - 1]} {year} has {last} days")
     return Point(year, month, day)
@@ -119,16 +126,19 @@ class Period:
 
     def month_count(self) -> int:
         """How many calendar months the period touches, without listing them (a range may span millennia)."""
-        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+        first, last = self.first, self.last
+        return (last.year - first.year) * 12 + last.month - first.month + 1
 
     def touches(self, ym: tuple[int, int]) -> bool:
-        return (self.first.year, self.first.month) <= ym <= (self.last.year, self.last.month)
+        first, last = self.first, self.last
+        return (first.year, first.month) <= ym <= (last.year, last.month)
 
     def months(self) -> list[tuple[int, int]]:
         """Every calendar month the period touches, in order: as long as the period, so ask month_count first."""
         out = []
-        y, m = self.first.year, self.first.month
-        while (y, m) <= (self.last.year, self.last.month):
+        first, last = self.first, self.last
+        y, m, end = first.year, first.month, (last.year, last.month)
+        while (y, m) <= end:
             out.append((y, m))
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
         return out

@@ -31,6 +31,12 @@ from .write import Writer
 # Below this many pages, starting workers costs more than it saves.
 PARALLEL_FROM = 400
 CHUNK = 64
+# Chunks dealt to each worker before its first comes back. A chunk comes back
+# to a thread of this process, which waits for the lock of the interpreter
+# while this process renders (up to its switch interval, 5 ms, twice: to take
+# the chunk in, and to send the next). With one chunk in hand, a worker waited
+# that long for each of its 64 pages; with a second queued, it starts it at once.
+AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,7 @@ def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], Non
                 busy[0] -= 1
             deal()
 
-        for _ in range(workers - 1):
+        for _ in range(AHEAD * (workers - 1)):
             deal()
         mine = []
         for start in range(0, len(here), CHUNK):

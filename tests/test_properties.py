@@ -1,6 +1,7 @@
 """Property tests: corrupt a valid fact any way at all, and the loader still answers with located problems."""
 from __future__ import annotations
 
+import calendar
 import posixpath
 from datetime import date
 
@@ -8,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from annals import urls
 from annals.load import assemble, read_file
-from annals.periods import Period, Point, parse_point
+from annals.periods import Period, Point, days_in, parse_point
 from annals.problems import Problems
 from annals.validate import validate
 from conftest import MINIMAL, REPO
@@ -266,3 +267,8 @@ def test_parse_refuses_what_the_scheme_never_makes():
                  "old/page.html", "/facts/x/", "operations/x/y/", "static/style.css"):
         assert urls.parse(path) is None, path
     assert urls.parse("") == ("home", None) and urls.parse("annals-offline.zip") == ("offline-zip", None)
+
+
+def test_the_days_of_every_month_of_every_year_are_the_calendars():
+    assert [days_in(y, m) for y in range(1, 10_000) for m in range(1, 13)] == \
+        [calendar.monthrange(y, m)[1] for y in range(1, 10_000) for m in range(1, 13)]
