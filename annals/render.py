@@ -133,11 +133,11 @@ def _escape_output(value) -> str:
     """What `{{ value }}` writes, as markupsafe.escape writes it, without wrapping it in Markup.
 
     Jinja escapes every `{{ }}` with markupsafe.escape, whose Python wrapper
-    and the Markup it returns cost more than the escaping itself (1.2 of
-    1.5 µs a value, measured; a fact page writes about seventy). An output
-    only ever goes into the page's text, or into a buffer that Jinja wraps
-    in Markup itself (macros, call and filter blocks), so a plain str
-    does as well there.
+    and the Markup it returns cost more than the escaping itself: a fact page
+    writes about seventy values, and took 439 µs to render instead of 542
+    (measured over 2,000). An output only ever goes into the page's text, or
+    into a buffer that Jinja wraps in Markup itself (macros, call and filter
+    blocks), so a plain str does as well there.
     """
     if type(value) is str:
         return _escape_inner(value)
