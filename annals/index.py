@@ -193,7 +193,7 @@ def build_index(archive: Archive, problems: Problems) -> Index:
     shared = _shared(archive, ordered, citing)
     index = Index(
         archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
-        undated=undated, by_operation=_rolled_up(archive, ordered, children), children=children,
+        undated=undated, by_operation=_rolled_up(archive, ordered), children=children,
         by_source=tables["by_source"], by_metric=tables["by_metric"], citing=citing,
         disputes=_disputes(facts, tables["groups"], {i for ids in tables["groups"].values() for i in ids}, {}),
         aliases=aliases, related={page: _ranked(counts) for page, counts in shared.items()},
@@ -411,17 +411,35 @@ def _via(op: str, family: set[str], ops) -> str | None:
     return next((o for o in ops if o in family), None)
 
 
-def _rolled_up(archive: Archive, ordered, children) -> dict[str, tuple[tuple[str, str], ...]]:
-    out = {}
-    for op in archive.operations:
-        family = _family(op, children)
-        rows = []
-        for ident in ordered:
-            via = _via(op, family, archive.facts[ident].operations)
-            if via is not None:
-                rows.append((ident, via))
-        out[op] = tuple(rows)
-    return out
+def _rolled_up(archive: Archive, ordered) -> dict[str, tuple[tuple[str, str], ...]]:
+    """For each operation, its facts and those of the operations under it, each with the one it came through.
+
+    In one pass over the facts, each going up from its operations: asking
+    every operation of every fact (`_via`) took time that grew with both.
+    """
+    ops = archive.operations
+    above: dict[str, list[str]] = {}  # an operation, and every one it is part of
+
+    def up(op: str) -> list[str]:
+        found = above.get(op)
+        if found is None:
+            found, current = [], op
+            while current in ops and current not in found:  # a parent loop is validate's to report
+                found.append(current)
+                current = ops[current].parent
+            above[op] = found
+        return found
+
+    rows: dict[str, list] = {op: [] for op in ops}
+    for ident in ordered:
+        listed = archive.facts[ident].operations
+        via = {op: op for op in listed if op in ops}  # a fact listed under an operation comes through it
+        for op in listed:
+            for outer in up(op):
+                via.setdefault(outer, op)
+        for outer, op in via.items():
+            rows[outer].append((ident, op))
+    return {op: tuple(found) for op, found in rows.items()}
 
 
 _RELATED_KINDS = ("operation", "source", "month", "year", "article")

@@ -124,3 +124,37 @@ def test_anything_but_facts_changed_is_built_from_nothing():
     renamed = {**SOURCES, "s1": dataclasses.replace(SOURCES["s1"], title="Another title")}
     assert update_index(index, dataclasses.replace(archive_of({}), sources=renamed), set(), Problems()) is None
     assert update_index(index, dataclasses.replace(archive_of({}), sources=dict(SOURCES)), set(), Problems()) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcdef"), st.none() | st.sampled_from("abcdefx"), min_size=1),
+       st.lists(st.lists(st.sampled_from("abcdefx"), max_size=3), min_size=1, max_size=8))
+def test_an_operation_rolls_up_the_facts_of_every_operation_under_it(parents, listed):
+    """Each operation's facts, by the definition: those listed under it, or under an operation inside it (its
+    family, by the children below it), each through the first of its operations that is; parent loops and
+    unknown parents included, as an archive with errors may have them."""
+    operations = {i: dataclasses.replace(OPERATIONS["a"], id=i, parent=p) for i, p in parents.items()}
+    facts = {f"f{n}": Fact(f"f{n}", f"Claim {n}", Loc(f"content/facts/f{n}.yaml", 1), f"f{n}",
+                           (Citation("s1", "a quote", Loc(f"content/facts/f{n}.yaml", 3)),),
+                           when=WHENS[n % len(WHENS)], operations=tuple(ops))
+             for n, ops in enumerate(listed)}
+    archive = dataclasses.replace(archive_of(facts), operations=operations)
+    index = build_index(archive, Problems())
+    children: dict[str, list[str]] = {}
+    for op in operations.values():
+        if op.parent in operations:
+            children.setdefault(op.parent, []).append(op.id)
+    for op in operations:
+        family, todo = set(), [op]
+        while todo:
+            current = todo.pop()
+            if current not in family:
+                family.add(current)
+                todo += children.get(current, [])
+        expected = []
+        for ident in index.ordered:
+            ops = facts[ident].operations
+            via = op if op in ops else next((o for o in ops if o in family), None)
+            if via is not None:
+                expected.append((ident, via))
+        assert index.by_operation[op] == tuple(expected), op
