@@ -134,11 +134,11 @@ def test_an_operation_rolls_up_the_facts_of_every_operation_under_it(parents, li
     family, by the children below it), each through the first of its operations that is; parent loops and
     unknown parents included, as an archive with errors may have them."""
     operations = {i: dataclasses.replace(OPERATIONS["a"], id=i, parent=p) for i, p in parents.items()}
-    facts = {f"f{n}": Fact(f"f{n}", f"Claim {n}", Loc(f"content/facts/f{n}.yaml", 1), f"f{n}",
-                           (Citation("s1", "a quote", Loc(f"content/facts/f{n}.yaml", 3)),),
-                           when=WHENS[n % len(WHENS)], operations=tuple(ops))
-             for n, ops in enumerate(listed)}
-    archive = dataclasses.replace(archive_of(facts), operations=operations)
+    made = {f"f{n}": Fact(f"f{n}", f"Claim {n}", Loc(f"content/facts/f{n}.yaml", 1), f"f{n}",
+                          (Citation("s1", "a quote", Loc(f"content/facts/f{n}.yaml", 3)),),
+                          when=WHENS[n % len(WHENS)], operations=tuple(ops))
+            for n, ops in enumerate(listed)}
+    archive = dataclasses.replace(archive_of(made), operations=operations)
     index = build_index(archive, Problems())
     children: dict[str, list[str]] = {}
     for op in operations.values():
@@ -153,7 +153,7 @@ def test_an_operation_rolls_up_the_facts_of_every_operation_under_it(parents, li
                 todo += children.get(current, [])
         expected = []
         for ident in index.ordered:
-            ops = facts[ident].operations
+            ops = made[ident].operations
             via = op if op in ops else next((o for o in ops if o in family), None)
             if via is not None:
                 expected.append((ident, via))
