@@ -362,13 +362,12 @@ def _rerolled(old: Index, archive: Archive, moving, position) -> tuple[dict, set
     out = dict(old.by_operation)
     differ = set()
     gone = set(moving)
+    through = {c: _through(facts[c].operations, archive.operations) for c in moving if c in facts}
     for op in ops:
-        family = _family(op, old.children)
         rows = [row for row in old.by_operation.get(op, ()) if row[0] not in gone]
-        for c in moving:
-            via = _via(op, family, facts[c].operations) if c in facts else None
-            if via is not None:
-                rows.append((c, via))
+        for c, vias in through.items():
+            if op in vias:
+                rows.append((c, vias[op]))
         rows.sort(key=lambda row: position[row[0]])
         rows = tuple(rows)
         if rows != old.by_operation.get(op, ()):
@@ -392,52 +391,31 @@ def _freeze(table) -> dict:
     return {k: tuple(v) for k, v in table.items()}
 
 
-def _family(op: str, children) -> set[str]:
-    """The operation and every operation under it."""
-    family, stack = set(), [op]
-    while stack:
-        current = stack.pop()
-        if current in family:
-            continue  # a parent loop is reported by validate; never loop here
-        family.add(current)
-        stack.extend(children.get(current, ()))
-    return family
+def _through(listed, ops) -> dict[str, str]:
+    """Each operation a fact's roll-up belongs to, and which of the operations it lists it comes through.
 
-
-def _via(op: str, family: set[str], ops) -> str | None:
-    """Through which of a fact's operations it belongs to `op`'s roll-up, if it does."""
-    if op in ops:
-        return op
-    return next((o for o in ops if o in family), None)
+    An operation it lists, through that one; every operation above one it
+    lists, through the first of them that is inside it.
+    """
+    via = {op: op for op in listed if op in ops}
+    for op in listed:
+        current, seen = op, []
+        while current in ops and current not in seen:  # a parent loop is validate's to report
+            seen.append(current)
+            via.setdefault(current, op)
+            current = ops[current].parent
+    return via
 
 
 def _rolled_up(archive: Archive, ordered) -> dict[str, tuple[tuple[str, str], ...]]:
     """For each operation, its facts and those of the operations under it, each with the one it came through.
 
     In one pass over the facts, each going up from its operations: asking
-    every operation of every fact (`_via`) took time that grew with both.
+    every operation of every fact took time that grew with both.
     """
-    ops = archive.operations
-    above: dict[str, list[str]] = {}  # an operation, and every one it is part of
-
-    def up(op: str) -> list[str]:
-        found = above.get(op)
-        if found is None:
-            found, current = [], op
-            while current in ops and current not in found:  # a parent loop is validate's to report
-                found.append(current)
-                current = ops[current].parent
-            above[op] = found
-        return found
-
-    rows: dict[str, list] = {op: [] for op in ops}
+    rows: dict[str, list] = {op: [] for op in archive.operations}
     for ident in ordered:
-        listed = archive.facts[ident].operations
-        via = {op: op for op in listed if op in ops}  # a fact listed under an operation comes through it
-        for op in listed:
-            for outer in up(op):
-                via.setdefault(outer, op)
-        for outer, op in via.items():
+        for outer, op in _through(archive.facts[ident].operations, archive.operations).items():
             rows[outer].append((ident, op))
     return {op: tuple(found) for op, found in rows.items()}
 
