@@ -30,6 +30,14 @@ class Page:
     source: str = ""          # what asked for this page, for error messages
 
 
+class Interrupted(BaseException):
+    """The work in hand gives way: raised by a Memo's `interrupt` (the preview's, when a save waits).
+
+    Not an Exception, so that nothing on the way, a template's error
+    handling least of all, takes it for a problem of the page being drawn.
+    """
+
+
 class Reader:
     """The index as one page sees it: every lookup is recorded as a dependency."""
 
@@ -59,6 +67,8 @@ class Reader:
         key = (make, args)
         found = memo.entries.get(key)
         if found is None:
+            if memo.interrupt is not None:
+                memo.interrupt()
             inner = Reader(self._index, memo)
             found = memo.put(key, make(inner, *args), inner.deps)
         self.deps.update(zip(found[1], repeat(None)))
@@ -76,6 +86,11 @@ class Reader:
         for start in range(0, len(ids), BLOCK):
             out.extend(self.derive(_each, make, ids[start:start + BLOCK]))
         return out
+
+    def checkpoint(self) -> None:
+        """Where work not done yet begins: the memo's `interrupt`, if it has one, may stop it here."""
+        if self._memo.interrupt is not None:
+            self._memo.interrupt()
 
 
 BLOCK = 256
@@ -99,6 +114,10 @@ class Memo:
         self.index: Index | None = None
         # key -> the entries that read it; kept only by a memo that lives through several builds
         self._readers: dict[Key, list] | None = {} if track else None
+        # Called before each value not derived yet (and each fragment not drawn yet): the
+        # preview's, while it renders in the background, raises Interrupted once a save waits.
+        # What was derived until then stays, so the work starts again from where it stopped.
+        self.interrupt: Callable[[], None] | None = None
 
     def meet(self, index: Index) -> None:
         self.entries.clear()

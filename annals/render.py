@@ -325,10 +325,10 @@ class Renderer:
             return Markup(self.markdown.render(text, Resolver(fact_link)))
 
         def fragment(template: str, macro: str, *args) -> Markup:
-            return Markup(self._fragment(template, macro, edition, args))
+            return Markup(self._fragment(template, macro, edition, args, reader.checkpoint))
 
         def fragments(template: str, macro: str, items, *args) -> Markup:
-            return Markup(self._fragments_of(template, macro, edition, items, args))
+            return Markup(self._fragments_of(template, macro, edition, items, args, reader.checkpoint))
 
         try:
             template = self.env.get_template(page.template)
@@ -350,7 +350,7 @@ class Renderer:
             raise TemplateProblem(Problem(self._where(err, page), f"while rendering /{page.path}: {type(err).__name__}: {err}")) from None
 
     # -- fragments -----------------------------------------------------------------
-    def _fragment(self, template: str, macro: str, edition: str, args: tuple) -> str:
+    def _fragment(self, template: str, macro: str, edition: str, args: tuple, checkpoint) -> str:
         """A macro's output for these arguments, drawn once and reused by every page that shows it.
 
         A list shows each fact as a row, and a fact is listed on its month,
@@ -361,7 +361,8 @@ class Renderer:
         function of the arguments: rows and charts, derived once, are keyed
         by identity, and other records by their id and the digest of the file
         they were read from. Its links run from the site's root behind a
-        mark, which each page replaces by its own way up.
+        mark, which each page replaces by its own way up. `checkpoint()` is
+        called before a fragment is drawn (see Reader.checkpoint).
         """
         try:  # arguments that hash as they are (rows and charts, by identity) need no key worked out
             key = (template, macro, edition, args, tuple(map(type, args)))
@@ -369,10 +370,11 @@ class Renderer:
         except TypeError:
             key = (template, macro, edition, _fragment_key(args))
             html = self._fragments.get(key)
-        return html if html is not None else self._draw(key, template, macro, edition, args)
+        return html if html is not None else self._draw(key, template, macro, edition, args, checkpoint)
 
-    def _draw(self, key, template: str, macro: str, edition: str, args: tuple) -> str:
+    def _draw(self, key, template: str, macro: str, edition: str, args: tuple, checkpoint) -> str:
         """A fragment not drawn yet: drawn, and kept under `key`."""
+        checkpoint()
         if len(self._fragments) >= FRAGMENTS_KEPT:
             self._fragments.clear()  # a long preview keeps every version it drew; start again
         html = self._fragments[key] = str(self._fragment_macro(template, macro, edition)(*args))
@@ -382,7 +384,7 @@ class Renderer:
         """Let go of every fragment drawn so far (a build that no other will follow, done with its lists)."""
         self._fragments.clear()
 
-    def _fragments_of(self, template: str, macro: str, edition: str, items, args: tuple) -> str:
+    def _fragments_of(self, template: str, macro: str, edition: str, items, args: tuple, checkpoint) -> str:
         """`_fragment` for each item of a list, with the same other arguments: one row of a list each."""
         items = items if isinstance(items, list) else list(items)
         try:
@@ -391,10 +393,10 @@ class Renderer:
             keys = [(template, macro, edition, item, type(item), args, kinds) for item in items]
             drawn = [found.get(key) for key in keys]  # rows and charts hash by identity
         except TypeError:
-            return "".join(self._fragment(template, macro, edition, (item, *args)) for item in items)
+            return "".join(self._fragment(template, macro, edition, (item, *args), checkpoint) for item in items)
         for n, html in enumerate(drawn):
             if html is None:
-                drawn[n] = self._draw(keys[n], template, macro, edition, (items[n], *args))
+                drawn[n] = self._draw(keys[n], template, macro, edition, (items[n], *args), checkpoint)
         return "".join(drawn)
 
     def _fragment_macro(self, template: str, macro: str, edition: str):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import select
 import struct
 from pathlib import Path
 
@@ -40,9 +41,15 @@ class Inotify:
         self._folders: dict[int, str] = {}  # watch descriptor -> folder relative to root
         for folder in folders:
             self._watch_tree(folder)
+        self._poll = select.poll()
+        self._poll.register(self.fd, select.POLLIN)
 
     def fileno(self) -> int:
         return self.fd
+
+    def waiting(self) -> bool:
+        """Whether the kernel holds changes not read yet; they stay there for `read`."""
+        return bool(self._poll.poll(0))
 
     def _watch_tree(self, rel: str) -> set[str]:
         """Watch a folder and every folder below it; the files already in them (they may be new).
@@ -120,6 +127,10 @@ class Polling:
                         continue
                     out[Path(full).relative_to(self.root).as_posix()] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size)
         return out
+
+    def waiting(self) -> bool:
+        """Polling cannot tell without a scan of every file, which is what it spares the work in hand."""
+        return False
 
     def read(self) -> set[str] | None:
         now = self._scan()

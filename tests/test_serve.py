@@ -307,3 +307,91 @@ def tree_of(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and ".annals-staging" not in p.parts
             and p.name not in (".annals-output", "annals-offline.zip")}
+
+
+def test_what_a_save_left_for_later_gives_way_to_the_next_save_and_keeps_what_it_did(tmp_path, monkeypatch):
+    """The pages a rebuild left for after the reload are rendered between events, a page at a
+    time; a page of them may take seconds, so it stops for a change the watcher holds, leaving
+    every file as it was and the page still to do, and takes up again with what it derived."""
+    from annals import serve, watch
+    from annals.cli import PREVIEW_FOLDER
+    from annals.pages import Interrupted
+    from annals.pipeline import Options
+    from annals.serve import Preview as InProcess
+    root = make_site(tmp_path)
+    out = root / PREVIEW_FOLDER
+    preview = InProcess(Options(root=root, out=out))
+    assert preview.rebuild().ok
+    watcher = watch.watcher(root, serve.WATCHED)
+    assert isinstance(watcher, watch.Inotify) and not watcher.waiting()
+    edit(root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+    assert watcher.waiting()
+    assert watcher.read() == {FACT} and not watcher.waiting()  # read, the change waits no more
+    assert preview.rebuild({FACT}).ok
+    left = set(preview.session.pending)
+    assert "data/facts.json" in left
+    before = tree_of(out)
+
+    edit(root, FACT, "Exactly 100 weapons", "Exactly 101 weapons")  # the next save, not read yet
+    with pytest.raises(Interrupted):
+        preview.finish(most=1, waiting=watcher.waiting)
+    assert preview.session.pending == left and tree_of(out) == before
+    assert preview.session.memo.interrupt is None  # only while it gave way
+    assert watcher.read() == {FACT}
+    assert preview.rebuild({FACT}).ok
+    assert b"Exactly 101 weapons" in (out / "facts/f-june/index.html").read_bytes()
+
+    # Stopped again and again, each time further on: what it derived until then stays.
+    monkeypatch.setattr(serve, "LOOK_EVERY", 0)
+    looks, stops = [0], 0
+
+    def now_and_then() -> bool:
+        looks[0] += 1
+        return looks[0] % 5 == 0
+
+    for _ in range(10_000):
+        try:
+            if preview.finish(most=1, waiting=now_and_then) is None:
+                break
+        except Interrupted:
+            stops += 1
+    assert stops >= 3 and preview.session.pending == set()
+    assert annals(root, "--out", "cold").code == 0
+    assert tree_of(out) == tree_of(root / "cold")
+
+
+def test_warming_gives_way_to_a_save_and_the_page_stays_first_in_line(tmp_path):
+    from annals.cli import PREVIEW_FOLDER
+    from annals.pages import Interrupted
+    from annals.pipeline import Options
+    from annals.serve import Preview as InProcess
+    root = make_site(tmp_path)
+    out = root / PREVIEW_FOLDER
+    first = InProcess(Options(root=root, out=out))
+    assert first.rebuild().ok
+    first.save()
+    again = InProcess(Options(root=root, out=out))
+    assert again.rebuild().ok and again.warming
+    line = list(again.warming)
+    with pytest.raises(Interrupted):
+        again.warm(waiting=lambda: True)
+    assert again.warming == line and again.session.memo.interrupt is None
+    while again.warm():
+        pass
+    assert again.warm_written == 0 and again.session.memo.entries  # the pages' values, and nothing to write
+
+
+def test_a_save_while_the_preview_warms_is_built_and_warming_goes_on(tmp_path):
+    root = make_site(tmp_path)
+    first = Preview(root)
+    assert first.stop() == 0
+    again = Preview(root)
+    try:
+        again.wait_for("built: 0 page(s) rendered")
+        edit(root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+        again.wait_built("f-june.yaml")
+        line = again.wait_for("warmed the shared pages")
+        assert int(re.search(r"(\d+) page\(s\) rendered", line).group(1)) > 10, line
+        assert "Exactly 100 weapons" in again.get("timeline/2017/06/")[1]
+    finally:
+        again.stop()
