@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import urls
 from .model import Fact, Site, Source
@@ -38,6 +39,11 @@ class Cited:
             return None
         y, m, d = (int(part) for part in self.changed[:10].split("-"))
         return Point(y, m, d)
+
+    @cached_property
+    def note(self) -> str:
+        """`describe(self)` in plain text, worked out once for the three formats of a page that write it."""
+        return describe(self)
 
 
 def cited(r, ident: str) -> Cited:
@@ -99,7 +105,7 @@ def plain(c: Cited) -> str:
     parts = [f"{c.author}.", f"“{_one_line(c.fact.claim)}”"]
     if c.author != c.site.title:
         parts.append(f"In {c.site.title}.")
-    parts.append(describe(c))
+    parts.append(c.note)
     if c.day:
         parts.append(f"Last changed {c.day.label()}.")
     parts.append(c.url)
@@ -155,7 +161,7 @@ def _csl_period(period: Period) -> dict:
 def csl(c: Cited) -> dict:
     item = {"id": c.fact.id, "type": "webpage", "title": _one_line(c.fact.claim),
             "author": [{"literal": c.author}], "container-title": c.site.title,
-            "URL": c.url, "language": c.site.language, "note": describe(c)}
+            "URL": c.url, "language": c.site.language, "note": c.note}
     if c.site.publisher:
         item["publisher"] = c.site.publisher
     if c.day:
@@ -197,7 +203,7 @@ def ris(c: Cited) -> str:
     if c.day:
         slashed = f"{c.day.year:04d}/{c.day.month:02d}/{c.day.day:02d}"
         lines += [("PY", f"{c.day.year:04d}"), ("DA", slashed), ("Y2", slashed)]
-    lines += [("UR", c.url), ("LA", c.site.language), ("N1", describe(c)), ("ER", "")]
+    lines += [("UR", c.url), ("LA", c.site.language), ("N1", c.note), ("ER", "")]
     # Lines end in LF: the text is shown in a page, where HTML reads CRLF as LF anyway.
     return "".join(f"{tag}  - {_one_line(value)}\n" for tag, value in lines)
 

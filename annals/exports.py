@@ -220,7 +220,7 @@ def _entry(r, c: cite.Cited, updated: str) -> str:
              f"<title type=\"text\">{escape(f.claim)}</title>",
              f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(c.url)}/>",
              f"<updated>{updated}</updated>",
-             f"<summary type=\"text\">{escape(cite.describe(c))}</summary>"]
+             f"<summary type=\"text\">{escape(c.note)}</summary>"]
     parts += [f"<category term={quoteattr(o)} label={quoteattr(r.get('operation', o).name)}/>"
               for o in f.operations]
     return "<entry>\n" + "\n".join(parts) + "\n</entry>\n"

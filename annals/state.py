@@ -19,10 +19,6 @@ VERSION = 2
 CACHE = ".annals-cache"  # beside content/: what builds remember between runs
 
 
-def _key_to_json(key: Key):
-    return [list(k) if isinstance(k, tuple) else k for k in key]
-
-
 def _key_from_json(raw) -> Key:
     return tuple(tuple(k) if isinstance(k, list) else k for k in raw)
 
@@ -68,7 +64,8 @@ class State:
             out.write(dumps({"version": VERSION, "config": self.config,
                              "produced": sorted(self.produced or ())})[:-1])
             out.write(',"keys":')
-            out.write(dumps([[_key_to_json(k), fp] for k, fp in self.keys.items()]))
+            # json writes a tuple as an array, as `read` takes it: each key and its fingerprint as they are.
+            out.write(dumps(list(self.keys.items())))
             out.write(',"pages":{')
             templates: dict[str, str] = {}  # a handful, each written as JSON once
             for n, (p, s) in enumerate(sorted(self.pages.items())):
