@@ -27,9 +27,12 @@ FOLDER = "annals-offline"  # what unzipping creates; open FOLDER/index.html
 # a fact page, 0.25 s against 0.57 s for the other 800 pages) for a zip 5% larger.
 LEVEL = 3
 WINDOW_BITS = 15
+# zlib's hash table of 16,384 entries, not 32,768: it is set up and cleared for every page,
+# and a fact page deflated in 133 µs instead of 153 µs, to a zip of the same size (1,550 pages).
+MEM_LEVEL = 7
 # The zip's comment names how its entries were compressed: entries are copied
 # from the last zip only when compressing again would give the same stream.
-COMMENT = f"annals offline edition; deflate level {LEVEL}, window {WINDOW_BITS}".encode()
+COMMENT = f"annals offline edition; deflate level {LEVEL}, window {WINDOW_BITS}, memory {MEM_LEVEL}".encode()
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, the earliest date a zip can record
 _DOS_TIME = 0
 _MADE_BY = (3 << 8) | 20  # Unix, zip 2.0
@@ -101,7 +104,7 @@ def window_bits(size: int) -> int:
 
 
 def deflate(data: bytes, spool: Spool) -> Entry:
-    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -window_bits(len(data)))
+    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -window_bits(len(data)), MEM_LEVEL)
     raw = packer.compress(data) + packer.flush()
     file, offset = spool.put(raw)
     return Entry(zlib.crc32(data), len(data), file, offset, len(raw))

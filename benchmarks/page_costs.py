@@ -56,7 +56,7 @@ def fact_costs(root: Path, index, pages, count: int) -> tuple[dict[str, float], 
             _may_hold_escaped_marks(both)
             web, offline = cut(both, "web"), cut(both, "offline")
             t4 = time.perf_counter()
-            packer = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.WINDOW_BITS)
+            packer = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.window_bits(len(offline)), edition.MEM_LEVEL)
             packer.compress(offline) + packer.flush()
             t5 = time.perf_counter()
             path = out / urls.output_file(page.path)

@@ -158,6 +158,6 @@ def test_a_page_is_deflated_to_the_stream_the_full_window_gives(tmp_path_factory
     with open(entry.file, "rb") as handle:
         handle.seek(entry.offset)
         stream = handle.read(entry.length)
-    full = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.WINDOW_BITS)
+    full = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.WINDOW_BITS, edition.MEM_LEVEL)
     assert stream == full.compress(data) + full.flush()
     assert zlib.decompress(stream, -15) == data
