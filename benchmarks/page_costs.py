@@ -30,7 +30,7 @@ from annals import edition, urls  # noqa: E402
 from annals.pages import Memo, context, produce  # noqa: E402
 from annals.pipeline import Options, check_pages, read_archive  # noqa: E402
 from annals.problems import Problems  # noqa: E402
-from annals.render import Renderer, _may_hold_escaped_marks, cut  # noqa: E402
+from annals.render import Renderer, cut  # noqa: E402
 
 STEPS = ("context", "render", "encode", "cut", "deflate", "write")
 
@@ -49,11 +49,10 @@ def fact_costs(root: Path, index, pages, count: int) -> tuple[dict[str, float], 
             t0 = time.perf_counter()
             ctx, reader = context(page, index, memo)
             t1 = time.perf_counter()
-            both = renderer._render(page, ctx, reader, "both")
+            both = renderer._render(page, ctx, reader, "both", [0])
             t2 = time.perf_counter()
             both = both.encode()
             t3 = time.perf_counter()
-            _may_hold_escaped_marks(both)
             web, offline = cut(both, "web"), cut(both, "offline")
             t4 = time.perf_counter()
             packer = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.window_bits(len(offline)), edition.MEM_LEVEL)

@@ -161,3 +161,37 @@ def test_a_page_is_deflated_to_the_stream_the_full_window_gives(tmp_path_factory
     full = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.WINDOW_BITS, edition.MEM_LEVEL)
     assert stream == full.compress(data) + full.flush()
     assert zlib.decompress(stream, -15) == data
+
+
+@pytest.mark.parametrize("expression", [
+    "{{ link(u.operations()) | tojson }}",
+    "{{ link(u.operations()) | urlencode }}",
+    "{{ [link(u.operations())] | pprint }}",
+    "{{ link(u.operations()) | trim }}",
+    '{{ fragment("chrome.html", "footer", site) | striptags }}',
+    "{{ link(u.operations()) * 2 }}",
+])
+def test_a_page_whose_marks_a_filter_changed_is_rendered_for_each_edition(site, expression):
+    """One rendering serves both editions only while every mark it put in comes through as it was put:
+    a filter may write one another way (tojson, urlencode, pprint), drop it (trim and striptags take
+    it for a space) or copy it, and then each edition is what rendering for it alone gives."""
+    from annals.pages import Memo, context
+    from annals.pipeline import Options, check_pages, read_archive
+    from annals.problems import Problems
+    from annals.render import Renderer
+    root = site()
+    fact = root / "templates/fact.html"
+    fact.write_text(fact.read_text().replace(
+        "{% block main %}", '{% block main %}<p class="filtered">' + expression + "</p>", 1))
+    options, problems = Options(root=root, out=root / "_site"), Problems()
+    _, index = read_archive(options, problems)
+    pages, _ = check_pages(options, index, problems)
+    page = next(p for p in pages if p.path == "facts/f-june/")
+    renderer = Renderer(root)
+    ctx, reader = context(page, index, Memo())
+    both = renderer.render_both(page, ctx, reader)
+    assert both == (renderer.render(page, ctx, reader), renderer.render(page, ctx, reader, offline=True))
+    web, offline = (re.search(rb'<p class="filtered">(.*?)</p>', html, re.S).group(1) for html in both)
+    assert web != offline and (b"index.html" in offline or b"offline edition" in offline), (web, offline)
+    for html in both:
+        assert not re.search(rb"[\x1a-\x1f]|\\u001[a-f]|\\x1[a-f]|%1[A-F]", html)
