@@ -196,8 +196,8 @@ class Preview:
         page a quarter of one, and saves came back in up to 1.8 s instead of
         60 ms (measured). The session's memo asks before each value it has
         not derived yet and each fragment not drawn yet (Memo.interrupt),
-        looking at once and then at most every LOOK_EVERY seconds; what was derived until then
-        stays, so the page takes up again where it stopped.
+        looking at once and then at most every LOOK_EVERY seconds; what was
+        derived until then stays, so the page takes up again where it stopped.
         """
         if waiting is None:
             yield
