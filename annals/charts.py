@@ -542,9 +542,14 @@ def _dot_labels(points: list[tuple[Figure, float, float]], baseline: float, left
 def record(figures: Iterable[Figure]) -> Figure | None:
     """A metric's record: its largest figure for a single month; with none, its largest running total;
     with none, its largest figure over a longer span (the earliest, if two are equal)."""
-    drawn = [f for f in figures if chartable(f.fact)]
+    by_shape: dict[str, list[Figure]] = {}
+    for f in figures:
+        if chartable(f.fact):
+            by_shape.setdefault(f.shape, []).append(f)
     for shape in ("bar", "marker", "bracket"):
-        same = [f for f in drawn if f.shape == shape]
+        same = by_shape.get(shape)
         if same:
-            return max(same, key=lambda f: (f.fact.measure.value, -f.fact.when.first.toordinal()))
+            # The home page asks again after each save of a figure: the dates only of the largest.
+            top = max(f.fact.measure.value for f in same)
+            return min((f for f in same if f.fact.measure.value == top), key=lambda f: f.fact.when.first)
     return None

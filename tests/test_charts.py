@@ -1,4 +1,5 @@
 """Charts drawn at build time: what each mark is, where it goes, where it links, and what it says."""
+import functools
 import itertools
 import math
 import posixpath
@@ -422,3 +423,30 @@ def test_a_box_is_clear_of_the_boxes_filed_by_column_exactly_when_it_is_clear_of
     every = all(box[2] + pad <= t[0] or t[2] + pad <= box[0] or box[3] + pad <= t[1] or t[3] + pad <= box[1]
                 for t in boxes)
     assert _clear(box, _Taken(boxes), pad) == every
+
+
+@functools.cache
+def _measured_facts() -> tuple:
+    """The embedded archive's facts with a figure, read once."""
+    archive, _ = read_archive(Options(root=REPO, out=REPO / "_site"), Problems())
+    return tuple(f for f in archive.facts.values() if f.measure is not None)
+
+
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from([1, 2, 3, 1000]), st.booleans()), max_size=30))
+def test_a_metrics_record_is_its_largest_figure_of_the_first_shape_it_has_the_earliest_of_equals(picked):
+    """charts.record against its definition: bars before running totals before spans, the largest
+    value, the earliest period among equal values, the first listed among equal periods."""
+    import dataclasses
+    from annals.charts import chartable, record
+
+    facts = _measured_facts()
+    figures = [Figure(dataclasses.replace(f, measure=dataclasses.replace(f.measure, value=value)), disputed)
+               for f, value, disputed in ((facts[n % len(facts)], v, d) for n, v, d in picked)]
+    expected = None
+    drawn = [f for f in figures if chartable(f.fact)]
+    for shape in ("bar", "marker", "bracket"):
+        same = [f for f in drawn if f.shape == shape]
+        if same:
+            expected = max(same, key=lambda f: (f.fact.measure.value, -f.fact.when.first.toordinal()))
+            break
+    assert record(figures) is expected
