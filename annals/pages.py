@@ -67,8 +67,7 @@ class Reader:
         key = (make, args)
         found = memo.entries.get(key)
         if found is None:
-            if memo.interrupt is not None:
-                memo.interrupt()
+            self.checkpoint()
             inner = Reader(self._index, memo)
             found = memo.put(key, make(inner, *args), inner.deps)
         self.deps.update(zip(found[1], repeat(None)))

@@ -52,7 +52,10 @@ _MARKS = (_FOLDER, _HERE, *_OPEN.values(), _CLOSE)
 _MARK_BYTES = "".join(_MARKS).encode()
 
 
-def _marks_in(text: str) -> int:
+def _marks_in(text: str | bytes) -> int:
+    """How many marks `text` holds: a page's bytes in one pass (8 µs a fact page), a fragment's str by counting."""
+    if isinstance(text, bytes):
+        return len(text) - len(text.translate(None, _MARK_BYTES))
     return sum(map(text.count, _MARKS))
 
 
@@ -280,7 +283,7 @@ class Renderer:
             return self.render(page, ctx, reader), self.render(page, ctx, reader, offline=True)
         put = [0]
         html = self._render(page, ctx, reader, "both", put).encode("utf-8")
-        if len(html) - len(html.translate(None, _MARK_BYTES)) != put[0]:
+        if _marks_in(html) != put[0]:
             # A filter wrote a mark another way (tojson, urlencode, pprint), dropped it (trim and
             # striptags take four of them for spaces) or copied it. Counting them took 8 µs a
             # fact page; a search for the escaped ways only, which it replaced, took 47 µs.

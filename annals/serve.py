@@ -409,7 +409,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             try:
                 more = preview.warm(self.source.waiting)
             except Interrupted:
-                self.give_way(self.warm)
+                self.resume_after_change(self.warm)
                 return
             if more:
                 IOLoop.current().add_callback(self.warm)
@@ -426,7 +426,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
             try:
                 outcome = preview.finish(most=1, waiting=self.source.waiting)
             except Interrupted:
-                self.give_way(self.finish)
+                self.resume_after_change(self.finish)
                 return
             if outcome is None or not outcome.ok:
                 done, self.finishing = self.finishing, None
@@ -440,7 +440,7 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
                                      self.finishing.seconds + outcome.seconds)
             IOLoop.current().add_callback(self.finish)
 
-        def give_way(self, resume) -> None:
+        def resume_after_change(self, resume) -> None:
             """The work in hand stopped for a change the watcher holds: take the change in at once
             (a save is rebuilt next), then `resume`, which waits behind that rebuild."""
             self.notice()

@@ -30,7 +30,7 @@ from annals import edition, urls  # noqa: E402
 from annals.pages import Memo, context, produce  # noqa: E402
 from annals.pipeline import Options, check_pages, read_archive  # noqa: E402
 from annals.problems import Problems  # noqa: E402
-from annals.render import _MARK_BYTES, Renderer, cut  # noqa: E402
+from annals.render import Renderer, _marks_in, cut  # noqa: E402
 
 STEPS = ("context", "render", "encode", "cut", "deflate", "write")
 
@@ -53,7 +53,7 @@ def fact_costs(root: Path, index, pages, count: int) -> tuple[dict[str, float], 
             t2 = time.perf_counter()
             both = both.encode()
             t3 = time.perf_counter()
-            len(both) - len(both.translate(None, _MARK_BYTES))  # the marks counted, as render_both does
+            _marks_in(both)  # the marks counted, as render_both does
             web, offline = cut(both, "web"), cut(both, "offline")
             t4 = time.perf_counter()
             packer = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.window_bits(len(offline)), edition.MEM_LEVEL)
