@@ -4,6 +4,7 @@
     python benchmarks/bench.py                      # 1,000 and 10,000 facts
     python benchmarks/bench.py --sizes 100000       # one size
     python benchmarks/bench.py --no-hugo --no-serve # Annals' builds only
+    python benchmarks/bench.py --sizes 10000 --repeat 5  # Annals and Hugo in turn, five times; the medians
 
 For each size it writes an Annals project and a Hugo site of the same records
 (see synthetic.py) under benchmarks/out/, then measures, each as a process of
@@ -18,6 +19,10 @@ its own as a user would run it:
 - Hugo: `hugo` building, from nothing, the site that writes what Annals
   writes for the same records (but the offline zip), and the minimal site of
   earlier runs, with one short page per fact, month and operation.
+With --repeat, Annals' builds and Hugo's take turns (which goes first
+alternates), a row each time, then the medians and each run's ratio: on a
+noisy machine the ratio of one pair wanders by a fifth. Annals runs with its
+modules' bytecode written, as on a user's machine after the first run.
 It prints a table and the ratios; it asserts nothing (see the README for figures).
 
 The last run's folders are moved aside and deleted only once every figure is
@@ -46,12 +51,17 @@ import synthetic  # noqa: E402  (beside this script, not a package)
 
 REPO = HERE.parent
 BUILD = [sys.executable, str(REPO / "build.py")]
+# Annals runs as a user's Python runs it: writing and reading its modules'
+# bytecode. Some sandboxes set PYTHONDONTWRITEBYTECODE, and then every process
+# compiles its modules from source (0.13 s of the 0.5 s `build.py --help` takes).
+USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
     """Wall seconds, and the peak resident set (KiB) of the process and the children it waited for."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=USER_ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -59,15 +69,14 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
     return seconds, usage.ru_maxrss
 
 
-def annals_builds(root: Path, recs) -> dict[str, float]:
+def annals_builds(root: Path, recs, trash: Path, revision: int = 1) -> dict[str, float]:
     for leftover in ("_site", ".annals-cache", "permalinks.txt"):
-        path = root / leftover
-        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        put_aside(root / leftover, trash)
     cmd = BUILD + ["--root", str(root), "-q"]
     cold, peak = timed(cmd)
     noop, _ = timed(cmd)
     victim = recs[len(recs) // 2]
-    synthetic.fact_path(root, victim).write_text(synthetic.fact_yaml(victim, revision=1))
+    synthetic.fact_path(root, victim).write_text(synthetic.fact_yaml(victim, revision=revision))
     edit, _ = timed(cmd)
     return {"cold": cold, "noop": noop, "edit": edit, "peak_mib": peak / 1024}
 
@@ -85,7 +94,8 @@ def preview_latency(root: Path, recs, saves: int = 7) -> float | None:
 
     port = free_port()
     proc = subprocess.Popen(BUILD + ["serve", "--root", str(root), "--port", str(port), "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            env=USER_ENV)
     try:
         url = f"http://127.0.0.1:{port}/"
         for _ in range(6000):  # the first build of a large archive takes a while
@@ -131,16 +141,16 @@ async def _sleep(seconds: float) -> None:
 
 def put_aside(folder: Path, trash: Path) -> None:
     """Move a last run's folder out of the way, to be deleted when the run is over (see above)."""
-    if folder.exists():
+    if folder.exists() or folder.is_symlink():
         trash.mkdir(parents=True, exist_ok=True)
         folder.rename(trash / f"{folder.name}-{time.time_ns()}")
 
 
-def hugo_build(site: Path) -> float | None:
+def hugo_build(site: Path, trash: Path) -> float | None:
     if shutil.which("hugo") is None:
         return None
-    shutil.rmtree(site / "public", ignore_errors=True)
-    shutil.rmtree(site / "resources", ignore_errors=True)
+    put_aside(site / "public", trash)
+    put_aside(site / "resources", trash)
     seconds, _ = timed(["hugo", "--quiet", "-s", str(site), "-d", str(site / "public")])
     return seconds
 
@@ -151,9 +161,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out", help="where the archives are written")
     parser.add_argument("--no-hugo", action="store_true", help="skip Hugo")
     parser.add_argument("--no-serve", action="store_true", help="skip the preview's latency")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="builds of each kind per size, Annals and Hugo in turn; then the medians")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
           f"hugo: {subprocess.run(['hugo', 'version'], capture_output=True, text=True).stdout.split()[1] if shutil.which('hugo') else 'none'}")
+    timed(BUILD + ["--help"])  # writes the bytecode a user's first run leaves behind
     print(f"{'facts':>8} {'pages':>7} {'cold s':>8} {'no-op s':>8} {'1 fact s':>9} {'peak MiB':>9} "
           f"{'preview ms':>11} {'hugo s':>7} {'annals/hugo':>12} {'hugo min s':>11} {'annals/min':>11}")
     trash = args.out / ".trash"
@@ -165,21 +178,47 @@ def main() -> None:
             for folder in (root, *hugo_sites.values()):
                 put_aside(folder, trash)
             synthetic.write_annals(root, recs)
-            got = annals_builds(root, recs)
-            pages = sum(1 for _ in (root / "_site").rglob("index.html"))
-            latency = None if args.no_serve else preview_latency(root, recs)
-            hugo = {}
             if not args.no_hugo:
                 for variant, site in hugo_sites.items():
                     synthetic.write_hugo(site, recs, equivalent=variant == "same")
-                    hugo[variant] = hugo_build(site)
-            same, minimal = hugo.get("same"), hugo.get("minimal")
-            print(f"{size:>8,} {pages:>7,} {got['cold']:>8.2f} {got['noop']:>8.2f} {got['edit']:>9.2f} "
-                  f"{got['peak_mib']:>9.0f} {_shown(latency, '.0f'):>11} {_shown(same, '.2f'):>7} "
-                  f"{_ratio(got['cold'], same):>12} {_shown(minimal, '.2f'):>11} {_ratio(got['cold'], minimal):>11}",
-                  flush=True)
+            rows = []
+            for n in range(args.repeat):
+                # Turn about, so that neither always builds on a disk the other just wrote to.
+                hugo_first = n % 2 == 1
+                hugo = hugo_builds(hugo_sites, trash) if hugo_first and not args.no_hugo else {}
+                got = annals_builds(root, recs, trash, revision=n + 1)
+                if not hugo_first and not args.no_hugo:
+                    hugo = hugo_builds(hugo_sites, trash)
+                rows.append({**got, **{f"hugo_{k}": v for k, v in hugo.items()}})
+                if n < args.repeat - 1:
+                    print(_row(size, None, rows[-1], None), flush=True)
+            pages = sum(1 for _ in (root / "_site").rglob("index.html"))
+            latency = None if args.no_serve else preview_latency(root, recs)
+            print(_row(size, pages, rows[-1], latency), flush=True)
+            if args.repeat > 1:
+                print(f"{'median':>8} of {args.repeat}: " + ", ".join(
+                    f"{key} {_shown(_median(rows, key), '.2f')}" for key in
+                    ("cold", "noop", "edit", "hugo_same", "hugo_minimal")) +
+                    f"; annals/hugo {_ratio(_median(rows, 'cold'), _median(rows, 'hugo_same'))}"
+                    f" (each run's: {', '.join(_ratio(r['cold'], r.get('hugo_same')) for r in rows)})", flush=True)
     finally:
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def hugo_builds(sites: dict[str, Path], trash: Path) -> dict[str, float | None]:
+    return {variant: hugo_build(site, trash) for variant, site in sites.items()}
+
+
+def _row(size: int, pages: int | None, got: dict, latency: float | None) -> str:
+    same, minimal = got.get("hugo_same"), got.get("hugo_minimal")
+    return (f"{size:>8,} {_shown(pages, ','):>7} {got['cold']:>8.2f} {got['noop']:>8.2f} {got['edit']:>9.2f} "
+            f"{got['peak_mib']:>9.0f} {_shown(latency, '.0f'):>11} {_shown(same, '.2f'):>7} "
+            f"{_ratio(got['cold'], same):>12} {_shown(minimal, '.2f'):>11} {_ratio(got['cold'], minimal):>11}")
+
+
+def _median(rows: list[dict], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(values) if values else None
 
 
 def _ratio(annals: float, hugo: float | None) -> str:
