@@ -21,7 +21,6 @@ import shutil
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -56,8 +55,7 @@ def fact_costs(root: Path, index, pages, count: int) -> tuple[dict[str, float], 
             _marks_in(both)  # the marks counted, as render_both does
             web, offline = cut(both, "web"), cut(both, "offline")
             t4 = time.perf_counter()
-            packer = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.window_bits(len(offline)), edition.MEM_LEVEL)
-            packer.compress(offline) + packer.flush()
+            edition.compress(offline)
             t5 = time.perf_counter()
             path = out / urls.output_file(page.path)
             os.makedirs(path.parent, exist_ok=True)

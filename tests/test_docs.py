@@ -150,8 +150,10 @@ def test_pyproject_declares_the_console_script():
     import tomllib
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["annals"] == "annals.cli:run"
-    assert sorted(d.split(">")[0].split("=")[0] for d in project["dependencies"]) == \
-        ["jinja2", "livereload", "markdown", "pyyaml"]
+    names = sorted(d.split(">")[0].split("=")[0] for d in project["dependencies"])
+    assert names == ["isal", "jinja2", "livereload", "markdown", "pyyaml"]
+    runtime = section("Dependencies").split("For the tests only")[0]
+    assert [name for name in names if f"**{name}**" not in runtime] == []  # each one says why it is there
 
 
 def test_every_name_a_template_can_use_is_in_the_readme(site):

@@ -143,24 +143,24 @@ def test_one_rendering_serves_both_editions_unless_a_template_reads_offline(site
     assert '<p class="which">web</p>' in web and '<p class="which">disk</p>' in disk
 
 
-def _around_a_window(bits: int, off: int) -> int:
-    return max(0, (1 << bits) - 262 + off)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.one_of(st.integers(0, 70_000), st.builds(_around_a_window, st.integers(9, 16), st.integers(-4, 4))),
-       st.sampled_from([b"<p>a row</p>\n", b"ab", bytes(range(256))]), st.booleans(), st.integers(0, 2**32))
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 70_000), st.sampled_from([b"<p>a row</p>\n", b"ab", bytes(range(256))]), st.booleans(),
+       st.integers(0, 2**32))
 @example(7_458, b"<p>a row</p>\n", True, 0)
-def test_a_page_is_deflated_to_the_stream_the_full_window_gives(tmp_path_factory, size, alphabet, shuffled, seed):
-    """The zip's comment names the full window: a smaller one for a small page must give the same bytes."""
+def test_a_page_is_deflated_to_one_stream_that_unzips_to_it(tmp_path_factory, size, alphabet, shuffled, seed):
+    """An entry copied from the last zip must be what deflating again gives: the same bytes, the same stream."""
     data = bytes(random.Random(seed).choices(alphabet, k=size)) if shuffled else (alphabet * size)[:size]
-    entry = edition.deflate(data, edition.Spool(tmp_path_factory.mktemp("spool")))
-    with open(entry.file, "rb") as handle:
-        handle.seek(entry.offset)
-        stream = handle.read(entry.length)
-    full = zlib.compressobj(edition.LEVEL, zlib.DEFLATED, -edition.WINDOW_BITS, edition.MEM_LEVEL)
-    assert stream == full.compress(data) + full.flush()
-    assert zlib.decompress(stream, -15) == data
+    spool = edition.Spool(tmp_path_factory.mktemp("spool"))
+    streams = []
+    for _ in range(2):
+        entry = edition.deflate(data, spool)
+        spool.flush()
+        with open(entry.file, "rb") as handle:
+            handle.seek(entry.offset)
+            streams.append(handle.read(entry.length))
+        assert entry.same(data) and entry.length == len(streams[-1])
+    assert streams[0] == streams[1]
+    assert zlib.decompress(streams[0], -15) == data
 
 
 @pytest.mark.parametrize("expression", [
