@@ -7,7 +7,7 @@ from datetime import date
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from annals import urls
+from annals import exports, urls
 from annals.load import assemble, read_file
 from annals.periods import Period, Point, days_in, parse_point
 from annals.problems import Problems
@@ -272,3 +272,11 @@ def test_parse_refuses_what_the_scheme_never_makes():
 def test_the_days_of_every_month_of_every_year_are_the_calendars():
     assert [days_in(y, m) for y in range(1, 10_000) for m in range(1, 13)] == \
         [calendar.monthrange(y, m)[1] for y in range(1, 10_000) for m in range(1, 13)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab&<>\"'\n\r\t é\x85")))
+def test_the_feed_escapes_text_and_attributes_as_the_standard_library_does(text):
+    from xml.sax.saxutils import escape, quoteattr
+    assert exports.escape(text) == escape(text)
+    assert exports.quoteattr(text) == quoteattr(text)
