@@ -42,7 +42,7 @@ def quoteattr(text: str) -> str:
 
 def fact_record(r, ident: str) -> dict:
     """One fact, every field present (null or [] when absent), in a fixed order."""
-    c = cite.cited(r, ident)
+    c = r.derive(cite.cited, ident)  # once a fact for facts.json and the feed, with its note
     f = c.fact
     when = None
     if f.when is not None:
@@ -246,7 +246,7 @@ def _entry(r, c: cite.Cited, updated: str) -> str:
 
 def _feed_item(r, ident: str) -> tuple[str | None, str]:
     """A fact's time, if it has one, and its entry; `{updated}` stands for the time of an entry without."""
-    c = cite.cited(r, ident)
+    c = r.derive(cite.cited, ident)  # once a fact for facts.json and the feed, with its note
     updated = _updated(c)
     return updated, _entry(r, c, updated or "{updated}")
 

@@ -205,8 +205,12 @@ def addresses(pages: list[Page]) -> dict[str, str]:
 
 def check(options: Options) -> Problems:
     problems = Problems()
-    _, index = read_archive(options, problems)
-    check_pages(options, index, problems, warn_unrecorded=True)
+    try:
+        with _lasting():  # as a build reads: unpickling what the read-ahead process sent took 0.3 s, not 0.07, without it
+            _, index = read_archive(options, problems)
+        check_pages(options, index, problems, warn_unrecorded=True)
+    finally:
+        gc.unfreeze()
     return problems
 
 
@@ -234,7 +238,8 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     existed = options.out.exists()
     ahead = _folders_ahead(options, session, existed)
     try:
-        report = _build(options, progress, session, changed, first, existed, ahead)
+        with _young_only():
+            report = _build(options, progress, session, changed, first, existed, ahead)
     except BaseException:
         ahead.done(failed=True)
         raise
@@ -327,6 +332,25 @@ def _lasting():
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+@contextlib.contextmanager
+def _young_only():
+    """While a build runs, the cyclic collector looks at young objects only, never at all of them.
+
+    Rendering leaves a few dozen objects in cycles a page (Jinja's macros and
+    contexts), which young collections free while they are young. What lives
+    on, the values derived and the fragments drawn, was walked by every full
+    collection: six of them took 0.6 s of the first process's render of 10,000
+    facts (gc.callbacks), and young ones alone leave the build's peak memory
+    as it was. The thresholds are put back when the build ends.
+    """
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, 1 << 30)  # a full collection only after a billion young ones
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, full)
 
 
 def finish(options: Options, session: Session, most: int | None = None,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from annals.pipeline import Options, Session, build, finish
+from annals.pipeline import Options, Session, build, check, finish
 from annals.problems import BuildFailed
 from conftest import make_site, synthetic, write_files
 
@@ -185,14 +185,29 @@ def test_a_preview_started_on_its_last_output_warms_the_shared_pages_and_writes_
 
 def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
     """A build keeps the collector off what it reads and freezes it (pipeline._lasting), also for its
-    forked workers; whether it builds, fails or runs with the collector already off, nothing stays frozen."""
+    forked workers, and makes no full collection while it renders (pipeline._young_only); whether it
+    builds, fails or runs with the collector already off, nothing stays frozen and the thresholds are
+    put back. `check` reads the same way."""
     import gc
 
     root = tmp_path / "big"  # large enough to be rendered on two processes
     synthetic.write_annals(root, synthetic.records(450))
     assert gc.isenabled()
-    report = build(dataclasses.replace(options(root, "out"), workers=2))
+    usual = gc.get_threshold()
+    thresholds = (100, 2, 2)  # a full collection every few hundred objects, were the build to allow it
+    gc.set_threshold(*thresholds)
+    full = []
+    gc.callbacks.append(lambda phase, info: full.append(1) if phase == "start" and info["generation"] == 2 else None)
+    try:
+        report = build(dataclasses.replace(options(root, "out"), workers=2))
+        assert not full  # read with the collector off, rendered with young collections only
+        kept = [[] for _ in range(100_000)]  # objects that live on, as a build's do
+        assert full and kept  # the thresholds that let none happen were the build's alone
+    finally:
+        gc.callbacks.pop()
     assert len(report.rendered) > 400 and gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
+    assert not check(options(root, "out")).errors and gc.isenabled() and gc.get_freeze_count() == 0
     write_files(root, {"content/facts/broken.yaml": "claim: [unclosed\n"})
     with pytest.raises(BuildFailed):
         build(options(root, "out"))
@@ -201,6 +216,7 @@ def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
     try:
         with pytest.raises(BuildFailed):
             build(options(root, "out"))
-        assert not gc.isenabled() and gc.get_freeze_count() == 0
+        assert not gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     finally:
         gc.enable()
+        gc.set_threshold(*usual)
