@@ -12,11 +12,14 @@ import multiprocessing
 import os
 import pickle
 import re
+import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from . import fields as F, urls
 from .model import Archive, Article, Broken, Fact, Metric, Operation, Redirect, Site, Source, Withdrawn
@@ -27,9 +30,9 @@ from .yamlread import Map, YamlError, read_yaml
 MAX_YAML_BYTES = 256 * 1024
 # Below this many files, a process to read some of them costs more than it saves.
 PARALLEL_FROM = 2000
-# The part of the files the build's own process reads: the other also pickles what it
-# read, and this one waits least with this share (measured at 10,000 facts: 0.4 to 0.6).
-OWN_SHARE = 0.55
+# Files a process takes at a time when two read (see _Claims): about 8 ms of parsing.
+CLAIM = 32
+SEND_EVERY = 64  # files whose records the read-ahead process sends in one message
 FETCHERS = 8  # threads reading files ahead of the parser, from a slow disk (see _fetched)
 SAMPLE, SLOW_DISK = 200, 250e-6  # files read to tell, and seconds a file that make a disk slow (page cache: 20-40 µs; disk: ms)
 MAX_MARKDOWN_BYTES = 1024 * 1024
@@ -440,21 +443,20 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
     """Read every content file; with a `cache` (the preview keeps one), only files whose stat changed.
 
     `progress` is told the number of files and counts them as they are read.
-    With `workers` > 1 and no cache, a forked process reads the last part of
-    the files while this one reads the rest (see _ReadAhead).
+    With `workers` > 1 and no cache, a forked process reads files from the
+    end of the list while this one reads from the start, until they meet (see _ReadAhead).
     """
     files, stray = content_files(root)
     problems.items.extend(stray)
     _case_clashes(files, problems)
     if progress is not None:
         progress.stage("load", len(files))
-    split = len(files)
+    ahead = None
     if workers > 1 and cache is None and len(files) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
-        split = int(len(files) * OWN_SHARE)
-    ahead = _ReadAhead(root, files[split:]) if split < len(files) else None
+        ahead = _ReadAhead(root, files)
     loaded = []
     try:
-        for rel, fetched in _fetched(root, files[:split], cache):
+        for rel, fetched in _fetched(root, files if ahead is None else ahead.claims.front(files), cache):
             loaded.append((rel, _parsed(root, rel, fetched, cache)))
             if progress is not None:
                 progress.advance()
@@ -463,91 +465,155 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
             ahead.stop()
         raise
     if ahead is not None:
-        loaded += ahead.results()
+        theirs = ahead.results()
+        loaded += theirs
         if progress is not None:
-            progress.advance(len(files) - split)
+            progress.advance(len(theirs))
     if cache is not None:
         for gone in set(cache) - set(files):
             del cache[gone]
     return assemble(loaded, problems)
 
 
-class _ReadAhead:
-    """The files `files`, read and parsed in a forked process while this one reads the others.
+class _Claims:
+    """Which of a list of files each of two processes reads: this one takes them from the
+    front, the read-ahead process from the back, CLAIM at a time, until the two meet.
 
-    Parsing is most of reading, and runs on one core; sent back pickled, the
-    records of 4,700 facts took 0.07 s to unpickle, where parsing them took
-    0.6 s. The cyclic collector is off while the archive is read, and must be:
-    with it on, unpickling them took five times as long. A process that fails
-    sends nothing, and its files are read here instead, so a problem is
-    reported as ever.
+    A fixed share left one process waiting for the other 0.1 to 0.45 s at 10,000 facts:
+    the two cores of this project's machine do not parse equally fast, nor does one
+    from run to run.
+    """
+
+    def __init__(self, count: int, context):
+        self._ends = context.RawArray("q", [0, count])  # the first file not taken from the front; the last from the back
+        self._lock = context.Lock()
+
+    def _take(self, front: bool) -> range | None:
+        with self._lock:
+            lo, hi = self._ends
+            if lo >= hi:
+                return None
+            if front:
+                self._ends[0] = min(lo + CLAIM, hi)
+                return range(lo, self._ends[0])
+            self._ends[1] = max(hi - CLAIM, lo)
+            return range(self._ends[1], hi)
+
+    def front(self, files: list[str]):
+        """The files this process reads, in order, taken as it goes."""
+        while (taken := self._take(True)) is not None:
+            yield from (files[i] for i in taken)
+
+    def back(self, files: list[str]):
+        """The files the read-ahead process reads: the last block first, each block in order."""
+        while (taken := self._take(False)) is not None:
+            yield from (files[i] for i in taken)
+
+    @property
+    def met(self) -> int:
+        """Where the two met, once neither takes any more: the other process read the files from here on."""
+        return self._ends[1]
+
+
+class _ReadAhead:
+    """Files of `files` read and parsed in a forked process while this one reads the others (see _Claims).
+
+    Parsing is most of reading, and runs on one core. What the other process
+    read comes back pickled, a few dozen files at a time, and a thread here
+    unpickles it while this process parses: sent whole at the end, it kept
+    both waiting 0.25 to 0.4 s at 10,000 facts, to pickle and to unpickle it.
+    The cyclic collector is off while the archive is read, and must be: with
+    it on, unpickling took five times as long. Files the other process took
+    and did not send (it failed) are read here, so a problem is reported as ever.
     """
 
     def __init__(self, root: Path, files: list[str]):
         self.root = root
         self.files = files
         context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_read_part, args=(root, files, send), daemon=True)
+        self.claims = _Claims(len(files), context)
+        receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_read_part, args=(root, files, self.claims, send), daemon=True)
         self._process.start()
         send.close()
+        self._got: dict[str, Loaded] = {}
+        self._receiver = threading.Thread(target=self._receive, args=(receive,), daemon=True)
+        self._receiver.start()
+
+    def _receive(self, receive) -> None:
+        try:
+            while True:
+                self._got.update(pickle.loads(receive.recv_bytes()))
+        except (EOFError, OSError, pickle.UnpicklingError):
+            pass  # the other process is done, or failed: results() reads what did not come
+        finally:
+            receive.close()
 
     def stop(self) -> None:
         self._process.terminate()
         self._process.join()
-        self._receive.close()
+        self._receiver.join()
 
     def results(self) -> list[tuple[str, Loaded]]:
-        """(path, what it yields) for each of the files, in order."""
-        try:
-            got = pickle.loads(self._receive.recv_bytes())
-        except (EOFError, OSError, pickle.UnpicklingError):
-            got = None
-        finally:
-            self._receive.close()
-            self._process.join()
-        if got is None or [rel for rel, _ in got] != self.files:
-            return [(rel, _read_cached(self.root, rel, None)) for rel in self.files]
-        return got
+        """(path, what it yields) for each file the other process took, in order; read here if it did not send it.
+
+        Called once this process takes no more files: all that are left are the other's."""
+        self._process.join()
+        self._receiver.join()
+        got = self._got
+        return [(rel, got[rel] if rel in got else _read_cached(self.root, rel, None))
+                for rel in self.files[self.claims.met:]]
 
 
-def _read_part(root: Path, files: list[str], send) -> None:
-    """A _ReadAhead process: reads its files and sends what they yield, or nothing if anything fails."""
+def _read_part(root: Path, files: list[str], claims: _Claims, send) -> None:
+    """A _ReadAhead process: reads the files it takes and sends what they yield, SEND_EVERY at a time."""
     try:
-        out = [(rel, _parsed(root, rel, fetched, None)) for rel, fetched in _fetched(root, files, None)]
-        send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
-    except BaseException:  # noqa: BLE001 - the process that started this one reads the files again, and reports
+        batch = []
+        for rel, fetched in _fetched(root, claims.back(files), None):
+            batch.append((rel, _parsed(root, rel, fetched, None)))
+            if len(batch) == SEND_EVERY:
+                send.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+                batch = []
+        if batch:
+            send.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+    except BaseException:  # noqa: BLE001 - the process that started this one reads the rest, and reports
         pass
     finally:
         send.close()
 
 
-def _fetched(root: Path, files: list[str], cache: dict | None, slow: float = SLOW_DISK):
+def _fetched(root: Path, files: Iterable[str], cache: dict | None, slow: float = SLOW_DISK):
     """(path, what _fetch found) for each file, in order.
 
     Reading waits on the disk, parsing on the processor. From a cold disk,
     threads that fetch ahead while this one parses made loading five times
     quicker; from the page cache they only fought over the interpreter's
     lock. So the first files are read here, and threads take over only if
-    reading them was slow.
+    reading them was slow. They run a few chunks ahead, no more: `files`
+    may be taken as they are asked for (see _Claims).
     """
-    reading, first = 0.0, files[:SAMPLE]
+    files = iter(files)
+    reading, first = 0.0, list(islice(files, SAMPLE))
     for rel in first:
         started = time.perf_counter()
         fetched = _fetch(root, rel, cache)
         reading += time.perf_counter() - started  # not the parsing done between one file and the next
         yield rel, fetched
-    rest = files[SAMPLE:]
-    if not rest:
-        return
-    if reading < slow * len(first):
-        for rel in rest:
+    if reading < slow * max(1, len(first)):
+        for rel in files:
             yield rel, _fetch(root, rel, cache)
         return
-    chunks = [rest[k:k + 64] for k in range(0, len(rest), 64)]
     with ThreadPoolExecutor(FETCHERS) as pool:
-        for chunk, fetched in zip(chunks, pool.map(lambda chunk: [_fetch(root, rel, cache) for rel in chunk], chunks)):
-            yield from zip(chunk, fetched)
+        ahead: deque = deque()
+        while True:
+            chunk = list(islice(files, 64))
+            if chunk:
+                ahead.append((chunk, pool.submit(lambda chunk: [_fetch(root, rel, cache) for rel in chunk], chunk)))
+            if ahead and (not chunk or len(ahead) > FETCHERS):
+                done, fetched = ahead.popleft()
+                yield from zip(done, fetched.result())
+            elif not chunk:
+                return
 
 
 def _read_cached(root: Path, rel: str, cache: dict | None) -> Loaded:
