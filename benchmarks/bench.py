@@ -12,6 +12,8 @@ its own as a user would run it:
 - cold: `python build.py` into an empty _site/ with no cache;
 - no-op: the same again, nothing changed;
 - one fact: one fact file edited, then `python build.py`;
+- no zip: a cold build again, of every page but not of the offline edition's zip,
+  which Hugo's sites do not make: the same pages as the same-output Hugo site;
 - peak memory: the largest resident set of the build or of any worker it ran;
 - preview: `build.py serve` running, one fact file saved, time until the
   reload message reaches a livereload client and the page it then fetches
@@ -55,6 +57,13 @@ BUILD = [sys.executable, str(REPO / "build.py")]
 # bytecode. Some sandboxes set PYTHONDONTWRITEBYTECODE, and then every process
 # compiles its modules from source (0.13 s of the 0.5 s `build.py --help` takes).
 USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+# `build.py` as it is but for the offline edition's zip, which Hugo's sites do not make: the cold
+# build of the same pages as the same-output Hugo site. (The preview makes no zip either; no
+# option of the command line leaves it out, since every published page links to it.)
+WITHOUT_ZIP = [sys.executable, "-c", "import dataclasses, sys; sys.path.insert(0, sys.argv[1]); del sys.argv[1]; "
+               "from annals import cli; given = cli.options_from; "
+               "cli.options_from = lambda args: dataclasses.replace(given(args), offline_zip=False); cli.run()",
+               str(REPO)]
 
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
@@ -78,7 +87,10 @@ def annals_builds(root: Path, recs, trash: Path, revision: int = 1) -> dict[str,
     victim = recs[len(recs) // 2]
     synthetic.fact_path(root, victim).write_text(synthetic.fact_yaml(victim, revision=revision))
     edit, _ = timed(cmd)
-    return {"cold": cold, "noop": noop, "edit": edit, "peak_mib": peak / 1024}
+    for leftover in ("_site", ".annals-cache"):
+        put_aside(root / leftover, trash)
+    bare, _ = timed(WITHOUT_ZIP + ["--root", str(root), "-q"])
+    return {"cold": cold, "noop": noop, "edit": edit, "bare": bare, "peak_mib": peak / 1024}
 
 
 def free_port() -> int:
@@ -168,7 +180,8 @@ def main() -> None:
           f"hugo: {subprocess.run(['hugo', 'version'], capture_output=True, text=True).stdout.split()[1] if shutil.which('hugo') else 'none'}")
     timed(BUILD + ["--help"])  # writes the bytecode a user's first run leaves behind
     print(f"{'facts':>8} {'pages':>7} {'cold s':>8} {'no-op s':>8} {'1 fact s':>9} {'peak MiB':>9} "
-          f"{'preview ms':>11} {'hugo s':>7} {'annals/hugo':>12} {'hugo min s':>11} {'annals/min':>11}")
+          f"{'preview ms':>11} {'hugo s':>7} {'annals/hugo':>12} {'no zip s':>9} {'nozip/hugo':>11} "
+          f"{'hugo min s':>11} {'annals/min':>11}")
     trash = args.out / ".trash"
     try:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -198,9 +211,11 @@ def main() -> None:
             if args.repeat > 1:
                 print(f"{'median':>8} of {args.repeat}: " + ", ".join(
                     f"{key} {_shown(_median(rows, key), '.2f')}" for key in
-                    ("cold", "noop", "edit", "hugo_same", "hugo_minimal")) +
+                    ("cold", "noop", "edit", "bare", "hugo_same", "hugo_minimal")) +
                     f"; annals/hugo {_ratio(_median(rows, 'cold'), _median(rows, 'hugo_same'))}"
-                    f" (each run's: {', '.join(_ratio(r['cold'], r.get('hugo_same')) for r in rows)})", flush=True)
+                    f" (each run's: {', '.join(_ratio(r['cold'], r.get('hugo_same')) for r in rows)})"
+                    f"; without the zip {_ratio(_median(rows, 'bare'), _median(rows, 'hugo_same'))}"
+                    f" (each run's: {', '.join(_ratio(r['bare'], r.get('hugo_same')) for r in rows)})", flush=True)
     finally:
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -213,7 +228,8 @@ def _row(size: int, pages: int | None, got: dict, latency: float | None) -> str:
     same, minimal = got.get("hugo_same"), got.get("hugo_minimal")
     return (f"{size:>8,} {_shown(pages, ','):>7} {got['cold']:>8.2f} {got['noop']:>8.2f} {got['edit']:>9.2f} "
             f"{got['peak_mib']:>9.0f} {_shown(latency, '.0f'):>11} {_shown(same, '.2f'):>7} "
-            f"{_ratio(got['cold'], same):>12} {_shown(minimal, '.2f'):>11} {_ratio(got['cold'], minimal):>11}")
+            f"{_ratio(got['cold'], same):>12} {got['bare']:>9.2f} {_ratio(got['bare'], same):>11} "
+            f"{_shown(minimal, '.2f'):>11} {_ratio(got['cold'], minimal):>11}")
 
 
 def _median(rows: list[dict], key: str) -> float | None:

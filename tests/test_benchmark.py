@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO, annals, synthetic
 
-ROW = re.compile(r"^\s*([\d,]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)" + r"\s+(\S+)" * 5 + r"\s*$")
+ROW = re.compile(r"^\s*([\d,]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)" + r"\s+(\S+)" * 7 + r"\s*$")
 
 
 def bench(*args: str) -> list[tuple[str, ...]]:
@@ -38,19 +38,20 @@ def test_the_synthetic_archive_is_a_valid_annals_project(tmp_path):
 
 def test_every_figure_is_printed_and_a_skipped_one_is_a_dash(tmp_path):
     [row] = bench("--sizes", "80", "--no-serve", "--no-hugo", "--out", str(tmp_path))
-    facts, pages, cold, noop, edit, peak, preview, *hugo = row
+    facts, pages, cold, noop, edit, peak, preview, hugo, ratio, bare, bare_ratio, minimal, minimal_ratio = row
     assert facts == "80" and int(pages.replace(",", "")) > 80
-    assert float(cold) > 0 and float(noop) > 0 and float(edit) > 0 and int(peak) > 0
-    assert (preview, *hugo) == ("-",) * 5
-    # The edit the benchmark timed did land in the site.
-    assert list((tmp_path / "annals-80/_site/facts").glob("*/index.html"))
+    assert float(cold) > 0 and float(noop) > 0 and float(edit) > 0 and float(bare) > 0 and int(peak) > 0
+    assert (preview, hugo, ratio, bare_ratio, minimal, minimal_ratio) == ("-",) * 6
+    # The edit the benchmark timed did land in the site, and the last build, without the zip, made none.
+    site = tmp_path / "annals-80/_site"
+    assert list((site / "facts").glob("*/index.html")) and not list(site.glob("*.zip"))
 
 
 @pytest.mark.skipif(shutil.which("hugo") is None, reason="Debian's hugo is installed by .ci/run")
 def test_the_preview_and_both_hugo_sites_are_measured_and_the_last_run_is_cleared_away_after(tmp_path):
     bench("--sizes", "60", "--no-serve", "--no-hugo", "--out", str(tmp_path))
     [row] = bench("--sizes", "60", "--out", str(tmp_path))
-    assert all(float(figure) > 0 for figure in row[6:])
+    assert all(float(figure) > 0 for figure in row[6:])  # the preview, Hugo's builds, the build without the zip, the ratios
     assert not (tmp_path / ".trash").exists()  # the first run's folders, moved aside, are gone
     recs = synthetic.records(60)
     for site in ("hugo-60", "hugo-minimal-60"):
