@@ -501,12 +501,14 @@ class _Claims:
 
     def front(self, files: list[str]):
         """The files this process reads, in order, taken as it goes."""
-        while (taken := self._take(True)) is not None:
-            yield from (files[i] for i in taken)
+        return self._taken(files, True)
 
     def back(self, files: list[str]):
         """The files the read-ahead process reads: the last block first, each block in order."""
-        while (taken := self._take(False)) is not None:
+        return self._taken(files, False)
+
+    def _taken(self, files: list[str], front: bool):
+        while (taken := self._take(front)) is not None:
             yield from (files[i] for i in taken)
 
     @property
