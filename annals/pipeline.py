@@ -273,6 +273,7 @@ def _build(options: Options, progress: Silent | None, session: Session | None, c
     remember = session is None  # a session keeps its state in memory instead of on disk
     session = session or Session(memo=Memo())
     renderer, recompiled = session.renderer_for(options.root)
+    compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
     session.failed, failed = True, session.failed
     with _lasting():
         read = None
@@ -298,6 +299,8 @@ def _build(options: Options, progress: Silent | None, session: Session | None, c
         raise BuildFailed(problems.sorted())
 
     check_output(options.out, options.root)
+    if compiling is not None:
+        compiling.join()  # long done: the archive took longer to read
     extra = {} if options.offline else github_pages_files(index.archive.site)
     outputs = session.good.outputs if not planned else frozenset(urls.output_file(p.path) for p in pages)
     report = write_site(options, index, pages, outputs, problems, session, read.keys, extra, progress,

@@ -6,6 +6,7 @@ only ever passed to them as data, never compiled as a template itself.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import re
 import traceback
 import types
@@ -259,6 +260,29 @@ class Renderer:
                 refs, reads = (), True
             self._sources[name] = (source, refs, reads)
         return self._sources[name]
+
+    def compile_ahead(self) -> "multiprocessing.Process | None":
+        """A forked process compiling every template into the bytecode cache, for this one to load later.
+
+        A cold build compiled them here, before its workers forked, with the
+        other core idle (0.2 s for the embedded templates); while the archive
+        is read, the process that reads from the end of it takes fewer files
+        instead. None when there is no cache, or it already holds templates.
+        """
+        cache = self.env.bytecode_cache
+        if (cache is None or "fork" not in multiprocessing.get_all_start_methods()
+                or any(Path(cache.directory).glob("*.cache"))):
+            return None
+        process = multiprocessing.get_context("fork").Process(target=self._compile_all, daemon=True)
+        process.start()
+        return process
+
+    def _compile_all(self) -> None:
+        for name in self.env.list_templates(extensions=["html", "xml", "txt"]):
+            try:
+                self.env.get_template(name)
+            except Exception:  # noqa: BLE001 - the page that uses it reports it
+                pass
 
     def changed_since(self) -> bool:
         """Whether any template file changed since this Renderer read them (the preview asks)."""

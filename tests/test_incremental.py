@@ -285,3 +285,26 @@ def test_a_build_on_a_terminal_shows_progress_and_clears_it(tmp_path):
     assert "\r\x1b[K" in text and "render [" in text  # a bar, redrawn in place
     last = text.rstrip().splitlines()[-1].split("\x1b[K")[-1]
     assert re.match(r"built [\d,]+ pages into .*: [\d,]+ rendered", last), last  # the bar gone, the summary kept
+
+
+def test_a_cold_build_has_its_templates_compiled_by_another_process_meanwhile(tmp_path):
+    """Renderer.compile_ahead: the bytecode cache filled while the archive is read; a warm one is left alone."""
+    from annals.render import Renderer
+
+    root = make_site(tmp_path)
+    cache = root / ".annals-cache/templates"
+    renderer = Renderer(root, cache)
+    process = renderer.compile_ahead()
+    assert process is not None
+    process.join()
+    assert process.exitcode == 0
+    names = sorted(p.name for p in (root / "templates").glob("*.html"))
+    assert len(list(cache.glob("*.cache"))) == len(names)
+    assert Renderer(root, cache).compile_ahead() is None  # nothing left to gain
+    assert Renderer(root).compile_ahead() is None  # no cache to fill
+    # A build that loads them renders what one that compiles them does.
+    assert annals(root, "-q").code == 0
+    compiled_here = tmp_path / "compiled-here"
+    shutil.rmtree(cache)
+    assert annals(root, "--out", str(compiled_here), "-j", "1", "-q").code == 0
+    assert tree(root / "_site") == tree(compiled_here)
