@@ -107,3 +107,17 @@ def test_the_page_costs_name_every_step_of_a_fact_page_and_every_kind_of_other_p
     kinds = {line.split()[0] for line in done.stdout.splitlines()[3:-1]}
     assert {"home", "month", "year", "operation", "source", "metric", "facts-json", "feed"} <= kinds
     assert sorted(p.name for p in root.iterdir()) == before  # its pages went to a folder it removed
+
+
+def test_two_versions_are_compared_in_pairs_of_cold_builds(tmp_path):
+    """benchmarks/compare.py builds one archive with two checkouts in turn; here both are this one."""
+    synthetic.write_annals(tmp_path / "archive", synthetic.records(60))
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks/compare.py"), str(tmp_path / "archive"),
+                           "--before", str(REPO), "--pairs", "2", "--work", str(tmp_path / "work")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    pairs = re.findall(r"^pair \d: before ([\d.]+) s, after ([\d.]+) s, after/before ([\d.]+)$", done.stdout, re.M)
+    assert len(pairs) == 2 and all(float(x) > 0 for pair in pairs for x in pair)
+    assert re.search(r"^median of 2: .* \(each pair's: [\d.]+, [\d.]+\)$", done.stdout, re.M)
+    for side in ("before", "after"):  # each built cold, into a site of its own, for every pair
+        assert len(list((tmp_path / "work").glob(f"site-{side}-*/facts/*/index.html"))) == 2 * 60
