@@ -504,11 +504,11 @@ def _bars(monthly: list[Figure], position: dict, slot_w: float, left: float, bas
 # every bar, and replace() took a tenth of laying out the 120 charts of a 10,000-fact archive.
 
 def _lowered(label: Label | None, dy: float) -> Label | None:
-    return label and Label(label.text, label.x, round(label.y + dy, 1))
+    return label and Label(label.text, label.x, _r(label.y + dy))
 
 
 def _shifted(bar: Bar, dy: float) -> Bar:
-    return Bar(bar.fact, bar.disputed, bar.x, round(bar.y + dy, 1), bar.width, bar.height, bar.center,
+    return Bar(bar.fact, bar.disputed, bar.x, _r(bar.y + dy), bar.width, bar.height, bar.center,
                _lowered(bar.label, dy), _lowered(bar.mark, dy))
 
 

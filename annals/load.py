@@ -570,13 +570,8 @@ class _ReadAhead:
 def _read_part(root: Path, files: list[str], claims: _Claims, send) -> None:
     """A _ReadAhead process: reads the files it takes and sends what they yield, SEND_EVERY at a time."""
     try:
-        batch = []
-        for rel, fetched in _fetched(root, claims.back(files), None):
-            batch.append((rel, _parsed(root, rel, fetched, None)))
-            if len(batch) == SEND_EVERY:
-                send.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-                batch = []
-        if batch:
+        read = ((rel, _parsed(root, rel, fetched, None)) for rel, fetched in _fetched(root, claims.back(files), None))
+        for batch in iter(lambda: list(islice(read, SEND_EVERY)), []):
             send.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
     except BaseException:  # noqa: BLE001 - the process that started this one reads the rest, and reports
         pass
@@ -607,15 +602,13 @@ def _fetched(root: Path, files: Iterable[str], cache: dict | None, slow: float =
         return
     with ThreadPoolExecutor(FETCHERS) as pool:
         ahead: deque = deque()
-        while True:
-            chunk = list(islice(files, 64))
-            if chunk:
-                ahead.append((chunk, pool.submit(lambda chunk: [_fetch(root, rel, cache) for rel in chunk], chunk)))
-            if ahead and (not chunk or len(ahead) > FETCHERS):
+        for chunk in iter(lambda: list(islice(files, 64)), []):
+            ahead.append((chunk, pool.submit(lambda chunk: [_fetch(root, rel, cache) for rel in chunk], chunk)))
+            if len(ahead) > FETCHERS:
                 done, fetched = ahead.popleft()
                 yield from zip(done, fetched.result())
-            elif not chunk:
-                return
+        for done, fetched in ahead:
+            yield from zip(done, fetched.result())
 
 
 def _read_cached(root: Path, rel: str, cache: dict | None) -> Loaded:

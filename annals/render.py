@@ -271,7 +271,7 @@ class Renderer:
         """
         cache = self.env.bytecode_cache
         if (cache is None or "fork" not in multiprocessing.get_all_start_methods()
-                or any(Path(cache.directory).glob("*.cache"))):
+                or any(Path(cache.directory).glob(cache.pattern % "*"))):
             return None
         process = multiprocessing.get_context("fork").Process(target=self._compile_all, daemon=True)
         process.start()

@@ -212,10 +212,7 @@ def main() -> None:
                 print(f"{'median':>8} of {args.repeat}: " + ", ".join(
                     f"{key} {_shown(_median(rows, key), '.2f')}" for key in
                     ("cold", "noop", "edit", "bare", "hugo_same", "hugo_minimal")) +
-                    f"; annals/hugo {_ratio(_median(rows, 'cold'), _median(rows, 'hugo_same'))}"
-                    f" (each run's: {', '.join(_ratio(r['cold'], r.get('hugo_same')) for r in rows)})"
-                    f"; without the zip {_ratio(_median(rows, 'bare'), _median(rows, 'hugo_same'))}"
-                    f" (each run's: {', '.join(_ratio(r['bare'], r.get('hugo_same')) for r in rows)})", flush=True)
+                    f"; annals/hugo {_ratios(rows, 'cold')}; without the zip {_ratios(rows, 'bare')}", flush=True)
     finally:
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -235,6 +232,12 @@ def _row(size: int, pages: int | None, got: dict, latency: float | None) -> str:
 def _median(rows: list[dict], key: str) -> float | None:
     values = [r[key] for r in rows if r.get(key) is not None]
     return statistics.median(values) if values else None
+
+
+def _ratios(rows: list[dict], key: str) -> str:
+    """The ratio of the medians of `key` and of the same-output Hugo build, then each run's."""
+    each = ", ".join(_ratio(r[key], r.get("hugo_same")) for r in rows)
+    return f"{_ratio(_median(rows, key), _median(rows, 'hugo_same'))} (each run's: {each})"
 
 
 def _ratio(annals: float, hugo: float | None) -> str:

@@ -17,7 +17,6 @@ It asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -75,5 +74,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     sys.exit(main())
