@@ -73,7 +73,7 @@ def progress_for(args, stream=None) -> Silent:
         return Lines(stream)
     if stream.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb":
         return Bar(stream)
-    return Silent()
+    return Silent(notes=stream)
 
 
 def report_problems(problems: list[Problem], stream=None) -> None:

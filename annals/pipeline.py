@@ -9,12 +9,13 @@ import dataclasses
 import gc
 import hashlib
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import edition, history, load as loading, permalinks, rebuild, urls
+from . import edition, history, load as loading, permalinks, publish, rebuild, urls
 from .index import Index, Key, build_index, update_index
 from .load import load
 from .model import Archive
@@ -24,7 +25,7 @@ from .progress import Silent
 from .render import Renderer
 from .state import CACHE, State
 from .validate import validate
-from .write import FoldersAhead, OutputRefused, Writer, check_output
+from .write import FoldersAhead, OutputRefused, Writer, check_output, write_fault
 
 
 @dataclass(frozen=True)
@@ -235,18 +236,37 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     the next build, which the preview runs as soon as the reader's page has
     reloaded (see `finish`).
     """
-    existed = options.out.exists()
-    ahead = _folders_ahead(options, session, existed)
+    progress = progress or Silent()
     try:
-        with _young_only():
-            report = _build(options, progress, session, changed, first, existed, ahead)
-    except BaseException:
-        ahead.done(failed=True)
-        raise
-    finally:
-        gc.unfreeze()  # what _lasting froze, and the render froze for its workers
-    ahead.done(failed=False)
-    return report
+        with _output_locked(options, progress):
+            existed = options.out.exists()
+            ahead = _folders_ahead(options, session, existed)
+            try:
+                with _young_only():
+                    report = _build(options, progress, session, changed, first, existed, ahead)
+            except BaseException:
+                ahead.done(failed=True)
+                raise
+            finally:
+                gc.unfreeze()  # what _lasting froze, and the render froze for its workers
+            ahead.done(failed=False)
+            return report
+    except publish.InTheWay as error:
+        raise OutputRefused(str(error)) from None
+    except OSError as error:
+        raise OutputRefused(write_fault(error, options.out)) from None
+
+
+@contextlib.contextmanager
+def _output_locked(options: Options, progress: Silent):
+    """One build at a time writes an output folder: a second waits for the first (and says so)."""
+    try:
+        check_output(options.out, options.root)
+    except OutputRefused:
+        yield  # nothing is written, nothing locked: the build refuses it once the content is checked
+        return
+    with publish.locked(options.out, progress.note):
+        yield
 
 
 def _folders_ahead(options: Options, session: Session | None, existed: bool) -> FoldersAhead:
@@ -257,7 +277,10 @@ def _folders_ahead(options: Options, session: Session | None, existed: bool) -> 
         check_output(options.out, options.root)  # refused here, nothing is made: the build refuses it later
     except OutputRefused:
         return FoldersAhead(None)
-    return FoldersAhead(options.out)
+    spare = publish.spare(options.out)
+    if spare.exists():
+        shutil.rmtree(spare)  # what a killed first build left: no part of this one
+    return FoldersAhead(spare)
 
 
 def _fact_folders(archive: Archive) -> list[str]:
@@ -496,6 +519,9 @@ def write_site(options: Options, index: Index, pages: list[Page], outputs: froze
         progress.stage("commit", len(writer.staged))
         report.written, report.removed = writer.commit(state.produced)
         progress.advance(report.written)
+        if writer.found:
+            problems.warning(Loc(str(options.out)), "left alone, since Annals did not write them (named once): "
+                             + ", ".join(writer.found))
     except BaseException:
         writer.abort()
         raise

@@ -13,7 +13,15 @@ from typing import TextIO
 
 
 class Silent:
-    """Counts nothing, prints nothing; the other kinds share its interface."""
+    """Counts nothing, prints nothing but notes; the other kinds share its interface."""
+
+    def __init__(self, notes: TextIO | None = None):
+        self.notes = notes  # where a note goes (a build waits for another); None: nowhere
+
+    def note(self, text: str) -> None:
+        """Something the person waiting should know now, not at the end."""
+        if self.notes is not None:
+            print(text, file=self.notes, flush=True)
 
     def stage(self, name: str, total: int | None = None) -> None:
         pass
@@ -27,6 +35,7 @@ class Silent:
 
 class _Counting(Silent):
     def __init__(self, stream: TextIO, clock=time.perf_counter):
+        super().__init__(stream)
         self.stream = stream
         self.clock = clock
         self.name: str | None = None

@@ -1,12 +1,13 @@
 """Writing the output folder: only into a folder we made, only changed bytes, all or nothing.
 
-Pages are first written to a staging folder inside the output; only when the
-whole build has succeeded are they moved into place (a rename each) and
-files no longer produced are removed. A failed build removes the staging
-folder and leaves the last good site exactly as it was.
+Pages are first written to a staging folder beside the output; only when the
+whole build has succeeded are they put in place, the whole site at once (see
+publish), and Annals' own files no longer produced are removed. A failed
+build removes the staging folder and leaves the last good site exactly as it was.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import multiprocessing
 import os
@@ -14,9 +15,9 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
-MARKER = ".annals-output"
-STAGING = ".annals-staging"
-_MARKER_TEXT = "This folder is written by Annals (python build.py). It is replaced on every build.\n"
+from . import publish
+from .publish import MARKER, STAGING  # noqa: F401  (the names the preview's server hides)
+
 
 
 # A page is written with three calls, not the six of open(): a file object also
@@ -32,6 +33,31 @@ def _write_all(fd: int, data: bytes) -> None:
 
 class OutputRefused(Exception):
     pass
+
+
+_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space, then build again",
+    errno.EDQUOT: "the disk quota is used up: free some space, then build again",
+    errno.EROFS: "the file system is read-only: choose another --out, or make it writable",
+    errno.EACCES: "permission denied: make it writable by this user (`ls -ld` shows its owner), or choose another --out",
+    errno.EPERM: "not permitted: make it writable by this user (`ls -ld` shows its owner), or choose another --out",
+    errno.ENOTDIR: "a file is in the way of a folder: move it, then build again",
+    errno.EEXIST: "something is in the way: move it, then build again",
+    errno.EISDIR: "a folder is in the way of a file: move it, then build again",
+    errno.EMFILE: "too many files are open: raise the limit (ulimit -n), then build again",
+    errno.ENAMETOOLONG: "a path is too long for this file system: choose a shorter --out",
+}
+
+
+def write_fault(error: OSError, out: Path) -> str:
+    """One line for a build that the file system stopped: what, where, and what to do."""
+    where = Path(error.filename) if error.filename else out
+    advice = _ADVICE.get(error.errno, "fix that, then build again")
+    line = f"cannot write {where}: {error.strerror or error}; {advice}"
+    inside = (out.resolve(), publish.workplace(out).resolve())
+    if any(where.resolve() == folder or folder in where.resolve().parents for folder in inside):
+        line += f". Nothing was published: {out} is as it was"
+    return line
 
 
 def check_output(out: Path, root: Path) -> None:
@@ -64,8 +90,8 @@ class FoldersAhead:
     but validating, indexing and planning leave one idle, so the folders are
     made then (`start`), from the facts just read.
 
-    Only into an output folder that is not there yet: nothing in it can be
-    lost, and a build that fails removes it whole, as a first build always has.
+    Only for an output folder that is not there yet, into the spare beside it
+    (see publish) where the new site is put together: a build that fails removes it whole.
     """
 
     def __init__(self, out: Path | None):
@@ -76,7 +102,6 @@ class FoldersAhead:
             self.out = None
             return
         out.mkdir(parents=True)
-        (out / MARKER).write_text(_MARKER_TEXT)  # before any folder: check_output sees a folder of ours
 
     @property
     def makes_folders(self) -> bool:
@@ -116,8 +141,13 @@ def _make_folders(out: str, folders: Callable[[], Iterable[str]]) -> None:
 
 
 class Writer:
-    """Stage changed files, then commit them all at once, or abort and touch nothing.
+    """Stage changed files, then put them in place all at once, or abort and touch nothing.
 
+    Three ways to put them in place (see publish):
+    - a new output folder is written whole in the spare beside it, then renamed into place;
+    - an output folder there already is swapped whole for the spare, brought up to date;
+    - the preview's own folder, which only its server reads, and a folder that cannot be
+      swapped (a mount point), have their files replaced one by one, each in one rename.
     `stage` only touches the file system, so worker processes may call it;
     the process that commits records what they staged with `record`.
     """
@@ -125,17 +155,20 @@ class Writer:
     def __init__(self, out: Path, in_memory: bool = False, existed: bool | None = None,
                  folders_made: bool = False):
         self.out = out
-        self.staging = out / STAGING
+        self.spare = publish.spare(out)
         self.produced: set[str] = set()
         self.staged: list[str] = []
-        # Whether the folder was there before this build (FoldersAhead may have made it since).
+        self.found: list[str] = []  # after a commit: files kept that Annals did not write, not named before
+        # Whether the folder was there before this build.
         self.existed = out.exists() if existed is None else existed
         # A new folder holds nothing to compare with or to protect: files go
-        # straight to their place, and a failed build removes the whole folder.
+        # straight to their place in the spare, and a failed build removes it.
         self.fresh = not self.existed
-        # The preview's own folder, which only its server reads, and not while it builds:
-        # changed files wait in memory and are written in place, sparing a rename each.
-        # Only this process's memory: worker processes still stage files.
+        self.swap = not self.fresh and not in_memory and publish.can_swap(out)
+        self.staging = (publish.workplace(out) / "staging" if self.fresh or self.swap
+                        else out / publish.STAGING)  # renamed from there: on the output's file system
+        # The preview's own folder: changed files wait in memory and are written in place,
+        # sparing a rename each. Only this process's memory: worker processes still stage files.
         self.held: dict[str, bytes] | None = {} if in_memory and not self.fresh else None
         self._pid = os.getpid()
         self._folders: set[str] = set()  # made by this writer (in this process: workers fork with it)
@@ -144,8 +177,12 @@ class Writer:
     def begin(self) -> None:
         if self.staging.exists():
             shutil.rmtree(self.staging)  # left by a build that was killed
+        if self.fresh and not self._folders_made and self.spare.exists():
+            shutil.rmtree(self.spare)  # a first build killed: what it wrote is no part of this one
         if self.held is None:
             self.staging.mkdir(parents=True)
+        if self.fresh:
+            self.spare.mkdir(parents=True, exist_ok=True)
 
     def keep_all(self, rels) -> None:
         """Files this build produces, whether it renders them again or not."""
@@ -208,7 +245,7 @@ class Writer:
 
     def _staged(self, rel: str) -> str:
         if self.fresh:
-            return os.path.join(self.out, rel)
+            return os.path.join(self.spare, rel)
         # Flat names: staging needs no folder per page, and a page's path may be long.
         return os.path.join(self.staging, hashlib.blake2b(rel.encode(), digest_size=16).hexdigest())
 
@@ -217,64 +254,97 @@ class Writer:
             self.held.clear()
         if self.staging.exists():
             shutil.rmtree(self.staging)
-        if not self.existed and self.out.exists() and not (self.out / MARKER).exists():
-            shutil.rmtree(self.out)  # a first build that failed leaves no trace
+        if self.fresh and self.spare.exists():
+            shutil.rmtree(self.spare)  # a first build that failed leaves no trace
 
     def commit(self, previous: set[str] | None = None) -> tuple[int, int]:
-        """Move staged files into place and remove files no longer produced: (written, removed).
+        """Put the staged files in place and remove Annals' files no longer produced: (written, removed).
 
-        `previous` is what the last build produced, when known: then only those
-        files are candidates for removal and the folder need not be walked.
+        `previous` is what the last build produced, when known: it stands for
+        the marker's list where the marker, an older Annals', has none.
         """
-        self.out.mkdir(parents=True, exist_ok=True)
-        marker = self.out / MARKER
-        if not marker.is_file() or marker.read_text() != _MARKER_TEXT:  # a build that changes nothing writes nothing
-            marker.write_text(_MARKER_TEXT)
+        record = publish.Record() if self.fresh else publish.Record.read(self.out)
+        ours = record.written if record.written is not None else frozenset(previous or ())
+        if self.fresh:
+            removed = self._rename_into_place()
+        elif not self.staged and record.written == self.produced:
+            removed = 0  # nothing to put in place: the site is as it was
+        elif self.swap:
+            removed = self._swap(record, ours)
+        else:
+            removed = self._replace_in_place(record, ours)
+        self.abort()
+        return len(self.staged), removed
+
+    def _rename_into_place(self) -> int:
+        publish.Record(frozenset(self.produced)).write(self.spare)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(self.spare, self.out)
+        return 0
+
+    def _swap(self, record: publish.Record, ours: frozenset[str]) -> int:
+        staged, produced = set(self.staged), self.produced
+        taken: list[str] = []  # the editor's files where this build writes
+        removed = [0]
+
+        def drop(rel: str) -> bool:
+            if rel in staged:
+                if record.written is not None and rel not in ours:
+                    taken.append(rel)
+                return True
+            if rel in produced or rel not in ours:
+                return False
+            removed[0] += 1
+            return True
+
+        mirror = publish.Mirror(drop, lambda rel: rel not in produced and rel not in ours)
+        mirror.run(self.out, self.spare)
+        if taken:
+            raise publish.InTheWay(f"{self.out / taken[0]} was not written by Annals, and this build must write "
+                                   f"there{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}: "
+                                   "move it, then build again")
+        for rel in self.staged:
+            publish.place(self._staged(rel), self.spare, rel, self.out)
+        found = publish.foreign_summary(mirror.found, produced)
+        self.found = [f"{head}{f' ({count} files)' if count > 1 else ''}"
+                      for head, count in found.items() if head not in record.foreign]
+        publish.Record(frozenset(produced), frozenset(found)).write(self.spare)
+        publish.swap_in(self.spare, self.out)
+        return removed[0]
+
+    def _replace_in_place(self, record: publish.Record, ours: frozenset[str]) -> int:
         folders: set[str] = set()
-        for rel in () if self.fresh else self.staged:
+        for rel in self.staged:
             target = os.path.join(self.out, rel)
             folder = os.path.dirname(target)
             if folder not in folders:
                 os.makedirs(folder, exist_ok=True)
                 folders.add(folder)
+            if os.path.isdir(target) and rel not in ours:
+                raise publish.InTheWay(f"{target} is a folder where Annals must write a file: move it, then build again")
             if os.path.isdir(target):  # a page became a file where a folder was
                 shutil.rmtree(target)
             if self.held is not None and rel in self.held:
-                with open(target, "wb") as handle:
+                tmp = f"{target}.annals-tmp"  # renamed into place: the server never reads half a file
+                with open(tmp, "wb") as handle:
                     handle.write(self.held[rel])
+                os.replace(tmp, target)
             else:
                 os.replace(self._staged(rel), target)
-        if previous is not None:
-            removed = self._remove(previous - self.produced)
-        elif self.fresh:
-            removed = 0
-        else:
-            removed = self._sweep()
-        self.abort()
-        return len(self.staged), removed
+        removed = self._remove(ours - self.produced)
+        if record.written != self.produced:
+            publish.Record(frozenset(self.produced), record.foreign).write(self.out)
+        return removed
 
-    def _remove(self, stale: set[str]) -> int:
+    def _remove(self, stale) -> int:
+        count = 0
         for rel in stale:
             path = self.out / rel
             if path.is_file():
                 path.unlink()
+                count += 1
                 parent = path.parent
                 while parent != self.out and not any(parent.iterdir()):
                     parent.rmdir()
                     parent = parent.parent
-        return len(stale)
-
-    def _sweep(self) -> int:
-        removed = 0
-        for folder, dirs, files in os.walk(self.out, topdown=False):
-            rel_folder = os.path.relpath(folder, self.out)
-            if rel_folder == STAGING or rel_folder.startswith(STAGING + os.sep):
-                continue
-            for name in files:
-                rel = name if rel_folder == "." else f"{rel_folder}/{name}".replace(os.sep, "/")
-                if rel != MARKER and rel not in self.produced:
-                    os.unlink(os.path.join(folder, name))
-                    removed += 1
-            if rel_folder != "." and not os.listdir(folder):
-                os.rmdir(folder)
-        return removed
+        return count
