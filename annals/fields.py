@@ -9,6 +9,7 @@ SOURCE_KINDS = ("news-article", "press-release", "report", "dataset", "statement
                 "social-media", "web-page", "book", "other")
 APPROX = ("exact", "about", "at-least", "at-most")
 RANKS = ("preferred", "normal", "deprecated")
+NEGATIVE = ("allowed", "refused")
 
 CITATION_FIELDS = (
     Field("source", identifier, required=True, doc="id of a file in content/sources/"),
@@ -30,6 +31,8 @@ METRIC_FIELDS = (
     Field("label", text, required=True, doc="name shown on pages"),
     Field("unit", text, required=True, doc="plural noun written after numbers"),
     Field("description", text, required=True, doc="what is counted"),
+    Field("negative", one_of(*NEGATIVE), default="refused",
+          doc="allowed | refused: whether a figure may be below zero (a change, a balance); a count may not"),
 )
 
 OPERATION_FIELDS = (
@@ -68,8 +71,8 @@ MEASURE_FIELDS = (
 )
 
 
-def _measure(loc, **values) -> Measure:
-    return Measure(**values)
+def _measure(loc, locs, **values) -> Measure:
+    return Measure(value_loc=locs.get("value"), **values)
 
 
 FACT_FIELDS = (
@@ -78,7 +81,7 @@ FACT_FIELDS = (
     Field("when", period, doc="date or {from, to} range; absent if unknown"),
     Field("operations", list_of(identifier), default=(), doc="operation ids"),
     Field("places", list_of(text), default=(), doc="place names"),
-    Field("measure", nested(MEASURE_FIELDS, _measure), doc="makes the fact a measure"),
+    Field("measure", nested(MEASURE_FIELDS, _measure, with_locs=True), doc="makes the fact a measure"),
     Field("originator", text, doc="who produced the figure or statement"),
     Field("speaker", text, doc="makes the fact a statement"),
     Field("speaker_role", text, doc="the speaker's role, as the source gives it"),

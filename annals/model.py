@@ -33,6 +33,7 @@ class Metric:
     unit: str
     description: str
     loc: Loc
+    negative: str = "refused"  # "allowed" | "refused": whether its figures may be below zero
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Measure:
     aggregation: str  # "period" | "cumulative"
     approx: str = "exact"  # "exact" | "about" | "at-least" | "at-most"
     since: Period | None = None
+    value_loc: Loc | None = field(default=None, compare=False, repr=False)  # where the figure was written
 
     @property
     def number(self) -> int | float:

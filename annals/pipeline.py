@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import edition, history, load as loading, permalinks, publish, rebuild, urls
+from . import edition, history, load as loading, permalinks, publish, rebuild, tree, urls
 from .index import Index, Key, build_index, update_index
 from .load import load
 from .model import Archive
@@ -426,7 +426,8 @@ def render_again(options: Options, session: Session, paths: list[str]) -> Report
         _record(good.outputs, done, writer, problems, report)
         if problems.errors:
             raise BuildFailed(problems.sorted())
-        report.written, report.removed = writer.commit(session.state.produced)
+        with publish.locked(options.out, lambda message: None):  # a build of the same folder waits
+            report.written, report.removed = writer.commit(session.state.produced)
     except BaseException:
         writer.abort()
         raise
@@ -581,8 +582,7 @@ def _config_fingerprint(options: Options, index: Index) -> str:
 
 
 def static_files(root: Path) -> dict[str, bytes]:
-    static = root / "static"
-    if not static.is_dir():
-        return {}
-    return {urls.static(path.relative_to(static).as_posix()): path.read_bytes()
-            for path in sorted(static.rglob("*")) if path.is_file() and not path.name.startswith(".")}
+    """static/'s files but hidden ones, through the links that stay in the project: the load reported the others."""
+    found, _ = tree.walk(root, "static", tree.hidden, tree.never)
+    return {urls.static(rel.split("/", 1)[1]): (root / rel).read_bytes()
+            for rel in sorted(found, key=lambda rel: rel.split("/"))}

@@ -104,18 +104,36 @@ def number(node: Node, name: str, problems: Problems) -> Decimal:
     if scalar.quoted:
         _fail(problems, node.loc, f"{name}: write the number without quotes")
     if not _NUMBER.match(raw):
-        digits = raw.replace(",", "").replace("_", "").replace(" ", "")
-        if _NUMBER.match(digits):
-            _fail(problems, node.loc, f"{name}: '{raw}' has separators; write digits only ({digits})")
-        if re.match(r"^-?0[0-9]", raw):
-            _fail(problems, node.loc, f"{name}: '{raw}' has a leading zero; write {raw.lstrip('0') or '0'}, or quote it if it is not a number")
-        _fail(problems, node.loc, f"{name}: '{raw}' is not a number; write digits, like 4848 or 12.5")
+        _not_a_number(raw, name, node, problems)
+    if raw.startswith("-") and not raw.strip("-0."):
+        _fail(problems, node.loc, f"{name}: '{raw}' is zero; write 0")
     whole, _, fraction = raw.lstrip("-").partition(".")
     if len(whole.lstrip("0")) + len(fraction) > MAX_DIGITS:
         # Charts scale and JSON carries figures as floats: past 15 digits they would change silently.
         _fail(problems, node.loc, f"{name}: '{raw}' has more than {MAX_DIGITS} digits, more than a figure "
                                   "can keep exactly in charts and data files")
     return Decimal(raw)
+
+
+# What YAML 1.1 would have read as a float that is no figure, or as a truth value.
+_NOT_FIGURES = {".nan", ".inf", "-.inf", "+.inf", "nan", "inf", "-inf", "infinity", "-infinity"}
+_TRUTHS = {"true", "false", "yes", "no", "on", "off", "y", "n"}
+
+
+def _not_a_number(raw: str, name: str, node: Node, problems: Problems):
+    """Why a figure as written is no number, as closely as can be told."""
+    digits = raw.replace(",", "").replace("_", "").replace(" ", "")
+    if _NUMBER.match(digits):
+        _fail(problems, node.loc, f"{name}: '{raw}' has separators; write digits only ({digits})")
+    if re.match(r"^-?0[0-9]", raw):
+        _fail(problems, node.loc, f"{name}: '{raw}' has a leading zero; write {raw.lstrip('0') or '0'}, or quote it if it is not a number")
+    if raw.startswith("+") and _NUMBER.match(raw[1:]):
+        _fail(problems, node.loc, f"{name}: '{raw}': write the number without '+' ({raw[1:]})")
+    if raw.lower() in _NOT_FIGURES:
+        _fail(problems, node.loc, f"{name}: '{raw}' is not a figure; write a finite number, or leave the fact without a measure")
+    if raw.lower() in _TRUTHS:
+        _fail(problems, node.loc, f"{name}: '{raw}' is a yes or no, not a number; write digits, like 4848 or 12.5")
+    _fail(problems, node.loc, f"{name}: '{raw}' is not a number; write digits, like 4848 or 12.5")
 
 
 def date(node: Node, name: str, problems: Problems) -> Period:
@@ -165,7 +183,10 @@ def base_url_fault(value: str, final_slash: bool = True) -> str | None:
     if not _URL.match(value):
         example = f" (write https://{value})" if re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)+(/|$)", value) else ""
         return f"'{value}' is not an http(s) URL{example}"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a '[' that opens no IPv6 address, say
+        return f"'{value}' is not an http(s) URL"
     if parts.query or parts.fragment or "?" in value or "#" in value:
         return f"'{value}' has a query or a fragment (? or #): permalinks are made by appending paths to it"
     if "@" in parts.netloc:
@@ -217,13 +238,16 @@ def list_of(item: Convert) -> Convert:
     return convert
 
 
-def nested(fields: tuple[Field, ...], build: Callable[..., Any]) -> Convert:
+def nested(fields: tuple[Field, ...], build: Callable[..., Any], with_locs: bool = False) -> Convert:
+    """A mapping of `fields`, made by `build(loc=..., **values)`; `with_locs` also passes where each field was written."""
     def convert(node: Node, name: str, problems: Problems):
+        locs: dict[str, Loc] = {}
+        extra = {"locs": locs} if with_locs else {}
         try:
-            values = record(node, fields, problems, name)
+            values = record(node, fields, problems, name, locs)
         except Incomplete as err:
-            raise Invalid(partial=build(loc=node.loc, **err.values)) from None
-        return build(loc=node.loc, **values)
+            raise Invalid(partial=build(loc=node.loc, **extra, **err.values)) from None
+        return build(loc=node.loc, **extra, **values)
     return convert
 
 

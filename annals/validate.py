@@ -32,6 +32,7 @@ def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | 
     _articles(archive, problems, broken)
     _withdrawn(archive, problems, broken)
     _quotes_against_texts(archive, facts, root, problems)
+    _figures(archive, facts, problems)
     _markdown_links(archive, facts, problems, others=only is None)
 
 
@@ -99,6 +100,23 @@ def _facts(archive: Archive, facts, problems: Problems, broken) -> None:
         metric = fact.measure.metric if fact.measure is not None else None
         if metric is not None and metric not in archive.metrics:
             _missing(problems, fact.locs["measure"], "metric", metric, archive.metrics, broken)
+
+
+def _figures(archive: Archive, facts, problems: Problems) -> None:
+    """Figures their metric says cannot be: below zero, unless it declares `negative: allowed`.
+
+    A count of weapons or sorties is never below zero; a published "-5 weapons"
+    is a sign typed by mistake, or a change that belongs to a metric of its own.
+    """
+    for fact in facts:
+        measure = fact.measure
+        metric = archive.metrics.get(measure.metric) if measure is not None else None
+        if metric is None or measure.value is None or metric.negative == "allowed" or measure.value >= 0:
+            continue  # no figure, or an unknown metric: reported as that
+        problems.error(measure.value_loc or fact.locs.get("measure", fact.loc),
+                       f"value: {measure.value} is below zero, and metric '{metric.id}' counts {metric.unit}, "
+                       f"which cannot be fewer than none; if its figures may be negative, write `negative: allowed` "
+                       f"under '{metric.id}' in content/metrics.yaml")
 
 
 def _old_ids(archive: Archive):

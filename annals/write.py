@@ -36,11 +36,11 @@ class OutputRefused(Exception):
 
 
 _ADVICE = {
-    errno.ENOSPC: "the disk is full: free some space, then build again",
-    errno.EDQUOT: "the disk quota is used up: free some space, then build again",
-    errno.EROFS: "the file system is read-only: choose another --out, or make it writable",
-    errno.EACCES: "permission denied: make it writable by this user (`ls -ld` shows its owner), or choose another --out",
-    errno.EPERM: "not permitted: make it writable by this user (`ls -ld` shows its owner), or choose another --out",
+    errno.ENOSPC: "free some space on that disk, then build again",
+    errno.EDQUOT: "free some space within your quota, then build again",
+    errno.EROFS: "the file system is read-only: choose another --out, or mount it writable",
+    errno.EACCES: "make it writable by this user (`ls -ld` shows its owner), or choose another --out",
+    errno.EPERM: "make it writable (`ls -ld` and `lsattr -d` show why it is not), or choose another --out",
     errno.ENOTDIR: "a file is in the way of a folder: move it, then build again",
     errno.EEXIST: "something is in the way: move it, then build again",
     errno.EISDIR: "a folder is in the way of a file: move it, then build again",

@@ -14,6 +14,7 @@ from typing import Union
 import yaml
 
 from .problems import Loc
+from .yamlsyntax import Lines, explain, indent
 
 try:  # libyaml is ten times faster; the pure-Python parser gives the same events.
     _Loader = yaml.CSafeLoader
@@ -59,33 +60,39 @@ class YamlError(Exception):
         self.message = message
 
 
-def _loc(path: str, mark, line_offset: int) -> Loc:
-    return Loc(path, (mark.line if mark is not None else 0) + 1 + line_offset)
-
-
 def read_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Node | None, list[tuple[Loc, str]]]:
     """Parse one YAML document into nodes.
 
     Returns the root (None for an empty document) and the list of problems
     that do not prevent reading the rest (duplicate keys, non-text keys).
-    Raises YamlError for anything that does (syntax, anchors, tags, depth).
+    Raises YamlError for anything that does (syntax, anchors, tags, depth),
+    at the line where the mistake is: an unclosed quote or bracket where it
+    opened, not where the parser gave up (see annals.yamlsyntax).
     """
-    loader = _Loader(text)
-    reader = _Reader(loader, path, line_offset)
+    lines = Lines(text, line_offset)
+    loader = None
     try:
+        loader = _Loader(text)
+        reader = _Reader(loader, path, lines)
         root = reader.document()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        message = (err.problem or err.context or "invalid YAML").strip()
-        if "maximum nesting depth" in message:
+        if "maximum nesting depth" in (err.problem or ""):
             # libyaml's scanner looks ahead through "[[[[" and gives up (at
             # its own limit) before the first event reaches our depth count.
-            raise YamlError(_loc(path, mark, line_offset), _too_deep()) from None
-        raise YamlError(_loc(path, mark, line_offset), f"YAML syntax: {message}") from None
+            raise YamlError(Loc(path, lines.line(mark)), _too_deep()) from None
+        line, message = explain(err, lines)
+        raise YamlError(Loc(path, line), message) from None
+    except yaml.reader.ReaderError as err:
+        # A character YAML refuses (C1 controls, U+FFFE): the C reader counts its place in bytes, ours in characters.
+        where = text.find(chr(err.character)) if isinstance(err.character, int) else -1
+        raise YamlError(Loc(path, lines.at(where)), f"contains the character U+{err.character:04X}, which a YAML file "
+                        "cannot hold; is this a text file? Remove it") from None
     except yaml.YAMLError as err:
         raise YamlError(Loc(path, 1 + line_offset), f"YAML syntax: {err}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return root, reader.soft
 
 
@@ -100,13 +107,16 @@ class _Reader:
     are taken straight from the parser and every node of a line shares one Loc.
     """
 
-    def __init__(self, loader, path: str, line_offset: int):
+    def __init__(self, loader, path: str, lines: Lines):
         self.next_event = loader.get_event
         self.has_event = loader.check_event
         self.path = path
-        self.offset = line_offset + 1
+        self.offset = lines.offset
         self.locs: dict[int, Loc] = {}
         self.soft: list[tuple[Loc, str]] = []
+        self.lines = lines
+        if lines.breaks is not None:  # a text with line breaks of YAML's own: lines counted as an editor counts them
+            self.loc = self._counted
 
     def loc(self, event) -> Loc:
         line = event.start_mark.line + self.offset
@@ -114,6 +124,9 @@ class _Reader:
         if found is None:
             found = self.locs[line] = Loc(self.path, line)
         return found
+
+    def _counted(self, event) -> Loc:
+        return Loc(self.path, self.lines.line(event.start_mark))
 
     def document(self) -> Node | None:
         root: Node | None = None
@@ -140,6 +153,19 @@ class _Reader:
         shown = event.tag.replace("tag:yaml.org,2002:", "!!")
         raise YamlError(self.loc(event), f"YAML tag {shown} is not allowed: values are typed by their field")
 
+    def spanning(self, event, loc: Loc) -> None:
+        """A quoted text over several lines must indent the lines that continue it: one that stands
+        where a key would is the next field, read into the text because its closing quote is missing."""
+        rows = self.lines.rows
+        first, last = self.lines.row(event.start_mark), self.lines.row(event.end_mark)
+        own = indent(rows[first])
+        for row in range(first + 1, min(last, len(rows) - 1) + 1):
+            if rows[row].strip() and indent(rows[row]) <= own:
+                raise YamlError(loc, f"YAML syntax: the {event.style} at column {event.start_mark.column + 1} is "
+                                     f"not closed on its line: the text runs on to line {row + self.offset}, which "
+                                     "stands where the next key would. Close the quote on this line, or indent "
+                                     "the lines that continue the text")
+
     def node(self, event, depth: int) -> Node:
         kind = type(event)
         if kind is yaml.AliasEvent or event.anchor is not None or (
@@ -149,6 +175,8 @@ class _Reader:
         if depth > MAX_DEPTH:
             raise YamlError(loc, _too_deep())
         if kind is yaml.ScalarEvent:
+            if event.style in _QUOTES and event.end_mark.line != event.start_mark.line:
+                self.spanning(event, loc)
             return Scalar(event.value, event.style not in (None, ""), loc)
         child_depth = depth + 1
         if kind is yaml.SequenceStartEvent:
@@ -176,3 +204,4 @@ class _Reader:
 
 
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_QUOTES = ('"', "'")

@@ -394,4 +394,5 @@ def test_a_redirects_file_that_does_not_read_keeps_every_address_it_might(site):
     write_files(root, {REDIRECTS: "/operations/op-b/: [/operations/op-bee/\n"})
     run = annals(root)
     assert run.code == 1
-    assert run.problems == ["content/redirects.yaml:2: YAML syntax: did not find expected ',' or ']'"]
+    assert run.problems == ["content/redirects.yaml:1: YAML syntax: the '[' at column 20 is never closed: add the ']' "
+                            "where the list ends (the YAML stops reading at line 2)"]

@@ -361,7 +361,8 @@ def test_an_output_folder_that_refuses_changes_ends_in_one_line(site, unwritable
     unwritable(out)
     run = annals(root)
     assert run.code == 2 and "Traceback" not in run.err and run.err.count("\n") == 1
-    assert str(out) in run.err and ("not permitted" in run.err or "permission denied" in run.err)
+    assert str(out) in run.err and ("not permitted" in run.err or "Permission denied" in run.err)
+    assert "make it writable" in run.err
     assert tree(out) == before
 
 

@@ -28,8 +28,9 @@ def test_files_read_ahead_by_threads_are_the_files_read_in_turn(tmp_path):
     root = tmp_path / "site"
     facts = {f"content/facts/2017/f-{n:04d}.yaml": f"claim: Fact {n}.\nwhen: 2017-06\n" for n in range(load.SAMPLE + 150)}
     write_files(root, facts)
-    (root / "content/facts/2017/f-9999.yaml").symlink_to(root / "nowhere.yaml")  # fails to read, in both ways
+    write_files(root, {"content/facts/2017/f-9999.yaml": "claim: Gone.\n"})
     files, _ = load.content_files(root)
+    (root / "content/facts/2017/f-9999.yaml").unlink()  # listed, then gone: fails to read, in both ways
     in_turn = list(load._fetched(root, files, None, slow=float("inf")))
     ahead = list(load._fetched(root, files, None, slow=0.0))
     assert [rel for rel, _ in ahead] == files and len(files) == load.SAMPLE + 151

@@ -50,12 +50,14 @@ def fact(text: str) -> dict:
 
 def test_yaml_syntax(site):
     problems, _ = broken_build(site(), fact("claim: [unclosed\nwhen: 2017-06\n"))
-    assert problems == [f"{FACT}:2: YAML syntax: did not find expected ',' or ']'"]
+    assert problems == [f"{FACT}:1: YAML syntax: the '[' at column 8 is never closed: add the ']' where the list "
+                        "ends (the YAML stops reading at line 2)"]
 
 
 def test_yaml_syntax_bad_indentation(site):
     problems, _ = broken_build(site(), fact("claim: x\n  when: 2017-06\nsources: []\n"))
-    assert problems == [f"{FACT}:2: YAML syntax: mapping values are not allowed in this context"]
+    assert problems == [f"{FACT}:2: YAML syntax: a ': ' here would begin a key where none can: put a text that "
+                        "holds ': ' in quotes, or check this line's indentation"]
 
 
 def test_duplicate_keys_name_both_lines(site):
@@ -127,8 +129,14 @@ def test_number_written_as_decimal_keeps_its_digits(site):
     ("4_848", "'4_848' has separators; write digits only (4848)"),
     ("0x1F", "'0x1F' is not a number; write digits, like 4848 or 12.5"),
     ("1e3", "'1e3' is not a number; write digits, like 4848 or 12.5"),
-    (".inf", "'.inf' is not a number; write digits, like 4848 or 12.5"),
-    ("NO", "'NO' is not a number; write digits, like 4848 or 12.5"),
+    (".inf", "'.inf' is not a figure; write a finite number, or leave the fact without a measure"),
+    (".NaN", "'.NaN' is not a figure; write a finite number, or leave the fact without a measure"),
+    ("-.inf", "'-.inf' is not a figure; write a finite number, or leave the fact without a measure"),
+    ("NO", "'NO' is a yes or no, not a number; write digits, like 4848 or 12.5"),
+    ("true", "'true' is a yes or no, not a number; write digits, like 4848 or 12.5"),
+    ("+5", "'+5': write the number without '+' (5)"),
+    ("-0", "'-0' is zero; write 0"),
+    ("-0.00", "'-0.00' is zero; write 0"),
     ('"100"', "write the number without quotes"),
     ("~", "is empty; write a value or leave the field out"),
 ])
@@ -348,7 +356,8 @@ def test_every_problem_reported_at_once(site):
         "content/sources/src-1.yaml": "title: A report\nkind: report\ntitle: again\n",
     })
     assert problems == [
-        "content/facts/2017/a.yaml:2: YAML syntax: did not find expected ',' or ']'",
+        "content/facts/2017/a.yaml:1: YAML syntax: the '[' at column 8 is never closed: add the ']' where the "
+        "list ends (the YAML stops reading at line 2)",
         "content/facts/2017/b.yaml:2: when: '2017-13' has no month 13",
         "content/facts/2017/c.yaml:11: unknown field 'colour' in fact",
         "content/operations/op-b.yaml:2: unknown operation 'op-nowhere'",
@@ -432,14 +441,15 @@ def test_a_link_to_nowhere_in_content_is_a_located_problem(site):
         (root / "content/facts/undated/x.yaml").symlink_to("nowhere")
     problems, _ = broken_build(site(), {}, link)
     assert problems == ["content/facts/undated/x.yaml:1: is a symbolic link to 'nowhere', which does not exist: "
-                        "remove the link or restore its file"]
+                        "remove the link or restore what it pointed to"]
 
 
 def test_a_content_file_the_system_will_not_give_is_a_located_problem(site):
     def link(root):  # a link to itself: reading it fails with an OSError of its own
         (root / "content/facts/loop.yaml").symlink_to("loop.yaml")
     problems, _ = broken_build(site(), {}, link)
-    assert problems == ["content/facts/loop.yaml:1: cannot be read: Too many levels of symbolic links"]
+    assert problems == ["content/facts/loop.yaml:1: is a symbolic link to 'loop.yaml', which leads round in a loop "
+                        "of links: point it at a file or a folder, or remove it"]
 
 
 def test_problems_about_a_whole_file_name_its_first_line(site):
@@ -544,7 +554,8 @@ def test_a_broken_file_still_clashes_by_its_id(site):
 
 @pytest.mark.parametrize("front, message", [
     ("titel: A\ndate: 2017-07-01\n", "2: unknown field 'titel' in article front matter (did you mean 'title'?)"),
-    ("title: [A\ndate: 2017-07-01\n", "3: YAML syntax: did not find expected ',' or ']'"),
+    ("title: [A\ndate: 2017-07-01\n", "2: YAML syntax: the '[' at column 8 is never closed: add the ']' where "
+                                      "the list ends (the YAML stops reading at line 3)"),
 ])
 def test_an_article_with_broken_front_matter_still_has_its_citations_checked(site, front, message):
     article = f"---\n{front}---\nSee [[fact:nope]] and [[fact:f-june]].\n"
@@ -666,7 +677,7 @@ def test_an_archive_read_on_two_processes_reports_what_one_process_reports(tmp_p
     assert "Traceback" not in one.err + two.err
     assert two.problems == one.problems
     assert any(p.startswith(names[0] + ":2: YAML syntax") for p in two.problems)
-    assert any(p.startswith(names[-1] + ":2: YAML syntax") for p in two.problems)
+    assert any(p.startswith(names[-1] + ":1: YAML syntax") for p in two.problems)
     assert any(p.startswith(names[-2] + ":2: ") for p in two.problems)
     # The records too, as the index gets them: every fact, each with its lines.
     alone, shared = Problems(), Problems()
@@ -720,3 +731,13 @@ def test_two_processes_share_the_files_as_fast_as_each_reads(tmp_path):
     assert len(theirs) < len(rels) // 4 < len(rels) * 3 // 4 < taken
     assert taken + len(theirs) == len(rels) and [rel for rel, _ in theirs] == rels[taken:]
     assert theirs == [(rel, loading.read_file(rel, (root / rel).read_bytes())) for rel in rels[taken:]]
+
+
+@pytest.mark.parametrize("value", ["https://[example.org/archive/", "https://example.org]:80/archive/"])
+def test_a_base_url_the_url_parser_refuses_is_a_located_problem_not_a_traceback(site, value):
+    site_yaml = MINIMAL["content/site.yaml"].replace("https://example.org/archive/", value)
+    run = annals(site({"content/site.yaml": site_yaml}), "check")
+    assert run.code == 1 and "Traceback" not in run.err
+    assert run.problems == [f"content/site.yaml:3: base_url: '{value}' is not an http(s) URL"]
+    run = annals(site(), "check", "--base-url", value)
+    assert run.code == 2 and "Traceback" not in run.err
