@@ -18,29 +18,54 @@ from .write import OutputRefused
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
+# The commands and exit statuses, declared once: --help shows them and docs/reference.md is made from them.
+COMMANDS = {
+    "build": "(the default) checks everything, then writes the site into _site/ (only files whose bytes changed)",
+    "check": "checks everything and writes nothing; prints every problem as path:line: message",
+    "serve": "builds, then previews at http://127.0.0.1:8000, rebuilding and reloading on every change",
+}
+EXIT_STATUSES = {
+    EXIT_OK: "all is well",
+    EXIT_PROBLEMS: "the content has problems: nothing is written and the last good site is left exactly as it was",
+    EXIT_USAGE: "the command line or the output folder is refused, or the file system stops the build "
+                "(a full disk, a read-only folder, permission denied, a file in the way): one line says which "
+                "folder and what to do, and the last good site is left as it was",
+}
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="annals", description="Build a fact archive from content/ into a static site.")
-    parser.add_argument("command", nargs="?", default="build", choices=("build", "check", "serve"),
-                        help="build (default): write the site; check: validate only; serve: preview with live reload")
-    parser.add_argument("--root", type=Path, default=Path.cwd(),
-                        help="the project folder holding content/, templates/ and static/ (default: here)")
-    parser.add_argument("--out", type=Path, help="output folder (default: _site; _offline with --offline; "
-                                                 f"{PREVIEW_FOLDER} for serve)")
-    parser.add_argument("--base-url", type=_base_url,
-                        help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/")
-    parser.add_argument("--offline", action="store_true", help="write the edition that reads from file:// (links name index.html)")
-    parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+        prog="annals", description="Build a fact archive from content/ into a static site.",
+        epilog="exit status: " + "; ".join(f"{code} when {meaning}" for code, meaning in EXIT_STATUSES.items()))
+    parser.add_argument("command", nargs="?", default="build", choices=tuple(COMMANDS),
+                        help="; ".join(f"{name}: {what}" for name, what in COMMANDS.items()))
+    parser.add_argument("--root", type=Path, default=Path.cwd(), metavar="DIR",
+                        help="the project folder holding content/, templates/ and static/ (default: the current folder)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help=f"output folder (default: _site; _offline with --offline; {PREVIEW_FOLDER} for serve). "
+                             "Annals refuses /, the project itself, content/ and any folder with files but no "
+                             ".annals-output marker, since it did not create it")
+    parser.add_argument("--base-url", type=_base_url, metavar="URL",
+                        help="override base_url from content/site.yaml, e.g. https://owner.github.io/repo/; checked "
+                             "the same way (an http(s) address, no ? or #), a missing final / added; a bad or empty "
+                             "one exits with status 2")
+    parser.add_argument("--offline", action="store_true",
+                        help="write the edition that reads from disk (file://): links name index.html")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on warnings too (number checks, long quotes, old ids cited, URLs permalinks.txt "
+                             "does not list yet)")
     parser.add_argument("--locked", action="store_true",
-                        help="fail if the site would publish a URL that permalinks.txt does not list, "
-                             "instead of adding it (for CI)")
-    parser.add_argument("--port", type=int, default=8000, help="serve: port on 127.0.0.1 (default 8000)")
-    parser.add_argument("--jobs", "-j", type=int, default=default_workers(),
-                        help="processes that read the archive and render pages (default: the cores this process may use)")
+                        help="add nothing to permalinks.txt: fail, naming them, if the site would publish URLs it "
+                             "does not list (the GitHub Pages workflow builds this way)")
+    parser.add_argument("--port", type=int, default=8000, metavar="N",
+                        help="serve: port on 127.0.0.1 (default 8000)")
+    parser.add_argument("--jobs", "-j", type=int, default=default_workers(), metavar="N",
+                        help="processes that read the archive and render pages when there are many (default: the "
+                             "cores Annals may use); -j 1 does all in one process")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     parser.add_argument("--verbose", "-v", action="store_true",
-                        help="also print each stage with its count and time, and every page rendered")
+                        help="also print each stage (load, validate, index, plan, render, write, zip, commit) with "
+                             "its count and time, and every page rendered")
     return parser
 
 

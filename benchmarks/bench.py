@@ -25,7 +25,7 @@ With --repeat, Annals' builds and Hugo's take turns (which goes first
 alternates), a row each time, then the medians and each run's ratio: on a
 noisy machine the ratio of one pair wanders by a fifth. Annals runs with its
 modules' bytecode written, as on a user's machine after the first run.
-It prints a table and the ratios; it asserts nothing (see the README for figures).
+It prints a table and the ratios; it asserts nothing (see benchmarks/README.md for figures).
 
 The last run's folders are moved aside and deleted only once every figure is
 taken. Deleted right before a build, their tens of thousands of files made

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Where a build's time goes, page by page: the figures behind the README's account of a cold build.
+"""Where a build's time goes, page by page: the figures behind benchmarks/README.md's account of a cold build.
 
     python benchmarks/page_costs.py benchmarks/out/annals-10000           # after bench.py made it
     python benchmarks/page_costs.py benchmarks/out/annals-10000 --facts 500

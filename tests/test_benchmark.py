@@ -1,7 +1,7 @@
 """The benchmark runs end to end on a small archive, and its Hugo site holds the pages Annals writes.
 
 It asserts what the benchmark measures, never how fast: speed goals are
-figures the script prints (see the README's Speed section).
+figures the script prints (see benchmarks/README.md).
 """
 from __future__ import annotations
 

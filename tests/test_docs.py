@@ -1,4 +1,9 @@
-"""The README is tested like code: every field and option is documented, and its examples are valid."""
+"""The docs are tested like code: every field and option is documented, and the examples are valid.
+
+The README says what Annals is and how to start; docs/guide.md explains it,
+with an example of every content file; docs/reference.md is generated from
+the fields' and the options' one declaration (annals/reference.py).
+"""
 from __future__ import annotations
 
 import re
@@ -10,18 +15,22 @@ from pathlib import Path
 
 import pytest
 
-from annals import fields
+from annals import fields, reference
 from annals.cli import _parser
 from annals.load import read_file
 from conftest import REPO, annals
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
+GUIDE = (REPO / "docs/guide.md").read_text(encoding="utf-8")
+GENERATED = (REPO / "docs/reference.md").read_text(encoding="utf-8")
+DOCS = ("README.md", "docs/guide.md", "docs/reference.md", "benchmarks/README.md")
 
 
-def section(title: str, level: int = 2, text: str = README) -> str:
+def section(title: str, level: int = 2, text: str = GUIDE) -> str:
     """The text under a heading, up to the next heading of the same or a higher level."""
     match = re.search(rf"^{'#' * level} {re.escape(title)}\n(.*?)(?=^#{{1,{level}}} |\Z)", text, re.S | re.M)
-    assert match, f"README has no {'#' * level} {title} section"
+    where = {README: "README.md", GUIDE: "docs/guide.md", GENERATED: "docs/reference.md"}.get(text, "the text")
+    assert match, f"{where} has no {'#' * level} {title} section"
     return match.group(1)
 
 
@@ -29,7 +38,7 @@ def code_blocks(text: str) -> list[str]:
     return [textwrap.dedent(block) for block in re.findall(r"^ *```(?:yaml|markdown)\n(.*?)^ *```", text, re.S | re.M)]
 
 
-REFERENCE = section("Content reference")
+REFERENCE = section("Content reference")  # the guide's: an example of each file
 
 
 @pytest.mark.parametrize("heading", list(fields.ALL))
@@ -38,7 +47,7 @@ def test_every_field_is_in_the_reference(heading):
     examples = "\n".join(code_blocks(text))
     undocumented = [f.name for f in fields.ALL[heading]
                     if not re.search(rf"^\s*(?:- )?{re.escape(f.name)}:", examples, re.M)]
-    assert undocumented == [], f"README § {heading}: no example line for {undocumented}"
+    assert undocumented == [], f"docs/guide.md § {heading}: no example line for {undocumented}"
     lines = examples.splitlines()
     for f in fields.ALL[heading]:
         at = next(i for i, l in enumerate(lines) if re.match(rf"^\s*(?:- )?{re.escape(f.name)}:", l))
@@ -47,13 +56,54 @@ def test_every_field_is_in_the_reference(heading):
             assert "required" in comment, f"{heading}: {f.name} is required, and the example should say so"
 
 
+def test_the_reference_is_generated_from_the_declarations():
+    assert GENERATED == reference.text(), \
+        "docs/reference.md is not what annals/fields.py and annals/cli.py declare: " \
+        "run `.venv/bin/python -m annals.reference --write` and commit docs/reference.md"
+    assert [code for code in (0, 1, 2) if f"| {code} |" not in section("Exit status", text=GENERATED)] == []
+
+
+def test_the_reference_module_prints_and_writes_the_reference(tmp_path):
+    printed = subprocess.run([sys.executable, "-m", "annals.reference"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == GENERATED and not (tmp_path / "docs").exists()
+    written = subprocess.run([sys.executable, "-m", "annals.reference", "--write"], capture_output=True,
+                             text=True, timeout=60, cwd=tmp_path)
+    assert written.returncode == 0 and written.stdout == "", written.stderr
+    assert (tmp_path / "docs/reference.md").read_text(encoding="utf-8") == GENERATED
+
+
+def test_the_readme_is_short_and_leads_into_the_docs():
+    assert len(README.splitlines()) < 200
+    linked = set(re.findall(r"\]\(((?:docs|benchmarks)/[^)#]+)", README))
+    assert {"docs/guide.md", "docs/reference.md", "benchmarks/README.md"} <= linked
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_link_between_the_docs_leads_to_a_file_and_a_heading(doc):
+    """A relative link names a file that exists and, after #, a heading of it (GitHub's anchors)."""
+    here = (REPO / doc).parent
+    text = (REPO / doc).read_text(encoding="utf-8")
+    broken = []
+    for target, fragment in re.findall(r"\]\((?!https?:|mailto:)([^)#\s]*)(?:#([^)\s]+))?\)", text):
+        path = (here / target).resolve() if target else REPO / doc
+        if not path.exists():
+            broken.append(f"{target}: no such file")
+        elif fragment and path.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", path.read_text(encoding="utf-8"), re.M)
+            if fragment not in {reference.anchor(h.replace("`", "")) for h in headings}:
+                broken.append(f"{target}#{fragment}: no such heading")
+    assert broken == [], f"{doc}: {broken}"
+
+
 def test_range_fields_are_documented():
     from annals.schema import RANGE_FIELDS
     assert all(f"{f.name}:" in REFERENCE for f in RANGE_FIELDS)
 
 
-def test_every_cli_option_and_command_is_in_the_readme():
-    documented = section("Commands and options")
+def test_every_cli_option_and_command_is_in_the_reference():
+    documented = section("Commands and options", text=GENERATED)
     options = [opt for action in _parser()._actions for opt in action.option_strings if opt not in ("-h", "--help")]
     assert options, "the parser has options"
     assert [opt for opt in options if f"`{opt}" not in documented] == []
@@ -130,6 +180,9 @@ def test_adding_a_fact_example_is_the_file_it_names():
 
 def test_readme_commands_are_the_real_ones():
     assert ".venv/bin/python build.py serve" in README and ".venv/bin/python -m pytest -n 2" in README
+    (commands, *_) = re.findall(r"^```sh\n(.*?)^```", README, re.S | re.M)
+    assert "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m pytest -n 2" \
+        in commands
     ci = (REPO / ".ci/run").read_text()
     assert ".venv/bin/python -m pytest -n 2" in ci
 
@@ -152,11 +205,11 @@ def test_pyproject_declares_the_console_script():
     assert project["scripts"]["annals"] == "annals.cli:run"
     names = sorted(d.split(">")[0].split("=")[0] for d in project["dependencies"])
     assert names == ["isal", "jinja2", "livereload", "markdown", "pyyaml"]
-    runtime = section("Dependencies").split("For the tests only")[0]
+    runtime = section("Dependencies", text=README).split("For the tests only")[0]
     assert [name for name in names if f"**{name}**" not in runtime] == []  # each one says why it is there
 
 
-def test_every_name_a_template_can_use_is_in_the_readme(site):
+def test_every_name_a_template_can_use_is_in_the_guide(site):
     """The Templates section names everything a template may call, and a page is given all of it."""
     from annals.pages import Page, Reader
     from annals.pipeline import Options, read_archive

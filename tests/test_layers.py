@@ -31,6 +31,7 @@ LAYERS = [
     {"pipeline"},  # the only module that calls every stage
     {"serve"},
     {"cli"},
+    {"reference"},  # the docs' reference, made from fields and the command line's parser
 ]
 
 
