@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import fields as F, urls
+from . import fields as F, markup, urls
 from .model import Archive, Article, Broken, Fact, Metric, Operation, Redirect, Site, Source, Withdrawn
 from .problems import Loc, Problem, Problems
 from .schema import ID_RE, Incomplete, Invalid, record, text as text_field
@@ -38,7 +38,7 @@ FETCHERS = 8  # threads reading files ahead of the parser, from a slow disk (see
 SAMPLE, SLOW_DISK = 200, 250e-6  # files read to tell, and seconds a file that make a disk slow (page cache: 20-40 µs; disk: ms)
 MAX_MARKDOWN_BYTES = 1024 * 1024
 # `[[fact:id]]` or `[[fact:id|label]]`, the forms annals.markup renders.
-FACT_REF = re.compile(r"\[\[fact:([^\]|\n]*)(?:\|[^\]\n]*)?\]\]")
+FACT_REF = re.compile(markup.FACT_REF)
 # C0 controls but tab, line feed and carriage return, and DEL: never in a text an
 # editor means, and the renderer uses some of them as marks of its own.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

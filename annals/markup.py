@@ -23,6 +23,35 @@ from markdown.treeprocessors import Treeprocessor
 _SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|#|\.|[^:/?#]+(?:[/?#]|$))", re.I)
 _EXTERNAL = re.compile(r"^(?:https?:)?//", re.I)
 
+# `[[fact:id]]` or `[[fact:id|label]]`. Neither part holds a bracket, so a
+# failed match ends at the next one: a run of openers that never close costs
+# time in proportion to its length, not to its square.
+FACT_REF = r"\[\[fact:([^\[\]|\n]*)(?:\|([^\[\]\n]*))?\]\]"
+
+# Python-Markdown looks for the `)` of every `](` character by character to
+# the end of its paragraph: twenty thousand that never close took minutes.
+# What a paragraph's links would cost it is worked out first, in linear time.
+LINK_SCAN_LIMIT = 1_000_000  # characters scanned: about a twentieth of a second
+_OPENERS = re.compile(r"\]\(")
+_CLOSE = re.compile(r"\)")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+
+
+def costly_links(text: str) -> tuple[int, int] | None:
+    """(offset, openers) of the first paragraph whose links would cost more than the limit to parse, or None."""
+    start = 0
+    for end in [m.start() for m in _PARAGRAPH.finditer(text)] + [len(text)]:
+        closes = [m.start() for m in _CLOSE.finditer(text, start, end)]
+        scanned, at = 0, 0
+        for opener in _OPENERS.finditer(text, start, end):
+            while at < len(closes) and closes[at] < opener.end():
+                at += 1
+            scanned += (closes[at] if at < len(closes) else end) - opener.end()
+            if scanned > LINK_SCAN_LIMIT:
+                return opener.start(), len(_OPENERS.findall(text, start, end))
+        start = end
+    return None
+
 
 def _safe(url: str) -> bool:
     """Judge a URL as a browser reads it.
@@ -46,7 +75,7 @@ class Resolver:
 
 class _FactRef(InlineProcessor):
     def __init__(self, md, ext):
-        super().__init__(r"\[\[fact:([^\]\|\n]*)(?:\|([^\]\n]*))?\]\]", md)
+        super().__init__(FACT_REF, md)
         self.ext = ext
 
     def handleMatch(self, m, data):
