@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import edition, history, load as loading, permalinks, publish, rebuild, tree, urls
+from . import edition, history, load as loading, permalinks, publish, rebuild, theme, urls
 from .index import Index, Key, build_index, update_index
 from .load import load
 from .model import Archive
@@ -582,7 +582,5 @@ def _config_fingerprint(options: Options, index: Index) -> str:
 
 
 def static_files(root: Path) -> dict[str, bytes]:
-    """static/'s files but hidden ones, through the links that stay in the project: the load reported the others."""
-    found, _ = tree.walk(root, "static", tree.hidden, tree.never)
-    return {urls.static(rel.split("/", 1)[1]): (root / rel).read_bytes()
-            for rel in sorted(found, key=lambda rel: rel.split("/"))}
+    """The static files to publish, by output path: the archive's over the default theme's."""
+    return {urls.static(rel.split("/", 1)[1]): path.read_bytes() for rel, path in theme.static_files(root).items()}

@@ -24,7 +24,7 @@ try:  # the C escaper that markupsafe.escape wraps; without it, markupsafe's own
 except ImportError:  # pragma: no cover - a build of markupsafe without its C speedups
     _escape_inner = None
 
-from . import urls
+from . import theme, urls
 from .markup import Markdown, Resolver
 from .pages import Page, Reader
 from .periods import MONTHS
@@ -65,9 +65,10 @@ _BLOCK = {"web": re.compile(b"\x1d[^\x1e]*\x1e"), "offline": re.compile(b"\x1c[^
 _SPELLED = {"web": (b"./", b""), "offline": (b"index.html", b"index.html")}
 
 
-def _signature(folder: Path) -> tuple:
+def _signature(folders: list[Path]) -> tuple:
     try:
-        return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()))
+        return tuple(sorted((str(p), p.stat().st_mtime_ns, p.stat().st_size)
+                            for folder in folders for p in folder.rglob("*") if p.is_file()))
     except OSError:
         return ()
 
@@ -188,11 +189,11 @@ PAGE_NAMES = ("site", "page", "link", "permalink", "md", "only", "offline", "fra
 class Renderer:
     def __init__(self, root: Path, cache: Path | None = None):
         self.root = root
-        self.templates_dir = root / "templates"
+        self.template_folders = theme.template_folders(root)
         if cache is not None:
             cache.mkdir(parents=True, exist_ok=True)
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(self.templates_dir)),
+            loader=jinja2.FileSystemLoader([str(folder) for folder in self.template_folders]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -210,7 +211,7 @@ class Renderer:
         self._fingerprints: dict[str, str] = {}
         self._reads_offline: dict[str, bool] = {}
         self._sources: dict[str, tuple[str, tuple[str, ...], bool]] = {}
-        self._signature = _signature(self.templates_dir)
+        self._signature = _signature(self.template_folders)
         # Fragments drawn so far, by (template, macro, edition, arguments): see fragment().
         self._fragments: dict = {}
         self._fragment_macros: dict = {}
@@ -286,7 +287,7 @@ class Renderer:
 
     def changed_since(self) -> bool:
         """Whether any template file changed since this Renderer read them (the preview asks)."""
-        return self._signature != _signature(self.templates_dir)
+        return self._signature != _signature(self.template_folders)
 
     # -- rendering ---------------------------------------------------------------
     def render(self, page: Page, ctx: dict, reader: Reader, offline: bool = False) -> bytes:
@@ -461,8 +462,8 @@ class Renderer:
         return "../" * urls.output_file(page.path).count("/")
 
     def _where(self, err: Exception, page: Page) -> Loc:
-        base = str(self.templates_dir)
+        bases = tuple(str(folder) for folder in self.template_folders)
         for frame in reversed(traceback.extract_tb(err.__traceback__)):
-            if frame.filename.startswith(base):
-                return Loc("templates/" + Path(frame.filename).relative_to(base).as_posix(), frame.lineno or 1)
+            if frame.filename.startswith(bases):
+                return Loc(theme.shown(frame.filename, self.root), frame.lineno or 1)
         return Loc(f"templates/{page.template}", 1)

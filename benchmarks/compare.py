@@ -30,13 +30,15 @@ from bench import USER_ENV, timed  # noqa: E402  (beside this script, not a pack
 
 
 def project_for(archive: Path, code: Path, where: Path) -> Path:
-    """A copy of the archive's content/ and static/ with the templates/ of `code`."""
+    """A copy of the archive's content/ and static/, with the templates/ of `code` where they stood
+    at the top (later revisions carry them inside the package, as their default theme)."""
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
     for part in ("content", "static"):
         if (archive / part).is_dir():
             shutil.copytree(archive / part, where / part)
-    shutil.copytree(code / "templates", where / "templates")
+    if (code / "templates").is_dir():
+        shutil.copytree(code / "templates", where / "templates")
     return where
 
 

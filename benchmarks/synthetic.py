@@ -118,14 +118,12 @@ def fact_yaml(r: Record, revision: int = 0) -> str:
 
 
 def write_annals(root: Path, recs: list[Record]) -> None:
-    """A whole Annals project at root: content/ plus the repo's templates and static files."""
+    """A whole Annals project at root: content/ only, built with the default theme."""
     if root.exists():
         shutil.rmtree(root)
     content = root / "content"
     for folder in ("facts", "operations", "sources", "articles"):
         (content / folder).mkdir(parents=True)
-    for folder in ("templates", "static"):
-        shutil.copytree(REPO / folder, root / folder)
     (content / "site.yaml").write_text(
         "title: Synthetic archive\ndescription: A generated archive for the benchmark.\n"
         "base_url: https://example.org/bench/\nlanguage: en\nlicence: CC0\n")
@@ -417,7 +415,7 @@ def write_hugo(root: Path, recs: list[Record], equivalent: bool = False) -> None
         shutil.rmtree(root)
     (root / "content" / "facts").mkdir(parents=True)
     (root / "static").mkdir()
-    shutil.copy(REPO / "static" / "style.css", root / "static" / "style.css")
+    shutil.copy(REPO / "annals/theme/static/style.css", root / "static" / "style.css")
     (root / "config.toml").write_text(HUGO_EQUIVALENT_CONFIG if equivalent else HUGO_CONFIG)
     for rel, text in (HUGO_EQUIVALENT_LAYOUTS if equivalent else HUGO_LAYOUTS).items():
         path = root / "layouts" / rel

@@ -21,6 +21,7 @@ import yaml
 from annals.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+THEME = REPO / "annals/theme"
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synthetic  # noqa: E402  (beside bench.py, not a package): archives of any size, for tests that need many facts
 CHROMIUM = "/usr/bin/chromium"
@@ -92,12 +93,13 @@ def write_files(root: Path, files: dict[str, str | bytes | None]) -> None:
 
 
 def make_site(tmp_path: Path, files: dict[str, str | bytes | None] | None = None, minimal: bool = True) -> Path:
-    """A project folder with the repo's templates and static files and the given content."""
+    """A project folder with copies of the default theme's templates and static files (for a test to
+    edit) and the given content."""
     root = tmp_path / "site"
     root.mkdir(exist_ok=True)
     for folder in ("templates", "static"):
         if not (root / folder).exists():
-            shutil.copytree(REPO / folder, root / folder)
+            shutil.copytree(THEME / folder, root / folder)
     write_files(root, {**(MINIMAL if minimal else {}), **(files or {})})
     return root
 
@@ -148,8 +150,7 @@ def source_urls(root: Path) -> set[str]:
 def copy_embedded(tmp_path: Path) -> Path:
     """The embedded archive in a folder of its own, so a test's builds never touch the repo."""
     root = tmp_path / "embedded"
-    for folder in ("content", "templates", "static"):
-        shutil.copytree(REPO / folder, root / folder)
+    shutil.copytree(REPO / "content", root / "content")
     if (REPO / "permalinks.txt").is_file():
         shutil.copy(REPO / "permalinks.txt", root / "permalinks.txt")
     return root

@@ -165,8 +165,7 @@ def adding_a_fact_example() -> str:
 
 def test_adding_a_fact_example_builds_in_the_embedded_archive(tmp_path):
     project = tmp_path / "project"
-    for folder in ("content", "templates", "static"):
-        shutil.copytree(REPO / folder, project / folder)
+    shutil.copytree(REPO / "content", project / "content")
     target = project / "content/facts/2017/2017-06-oir-weapons-released.yaml"
     target.write_text(adding_a_fact_example(), encoding="utf-8")
     run = annals(project, "check", "--strict")

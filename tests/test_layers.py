@@ -17,7 +17,7 @@ LAYERS = [
     # what everything may use: no knowledge of an archive
     {"problems", "periods", "progress", "yamlsyntax", "edition", "history", "markup", "watch", "publish", "urls"},
     {"model", "yamlread", "tree"},
-    {"schema"},
+    {"schema", "theme"},
     {"fields"},
     {"load"},  # load
     {"validate"},  # validate

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHARTED, REPO, annals, make_site
+from conftest import CHARTED, REPO, THEME, annals, make_site
 
 # One page of every kind in the embedded archive, by the path a reader asks for.
 EMBEDDED_KINDS = {
@@ -201,7 +201,7 @@ def test_every_kind_of_mark_stands_out_from_its_background(path, page, charted_s
 
 def test_the_chart_contrast_check_catches_faint_text(tmp_path, page, http_server):
     """Light grey chart text on a light page: the check above is not vacuous."""
-    style = (REPO / "static/style.css").read_text(encoding="utf-8") + "\n.chart-svg text { fill: #eee; }\n"
+    style = (THEME / "static/style.css").read_text(encoding="utf-8") + "\n.chart-svg text { fill: #eee; }\n"
     root = make_site(tmp_path, {**CHARTED, "static/style.css": style})
     run = annals(root, "-q")
     assert run.code == 0, run.err
