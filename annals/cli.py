@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import parallel
 from .pipeline import Options, build, check
 from .progress import Bar, Lines, Silent
 from .rebuild import default_workers
@@ -30,6 +31,9 @@ EXIT_STATUSES = {
     EXIT_USAGE: "the command line or the output folder is refused, or the file system stops the build "
                 "(a full disk, a read-only folder, permission denied, a file in the way): one line says which "
                 "folder and what to do, and the last good site is left as it was",
+    128 + 2: "stopped by Ctrl-C (SIGINT): every process the build started has ended, and the output folder "
+             "holds the last whole build",
+    128 + 15: "stopped by SIGTERM, as by Ctrl-C",
 }
 
 
@@ -114,15 +118,25 @@ def report_problems(problems: list[Problem], stream=None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     options = options_from(args)
+    if args.command == "serve":
+        from .serve import serve  # livereload is only needed here
+        return serve(options, port=args.port, quiet=args.quiet)
+    try:
+        with parallel.stopped_by_signals():
+            return _build_or_check(args, options)
+    except parallel.Stopped as stopped:
+        print(f"annals: stopped by {stopped.name}; every process it started has ended, and "
+              f"{options.out} holds the last whole build", file=sys.stderr)
+        return 128 + stopped.signum
+
+
+def _build_or_check(args: argparse.Namespace, options: Options) -> int:
     if args.command == "check":
         problems = check(options)
         listed = problems.sorted()
         if listed or not args.quiet:
             report_problems(listed, sys.stderr if problems.fails(args.strict) else sys.stdout)
         return EXIT_PROBLEMS if problems.fails(args.strict) else EXIT_OK
-    if args.command == "serve":
-        from .serve import serve  # livereload is only needed here
-        return serve(options, port=args.port, quiet=args.quiet)
     try:
         report = build(options, progress=progress_for(args))
     except BuildFailed as failed:

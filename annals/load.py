@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import fields as F, markup, urls
+from . import fields as F, markup, parallel, urls
 from .model import Archive, Article, Broken, Fact, Metric, Operation, Redirect, Site, Source, Withdrawn
 from .problems import Loc, Problem, Problems
 from .schema import ID_RE, Incomplete, Invalid, record, text as text_field
@@ -453,7 +453,7 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
     if progress is not None:
         progress.stage("load", len(files))
     ahead = None
-    if workers > 1 and cache is None and len(files) >= PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
+    if workers > 1 and cache is None and len(files) >= PARALLEL_FROM and parallel.can_fork():
         ahead = _ReadAhead(root, files)
     loaded = []
     try:
@@ -541,8 +541,7 @@ class _ReadAhead:
         context = multiprocessing.get_context("fork")
         self.claims = _Claims(len(files), context)
         receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_read_part, args=(root, files, self.claims, send), daemon=True)
-        self._process.start()
+        self._process = parallel.Child(_read_part, (root, files, self.claims, send))
         send.close()
         self._got: dict[str, Loaded] = {}
         self._receiver = threading.Thread(target=self._receive, args=(receive,), daemon=True)
@@ -558,15 +557,14 @@ class _ReadAhead:
             receive.close()
 
     def stop(self) -> None:
-        self._process.terminate()
-        self._process.join()
+        self._process.stop()
         self._receiver.join()
 
     def results(self) -> list[tuple[str, Loaded]]:
         """(path, what it yields) for each file the other process took, in order; read here if it did not send it.
 
         Called once this process takes no more files: all that are left are the other's."""
-        self._process.join()
+        self._process.wait()
         self._receiver.join()
         got = self._got
         return [(rel, got[rel] if rel in got else _read_cached(self.root, rel, None))

@@ -209,10 +209,18 @@ def check(options: Options) -> Problems:
     try:
         with _lasting():  # as a build reads: unpickling what the read-ahead process sent took 0.3 s, not 0.07, without it
             _, index = read_archive(options, problems)
-        check_pages(options, index, problems, warn_unrecorded=True)
+        pages, _ = check_pages(options, index, problems, warn_unrecorded=True)
+        check_templates(options.root, Renderer(options.root), pages, problems)
     finally:
         gc.unfreeze()
     return problems
+
+
+def check_templates(root: Path, renderer: Renderer, pages: list[Page], problems: Problems) -> None:
+    """Every template the plan uses compiles, and every static file they link is published:
+    found before anything is rendered, so that what `check` passes the build renders."""
+    names = {page.template for page in pages if page.template}
+    problems.items.extend(renderer.check(names, set(theme.static_files(root))))
 
 
 def check_paths(pages: list[Page], problems: Problems) -> None:
@@ -297,45 +305,61 @@ def _build(options: Options, progress: Silent | None, session: Session | None, c
     session = session or Session(memo=Memo())
     renderer, recompiled = session.renderer_for(options.root)
     compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
-    session.failed, failed = True, session.failed
-    with _lasting():
-        read = None
-        if session.good is not None and changed is not None and not failed:
-            read = _patch(options, session, changed, problems)
-            problems = problems if read is not None else Problems()
-        patched = read is not None
-        if read is None:
-            read = _read(options, problems, progress, session.files if not remember else None,
-                         lambda archive: ahead.start(lambda: _fact_folders(archive)))
-            if session.good is not None and not problems.errors:
-                read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
-    index = read.index
-    progress.stage("plan")
-    if patched and not read.keys & _PLAN_KEYS:
-        # Only facts changed, and none of what decides the plan: the last plan stands.
-        pages, planned = list(session.good.pages), False
-        published = permalinks.read(options.root, problems) if options.record_permalinks else {}
-    else:
-        pages, published = check_pages(options, index, problems)
-        planned = True
-    if problems.fails(options.strict):
-        raise BuildFailed(problems.sorted())
+    with _child_of_the_build(compiling):
+        session.failed, failed = True, session.failed
+        with _lasting():
+            read = None
+            if session.good is not None and changed is not None and not failed:
+                read = _patch(options, session, changed, problems)
+                problems = problems if read is not None else Problems()
+            patched = read is not None
+            if read is None:
+                read = _read(options, problems, progress, session.files if not remember else None,
+                             lambda archive: ahead.start(lambda: _fact_folders(archive)))
+                if session.good is not None and not problems.errors:
+                    read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
+        index = read.index
+        progress.stage("plan")
+        if patched and not read.keys & _PLAN_KEYS:
+            # Only facts changed, and none of what decides the plan: the last plan stands.
+            pages, planned = list(session.good.pages), False
+            published = permalinks.read(options.root, problems) if options.record_permalinks else {}
+        else:
+            pages, published = check_pages(options, index, problems)
+            planned = True
+        if planned or recompiled:
+            if compiling is not None:
+                compiling.wait()  # the templates it compiles, loaded by the check from the cache it fills
+            check_templates(options.root, renderer, pages, problems)
+        if problems.fails(options.strict):
+            raise BuildFailed(problems.sorted())
 
-    check_output(options.out, options.root)
-    if compiling is not None:
-        compiling.join()  # long done: the archive took longer to read
-    extra = {} if options.offline else github_pages_files(index.archive.site)
-    outputs = session.good.outputs if not planned else frozenset(urls.output_file(p.path) for p in pages)
-    report = write_site(options, index, pages, outputs, problems, session, read.keys, extra, progress,
-                        remember, planned or recompiled, first, existed=existed, folders_made=ahead.makes_folders)
-    report.patched = patched
-    if not options.offline and options.record_permalinks and not options.locked:
-        report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
-    session.good = Good(read.archive, index, tuple(pages), outputs, read.checked)
-    session.failed = False
-    progress.finish()
-    report.seconds = time.perf_counter() - started
-    return report
+        check_output(options.out, options.root)
+        if compiling is not None:
+            compiling.wait()  # long done: the archive took longer to read
+        extra = {} if options.offline else github_pages_files(index.archive.site)
+        outputs = session.good.outputs if not planned else frozenset(urls.output_file(p.path) for p in pages)
+        report = write_site(options, index, pages, outputs, problems, session, read.keys, extra, progress,
+                            remember, planned or recompiled, first, existed=existed, folders_made=ahead.makes_folders)
+        report.patched = patched
+        if not options.offline and options.record_permalinks and not options.locked:
+            report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
+        session.good = Good(read.archive, index, tuple(pages), outputs, read.checked)
+        session.failed = False
+        progress.finish()
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+@contextlib.contextmanager
+def _child_of_the_build(child):
+    """A forked helper that must not outlive the build: stopped if the build fails, however it fails."""
+    try:
+        yield
+    except BaseException:
+        if child is not None:
+            child.stop()
+        raise
 
 
 @contextlib.contextmanager

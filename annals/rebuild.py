@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 import os
 import threading
 from collections import deque
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Callable
 
-from . import edition, urls
+from . import edition, parallel, urls
 from .index import Index, Key
 from .pages import Memo, Page, context, produce
 from .problems import Problem
@@ -142,7 +141,7 @@ def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], Non
     for the next build of a session; the fact pages are dealt out in chunks
     to worker processes, and this one takes chunks too once its own pages are done.
     """
-    if workers <= 1 or len(todo) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or len(todo) < PARALLEL_FROM or not parallel.can_fork():
         out = []
         for i in todo:
             out.append(render_one(job, job.pages[i], job.memo))
@@ -161,7 +160,7 @@ def render(job: Job, todo: list[int], workers: int, advance: Callable[[int], Non
     lock, finished = threading.Lock(), threading.Event()
     busy = [0]  # chunks given to a worker and not yet back
 
-    with multiprocessing.get_context("fork").Pool(workers - 1, initializer=_start_worker, initargs=(job,)) as pool:
+    with parallel.pool(workers - 1, _start_worker, (job,)) as pool:
         def deal() -> None:
             """Give a worker the next chunk; runs here, and in the pool's thread as each chunk comes back."""
             with lock:

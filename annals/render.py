@@ -6,10 +6,10 @@ only ever passed to them as data, never compiled as a template itself.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import re
 import traceback
 import types
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +24,7 @@ try:  # the C escaper that markupsafe.escape wraps; without it, markupsafe's own
 except ImportError:  # pragma: no cover - a build of markupsafe without its C speedups
     _escape_inner = None
 
-from . import theme, urls
+from . import parallel, theme, urls
 from .markup import Markdown, Resolver
 from .pages import Page, Reader
 from .periods import MONTHS
@@ -185,6 +185,67 @@ def month_label(ym) -> str:
 # What every page's template may use besides its own context: documented in the README's Templates section.
 PAGE_NAMES = ("site", "page", "link", "permalink", "md", "only", "offline", "fragment", "fragments")
 
+_NAMING = (jinja2.nodes.Extends, jinja2.nodes.Include, jinja2.nodes.Import, jinja2.nodes.FromImport)
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """What checking a template looks at, gathered in one walk of its tree."""
+
+    where: str  # the file, as an editor names it
+    refs: tuple  # (template, line, the macros taken from it), for each template named
+    static: tuple  # (file, line): static files linked by name, `u.static("style.css")`
+    names: tuple  # ("filter" or "test", name, line), for each one used
+    macros: frozenset  # the macros it defines
+    extends: bool
+
+
+def _named(node) -> str | None:
+    return node.value if isinstance(node, jinja2.nodes.Const) and isinstance(node.value, str) else None
+
+
+def _outline(where: str, tree) -> _Outline:
+    refs, static, names, macros = [], [], [], set()
+    for node in tree.find_all(jinja2.nodes.Node):
+        if isinstance(node, _NAMING) and _named(node.template) and not getattr(node, "ignore_missing", False):
+            taken = tuple(n if isinstance(n, str) else n[0] for n in getattr(node, "names", ()))
+            refs.append((node.template.value, node.lineno, taken))
+        elif isinstance(node, jinja2.nodes.Call) and len(node.args) >= 1 and _named(node.args[0]):
+            callee = node.node
+            if (isinstance(callee, jinja2.nodes.Name) and callee.name in ("fragment", "fragments")
+                    and len(node.args) >= 2 and _named(node.args[1])):
+                refs.append((node.args[0].value, node.lineno, (node.args[1].value,)))
+            elif (isinstance(callee, jinja2.nodes.Getattr) and callee.attr == "static"
+                  and isinstance(callee.node, jinja2.nodes.Name) and callee.node.name == "u"):
+                static.append((node.args[0].value, node.lineno))
+        elif isinstance(node, (jinja2.nodes.Filter, jinja2.nodes.Test)):
+            names.append(("filter" if isinstance(node, jinja2.nodes.Filter) else "test", node.name, node.lineno))
+        elif isinstance(node, jinja2.nodes.Macro):
+            macros.add(node.name)
+    extends = any(isinstance(node, jinja2.nodes.Extends) for node in tree.body)
+    return _Outline(where, tuple(refs), tuple(static), tuple(names), frozenset(macros), extends)
+
+
+def _missing_macros(outlines: dict[str, _Outline | None], wanted: list) -> list[Problem]:
+    """Macros taken from a template (`from x import m`, `fragment(x, m)`) that it does not define.
+
+    Where the theme's own template asks it of the archive's copy, the copy is what to mend, so it is named.
+    """
+    found, theirs = [], {}
+    for ref, macros, asker, loc in wanted:
+        outline = outlines.get(ref)
+        if outline is None or outline.extends:  # its macros may be its parent's
+            continue
+        for macro in (m for m in macros if m not in outline.macros):
+            if loc.path.startswith("templates/"):
+                found.append(Problem(loc, f"{ref} has no macro '{macro}'"))
+            else:
+                theirs.setdefault((outline.where, ref, macro), set()).add(asker)
+    found += [Problem(Loc(where, 1), f"has no macro '{macro}', used by the default theme's "
+                                     f"{', '.join(sorted(askers))}: copy it from the theme's {ref}")
+              for (where, ref, macro), askers in theirs.items()]
+    return found
+
 
 class Renderer:
     def __init__(self, root: Path, cache: Path | None = None):
@@ -211,6 +272,8 @@ class Renderer:
         self._fingerprints: dict[str, str] = {}
         self._reads_offline: dict[str, bool] = {}
         self._sources: dict[str, tuple[str, tuple[str, ...], bool]] = {}
+        self._trees: dict[str, jinja2.nodes.Template] = {}
+        self._outlines: dict[str, _Outline] = {}  # see check
         self._signature = _signature(self.template_folders)
         # Fragments drawn so far, by (template, macro, edition, arguments): see fragment().
         self._fragments: dict = {}
@@ -252,7 +315,7 @@ class Renderer:
                 self._sources[name] = (f"missing:{name}", (), False)
                 return self._sources[name]
             try:
-                tree = self.env.parse(source)
+                tree = self._tree(name, source)
                 refs = tuple(r for r in jinja2.meta.find_referenced_templates(tree) if r) + _fragment_templates(tree)
                 # `offline` read as a variable, not the word in text or in only("offline"),
                 # which both editions' one rendering handles.
@@ -262,7 +325,7 @@ class Renderer:
             self._sources[name] = (source, refs, reads)
         return self._sources[name]
 
-    def compile_ahead(self) -> "multiprocessing.Process | None":
+    def compile_ahead(self) -> "parallel.Child | None":
         """A forked process compiling every template into the bytecode cache, for this one to load later.
 
         A cold build compiled them here, before its workers forked, with the
@@ -271,12 +334,9 @@ class Renderer:
         instead. None when there is no cache, or it already holds templates.
         """
         cache = self.env.bytecode_cache
-        if (cache is None or "fork" not in multiprocessing.get_all_start_methods()
-                or any(Path(cache.directory).glob(cache.pattern % "*"))):
+        if cache is None or not parallel.can_fork() or any(Path(cache.directory).glob(cache.pattern % "*")):
             return None
-        process = multiprocessing.get_context("fork").Process(target=self._compile_all, daemon=True)
-        process.start()
-        return process
+        return parallel.Child(self._compile_all)
 
     def _compile_all(self) -> None:
         for name in self.env.list_templates(extensions=["html", "xml", "txt"]):
@@ -288,6 +348,61 @@ class Renderer:
     def changed_since(self) -> bool:
         """Whether any template file changed since this Renderer read them (the preview asks)."""
         return self._signature != _signature(self.template_folders)
+
+    # -- checking, before anything is rendered ------------------------------------
+    def check(self, names: set[str], static: set[str]) -> list[Problem]:
+        """What a render of the templates `names` would fail on whatever the content: a template missing,
+        bad syntax, a filter, test or macro that does not exist, a link to a static file not among `static`.
+
+        `check` reports these, so that what it passes the build renders.
+        """
+        found: list[Problem] = []
+        outlines: dict[str, _Outline | None] = {}
+        todo: list[tuple[str, Loc | None]] = [(name, None) for name in sorted(names, reverse=True)]
+        wanted = []
+        while todo:
+            name, asked = todo.pop()
+            if name in outlines:
+                continue
+            outline = outlines[name] = self._outline(name, asked, found)
+            if outline is None:
+                continue
+            for ref, line, macros in outline.refs:
+                todo.append((ref, Loc(outline.where, line)))
+                wanted.append((ref, macros, name, Loc(outline.where, line)))
+            found += [Problem(Loc(outline.where, line), f"links static/{file}, which neither static/ nor the "
+                                                        "default theme has")
+                      for file, line in outline.static if urls.static(file) not in static]
+            known = {"filter": self.env.filters, "test": self.env.tests}
+            found += [Problem(Loc(outline.where, line), f"no {kind} named '{used}'")
+                      for kind, used, line in outline.names if used not in known[kind]]
+        return found + _missing_macros(outlines, wanted)
+
+    def _outline(self, name: str, asked: Loc | None, found: list[Problem]) -> _Outline | None:
+        """A template compiled and outlined, once; None, with the problem in `found`, if it cannot be."""
+        if name in self._outlines:
+            return self._outlines[name]
+        try:
+            source, filename, _ = self.env.loader.get_source(self.env, name)
+            self.env.get_template(name)  # compiled: what only compiling finds too (an unknown filter, say)
+            self._outlines[name] = _outline(theme.shown(filename, self.root), self._tree(name, source))
+            return self._outlines[name]
+        except jinja2.TemplateNotFound:
+            where = asked or Loc(f"templates/{name}", 1)
+            found.append(Problem(where, f"template not found: {name} (neither templates/ nor the default theme has it)"))
+        except jinja2.TemplateSyntaxError as err:
+            where = theme.shown(err.filename, self.root) if err.filename else f"templates/{name}"
+            found.append(Problem(Loc(where, err.lineno or 1), f"template syntax: {err.message}"))
+        except (OSError, UnicodeDecodeError) as err:
+            why = "is not UTF-8" if isinstance(err, UnicodeDecodeError) else f"cannot be read: {err.strerror or err}"
+            found.append(Problem(Loc(f"templates/{name}", 1), f"template {name} {why}"))
+        return None
+
+    def _tree(self, name: str, source: str):
+        """A template's parsed tree, once for the check and the fingerprints alike."""
+        if name not in self._trees:
+            self._trees[name] = self.env.parse(source)
+        return self._trees[name]
 
     # -- rendering ---------------------------------------------------------------
     def render(self, page: Page, ctx: dict, reader: Reader, offline: bool = False) -> bytes:

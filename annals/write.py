@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import multiprocessing
 import os
 import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import publish
+from . import parallel, publish
 from .publish import MARKER, STAGING  # noqa: F401  (the names the preview's server hides)
 
 
@@ -98,7 +97,7 @@ class FoldersAhead:
         """Make `out` for the folders `start` is given, unless `out` is None: nothing to make."""
         self.out = out
         self._process = None
-        if out is None or out.exists() or "fork" not in multiprocessing.get_all_start_methods():
+        if out is None or out.exists() or not parallel.can_fork():
             self.out = None
             return
         out.mkdir(parents=True)
@@ -111,18 +110,14 @@ class FoldersAhead:
     def start(self, folders: Callable[[], Iterable[str]]) -> None:
         """Make `folders()` (paths inside `out`), worked out by the process that makes them."""
         if self.out is not None and self._process is None:
-            self._process = multiprocessing.get_context("fork").Process(
-                target=_make_folders, args=(str(self.out), folders), daemon=True)
-            self._process.start()
+            self._process = parallel.Child(_make_folders, (str(self.out), folders))
 
     def done(self, failed: bool) -> None:
         """Wait for the folders (stop making them if the build failed); a failed build leaves no trace."""
         if self.out is None:
             return
         if self._process is not None:
-            if failed:
-                self._process.terminate()
-            self._process.join()
+            self._process.stop() if failed else self._process.wait()
             self._process = None
         if failed:
             shutil.rmtree(self.out, ignore_errors=True)

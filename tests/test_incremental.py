@@ -296,8 +296,7 @@ def test_a_cold_build_has_its_templates_compiled_by_another_process_meanwhile(tm
     renderer = Renderer(root, cache)
     process = renderer.compile_ahead()
     assert process is not None
-    process.join()
-    assert process.exitcode == 0
+    assert process.wait() == 0
     names = sorted(p.name for p in (root / "templates").glob("*.html"))
     assert len(list(cache.glob("*.cache"))) == len(names)
     assert Renderer(root, cache).compile_ahead() is None  # nothing left to gain

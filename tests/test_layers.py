@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "annals"
 
 LAYERS = [
     # what everything may use: no knowledge of an archive
-    {"problems", "periods", "progress", "yamlsyntax", "edition", "history", "markup", "watch", "publish", "urls"},
+    {"problems", "periods", "progress", "yamlsyntax", "edition", "history", "markup", "watch", "publish", "urls",
+     "parallel"},
     {"model", "yamlread", "tree"},
     {"schema", "theme"},
     {"fields"},
