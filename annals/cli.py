@@ -1,4 +1,4 @@
-"""The command line: `annals [build|check|serve]`, also run as `python build.py`."""
+"""The command line: `annals [build|check|serve]` and `annals new DIR`, also run as `python build.py`."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import parallel
+from . import parallel, starter
 from .pipeline import Options, build, check
 from .progress import Bar, Lines, Silent
 from .rebuild import default_workers
@@ -24,6 +24,8 @@ COMMANDS = {
     "build": "(the default) checks everything, then writes the site into _site/ (only files whose bytes changed)",
     "check": "checks everything and writes nothing; prints every problem as path:line: message",
     "serve": "builds, then previews at http://127.0.0.1:8000, rebuilding and reloading on every change",
+    "new": "`annals new DIR` writes a small example archive into DIR, a new or empty folder (a .git alone is "
+           "allowed), that builds, checks and serves as it is: content/, .gitignore and the GitHub Pages workflow",
 }
 EXIT_STATUSES = {
     EXIT_OK: "all is well",
@@ -43,8 +45,10 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit status: " + "; ".join(f"{code} when {meaning}" for code, meaning in EXIT_STATUSES.items()))
     parser.add_argument("command", nargs="?", default="build", choices=tuple(COMMANDS),
                         help="; ".join(f"{name}: {what}" for name, what in COMMANDS.items()))
+    parser.add_argument("folder", nargs="?", type=Path, metavar="DIR", help="new: the folder to write the archive into")
     parser.add_argument("--root", type=Path, default=Path.cwd(), metavar="DIR",
-                        help="the project folder holding content/, templates/ and static/ (default: the current folder)")
+                        help="the project folder holding content/, and templates/ or static/ if it overrides files "
+                             "of the default theme (default: the current folder)")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help=f"output folder (default: _site; _offline with --offline; {PREVIEW_FOLDER} for serve). "
                              "Annals refuses /, the project itself, content/ and any folder with files but no "
@@ -116,7 +120,10 @@ def report_problems(problems: list[Problem], stream=None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "new" or args.folder is not None:
+        return _new(parser, args)
     options = options_from(args)
     if args.command == "serve":
         from .serve import serve  # livereload is only needed here
@@ -154,6 +161,28 @@ def _build_or_check(args: argparse.Namespace, options: Options) -> int:
     if not args.quiet:
         print(f"built {report.pages} pages into {options.out}: {len(report.rendered)} rendered, "
               f"{report.written} files written, {report.removed} removed, in {report.seconds:.2f}s")
+    return EXIT_OK
+
+
+def _new(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`annals new DIR`: the starter archive written, and what to do next."""
+    if args.command != "new" or args.folder is None:
+        parser.error("only `new` takes a folder (annals new DIR); give the other commands the project with --root DIR"
+                     if args.command != "new" else "new needs the folder to write the archive into: annals new DIR")
+    try:
+        written = starter.write(args.folder)
+    except starter.Refused as refused:
+        print(f"annals: {refused}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.quiet:
+        folder = args.folder
+        print(f"wrote a new archive of {len(written.files)} files into {folder}, every fact an example to replace.\n"
+              f"  annals serve --root {folder}           preview it at http://127.0.0.1:8000 as you edit\n"
+              f"  annals check --strict --root {folder}  check everything\n"
+              f"  annals build --root {folder}           build {folder / '_site'} and write {folder / 'permalinks.txt'}"
+              ", to commit with your content before the first push")
+        if not written.installs:
+            print(f"Before publishing, write in {folder / starter.WORKFLOW} how CI installs Annals (see its comment).")
     return EXIT_OK
 
 

@@ -15,6 +15,7 @@ from the last zip and from this build's spool files straight into the new one.
 from __future__ import annotations
 
 import os
+import threading
 import struct
 import zipfile
 import zlib
@@ -63,31 +64,33 @@ class Entry:
 
 
 class Spool:
-    """Where a build's processes append the streams they deflate, each to a file of its own.
+    """Where a build's workers append the streams they deflate, each to a file of its own.
 
-    Worker processes are forked with it; each opens its own file on first
-    use, so no two write to one file.
+    Worker processes are forked with it, and worker threads share it; each
+    (process, thread) opens its own file on first use, so no two write to one file.
     """
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self._handle = None
-        self._pid = None
+        self._files: dict[tuple[int, int], tuple[str, object]] = {}
 
     def put(self, raw: bytes) -> tuple[str, int]:
-        if self._pid != os.getpid():
+        mine = (os.getpid(), threading.get_ident())
+        found = self._files.get(mine)
+        if found is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._pid = os.getpid()
-            self._path = str(self.folder / f"spool-{self._pid}")
-            self._handle = open(self._path, "ab")
-        offset = self._handle.tell()
-        self._handle.write(raw)
-        return self._path, offset
+            path = str(self.folder / f"spool-{mine[0]}-{mine[1]}")
+            found = self._files[mine] = (path, open(path, "ab"))
+        path, handle = found
+        offset = handle.tell()
+        handle.write(raw)
+        return path, offset
 
     def flush(self) -> None:
-        """Make what this process spooled readable by the others (a worker's chunk is done)."""
-        if self._handle is not None and self._pid == os.getpid():
-            self._handle.flush()
+        """Make what this worker spooled readable by the others (a chunk is done)."""
+        found = self._files.get((os.getpid(), threading.get_ident()))
+        if found is not None:
+            found[1].flush()
 
 
 def compress(data: bytes) -> bytes:

@@ -12,6 +12,7 @@ import io
 import json
 
 from . import cite, urls
+from .model import json_number
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -52,6 +53,7 @@ def fact_record(r, ident: str) -> dict:
     if f.measure is not None:
         metric = r.get("metric", f.measure.metric)
         measure = {"metric": metric.id, "label": metric.label, "unit": metric.unit, "value": f.measure.number,
+                   "low": json_number(f.measure.low), "high": json_number(f.measure.high),
                    "aggregation": f.measure.aggregation, "approx": f.measure.approx,
                    "since": f.measure.since.iso() if f.measure.since else None}
     return {
@@ -59,7 +61,7 @@ def fact_record(r, ident: str) -> dict:
         "operations": list(f.operations), "places": list(f.places), "measure": measure,
         "originator": f.originator, "speaker": f.speaker, "speaker_role": f.speaker_role,
         "sources": [_cited_source(r.get("source", s.source), s.quote) for s in f.sources],
-        "rank": f.rank, "rank_reason": f.rank_reason,
+        "rank": f.rank, "rank_reason": f.rank_reason, "replaced_by": f.replaced_by,
         "disputed_with": list(r.get("disputes", ident)), "aliases": list(f.aliases),
         "notes": f.notes, "last_changed": c.changed,
     }
@@ -77,7 +79,8 @@ def _cited_source(source, quote: str) -> dict:
 
 def _document(r, ids, **scope) -> bytes:
     site = r.get("site")
-    head = {"archive": site.title, "base_url": site.base_url, "licence": site.licence,
+    # "$schema" names the JSON Schema the file follows (data/facts.schema.json), as editors and validators read it.
+    head = {"$schema": urls.absolute(site.base_url, urls.facts_schema()), "archive": site.title, "base_url": site.base_url, "licence": site.licence,
             "language": site.language, **scope, "count": len(ids)}
     # One fact per line: diffs between builds stay readable, and json's fast
     # encoder (used only without `indent`) does the work.
@@ -97,7 +100,9 @@ def facts_json(r, _key) -> bytes:
 
 
 def month_json(r, ym) -> bytes:
-    return _document(r, r.get("month", ym), month=f"{ym[0]:04d}-{ym[1]:02d}")
+    """As the month page lists them: the facts dated in the month, then the figures over a span covering it."""
+    ids = r.get("month", ym) + r.get("covering", ym)
+    return _document(r, ids, month=f"{ym[0]:04d}-{ym[1]:02d}")
 
 
 def operation_json(r, ident) -> bytes:
@@ -139,8 +144,10 @@ FACT_SCHEMA = _object({
     "places": {"type": "array", "items": _TEXT},
     "measure": _nullable(_object({
         "metric": _ID, "label": _TEXT, "unit": _TEXT,
-        "value": {"type": "number"},
-        "aggregation": {"enum": ["period", "cumulative"]},
+        "value": {**_nullable({"type": "number"}), "description": "null when the figure is a range"},
+        "low": {**_nullable({"type": "number"}), "description": "a range's low bound; null for one value"},
+        "high": {**_nullable({"type": "number"}), "description": "a range's high bound; null for one value"},
+        "aggregation": {"enum": ["period", "cumulative", "level"]},
         "approx": {"enum": ["exact", "about", "at-least", "at-most"]},
         "since": _nullable(_DATE)})),
     "originator": _nullable(_TEXT),
@@ -151,6 +158,7 @@ FACT_SCHEMA = _object({
         "url": _nullable({"type": "string", "format": "uri"}), "quote": _TEXT})},
     "rank": {"enum": ["preferred", "normal", "deprecated"]},
     "rank_reason": _nullable(_TEXT),
+    "replaced_by": _nullable(_ID),
     "disputed_with": {"type": "array", "items": _ID},
     "aliases": {"type": "array", "items": _ID},
     "notes": _nullable({"type": "string"}),
@@ -163,8 +171,9 @@ SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Annals facts",
     "description": "The facts of an Annals archive: all of them (data/facts.json), "
-                   "one month's (timeline/<yyyy>/<mm>/facts.json) or one operation's (operations/<id>/facts.json).",
+                   "one month's (timeline/<yyyy>/<mm>/facts.json) or one {singular}'s ({path}/<id>/facts.json).",
     **_object({
+        "$schema": {"type": "string", "format": "uri", "description": "the address of this schema"},
         "archive": _TEXT,
         "base_url": {"type": "string", "format": "uri"},
         "licence": _TEXT,
@@ -173,19 +182,23 @@ SCHEMA = {
         "operation": _object({"id": _ID, "name": _TEXT}),
         "count": {"type": "integer", "minimum": 0},
         "facts": {"type": "array", "items": FACT_SCHEMA},
-    }, required=["archive", "base_url", "licence", "language", "count", "facts"]),
+    }, required=["$schema", "archive", "base_url", "licence", "language", "count", "facts"]),
 }
 
 
-def facts_schema(_r, _key) -> bytes:
-    return (json.dumps(SCHEMA, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+def facts_schema(r, _key) -> bytes:
+    """The schema, described in the archive's words. Its keys ("operations", "operation") are the data's
+    own, the same in every archive as the fact files' `operations:` field, so that one reader reads them all."""
+    groups = r.get("site").groups
+    described = {**SCHEMA, "description": SCHEMA["description"].format(singular=groups.singular, path=groups.path)}
+    return (json.dumps(described, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 # -- CSV: one row per fact ---------------------------------------------------------
 
 CSV_COLUMNS = ("id", "permalink", "claim", "kind", "when", "precision", "first_day", "last_day",
-               "operations", "places", "metric", "value", "unit", "aggregation", "approx", "since",
-               "originator", "speaker", "speaker_role", "sources", "quotes", "rank", "rank_reason",
+               "operations", "places", "metric", "value", "low", "high", "unit", "aggregation", "approx", "since",
+               "originator", "speaker", "speaker_role", "sources", "quotes", "rank", "rank_reason", "replaced_by",
                "disputed_with", "aliases", "last_changed")
 
 
@@ -193,19 +206,25 @@ def _csv_row(record: dict, fact) -> list[str]:
     when, measure = record["when"] or {}, record["measure"] or {}
     row = {
         **{k: record[k] for k in ("id", "permalink", "claim", "kind", "originator", "speaker",
-                                  "speaker_role", "rank", "rank_reason", "last_changed")},
+                                  "speaker_role", "rank", "rank_reason", "replaced_by", "last_changed")},
         "when": when.get("iso"), "precision": when.get("precision"),
         "first_day": when.get("first"), "last_day": when.get("last"),
         "operations": "; ".join(record["operations"]), "places": "; ".join(record["places"]),
         "metric": measure.get("metric"), "unit": measure.get("unit"),
         # the value as written, not through a float: 0.1 stays 0.1
-        "value": str(fact.measure.value) if fact.measure else None,
+        **{k: (None if v is None else str(v)) for k, v in _bounds_as_written(fact.measure).items()},
         "aggregation": measure.get("aggregation"), "approx": measure.get("approx"), "since": measure.get("since"),
         "sources": "; ".join(s["source"] for s in record["sources"]),
         "quotes": "\n".join(s["quote"] for s in record["sources"]),
         "disputed_with": "; ".join(record["disputed_with"]), "aliases": "; ".join(record["aliases"]),
     }
     return ["" if row[c] is None else str(row[c]) for c in CSV_COLUMNS]
+
+
+def _bounds_as_written(measure) -> dict:
+    if measure is None:
+        return {"value": None, "low": None, "high": None}
+    return {"value": measure.value, "low": measure.low, "high": measure.high}
 
 
 def _csv_line(row) -> str:
@@ -281,8 +300,38 @@ def feed(r, _key) -> bytes:
 # -- sitemap -----------------------------------------------------------------------
 
 def sitemap(r, paths) -> bytes:
-    """Absolute URLs of the HTML pages the plan lists (its key), in plan order."""
+    """Absolute URLs of the HTML pages the plan lists (its key), in plan order, each with the time it
+    last changed where git knows one (see _lastmod)."""
     base = r.get("site").base_url
+    dates = [_lastmod(r, p) for p in paths]
+    newest = max((d for d in dates if d), default=None)
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f"<urlset xmlns={quoteattr(SITEMAP_NS)}>"]
-    lines += [f"<url><loc>{escape(urls.absolute(base, p))}</loc></url>" for p in paths]
+    for path, date in zip(paths, dates):
+        date = date if date or urls.parse(path) not in _WHOLE else newest
+        lastmod = f"<lastmod>{date}</lastmod>" if date else ""
+        lines.append(f"<url><loc>{escape(urls.absolute(base, path))}</loc>{lastmod}</url>")
     return ("\n".join(lines) + "\n</urlset>\n").encode("utf-8")
+
+
+# Pages about the whole archive (home, lists, search): as new as the newest page listed.
+_WHOLE = [(kind, None) for kind in ("home", "timeline", "operations", "sources", "articles", "metrics", "search")]
+
+
+def _lastmod(r, path: str) -> str | None:
+    """When what a page shows last changed: the newest git date of its record's file and of the facts it
+    lists. None where git knows none of them."""
+    kind, key = urls.parse(path) or (None, None)
+    record = {"article": "article", "source": "source", "operation": "operation", "metric": "metric"}.get(kind)
+    listed = {"source": "source-facts", "operation": "op-facts", "metric": "metric-facts", "month": "month",
+              "year": "year"}.get(kind)
+    if kind == "fact":
+        return r.get("changed", key)
+    ids = ()
+    if kind == "article":
+        ids = dict.fromkeys(i for i, _ in r.get("article", key).cites if i in r.get("all", "facts"))
+    elif listed is not None:
+        ids = [i if isinstance(i, str) else i[0] for i in r.get(listed, key)]
+    dates = [r.get("changed", i) for i in ids]
+    if record is not None:
+        dates.append(r.get("file-changed", r.get(record, key).loc.path))
+    return max((d for d in dates if d), default=None)

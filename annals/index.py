@@ -6,13 +6,13 @@ through `Index.get(key)`, which is the one place a page's dependencies arise.
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Hashable
 
+from .history import NOT_A_CHECKOUT
 from .model import Archive, Fact
 from .periods import days_in
 from .problems import Problem, Problems
@@ -27,9 +27,11 @@ def sort_key(fact: Fact):
 
 
 def bounds(fact: Fact) -> tuple[Decimal | None, Decimal | None]:
-    """The interval a figure allows: 'over 2,000' is [2000, ∞)."""
+    """The interval a figure allows: 'over 2,000' is [2000, ∞); '1,200 to 1,500' is [1200, 1500]."""
     m = fact.measure
     v = m.value
+    if v is None:
+        return (m.low, m.high)
     return {
         "exact": (v, v),
         "about": (v * Decimal("0.9"), v * Decimal("1.1")),
@@ -48,8 +50,9 @@ def _overlap(a, b) -> bool:
 class Index:
     archive: Archive
     ordered: tuple[str, ...]                      # every fact id, in time order
-    by_month: dict[tuple[int, int], tuple[str, ...]]
-    by_year: dict[int, tuple[str, ...]]
+    by_month: dict[tuple[int, int], tuple[str, ...]]    # facts dated in the month
+    by_year: dict[int, tuple[str, ...]]                 # facts dated in the year, and spans that overlap it
+    covering: dict[tuple[int, int], tuple[str, ...]]    # facts over a span of months, on each month they cover
     undated: tuple[str, ...]
     by_operation: dict[str, tuple[tuple[str, str], ...]]   # op -> (fact id, via op id), rolled up
     children: dict[str, tuple[str, ...]]
@@ -58,6 +61,7 @@ class Index:
     citing: dict[str, tuple[str, ...]]            # fact id -> article slugs
     disputes: dict[str, tuple[str, ...]]          # fact id -> fact ids it contradicts
     aliases: dict[str, str]                       # old fact id -> current id
+    replacing: dict[str, tuple[str, ...]]         # fact id -> the deprecated facts it replaces (their replaced_by)
     related: dict[tuple[str, Hashable], dict[str, tuple]]  # (kind, id) -> kind -> ((id, facts shared), ...)
     lists: dict[str, tuple]                       # whole-archive lists: facts, months, years, ...
     # What update_index needs to patch this index for a few facts, kept beside the views: the
@@ -67,8 +71,6 @@ class Index:
     lanes: dict = field(default_factory=dict, compare=False, repr=False)
     warnings: dict = field(default_factory=dict, compare=False, repr=False)
     shared: dict = field(default_factory=dict, compare=False, repr=False)
-    # fingerprints computed so far: an Index is one build's and never changes
-    _fingerprints: dict = field(default_factory=dict, compare=False, repr=False)
     # One tuple for each key pages read, however many read it: a hundred thousand pages
     # list millions of keys, and each list holds the same few hundred thousand.
     keys: dict = field(default_factory=dict, compare=False, repr=False)
@@ -76,33 +78,6 @@ class Index:
     # -- the one door pages use -------------------------------------------
     def get(self, key: Key) -> Any:
         return _GET[key[0]](self, key)
-
-    def fingerprint(self, key: Key) -> str:
-        """A short digest of what `get(key)` returns, to compare between builds."""
-        known = self._fingerprints.get(key)
-        if known is None:
-            known = self._fingerprints[key] = self._fingerprint(key)
-        return known
-
-    def _fingerprint(self, key: Key) -> str:
-        try:
-            value = self.get(key)
-        except KeyError:
-            return "-"
-        digest = getattr(value, "digest", None)
-        if digest is not None:
-            return digest
-        if value is None or value == ():  # most facts: no dispute, no article citing them, no date from git
-            return _NOTHING[value]
-        return _digest(value)
-
-
-def _digest(value) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
-
-
-# Worked out once: a state's table of keys holds tens of thousands of them (0.15 -> 0.07 s at 10,000 facts).
-_NOTHING = {None: _digest(None), (): _digest(())}
 
 
 # Each kind of key, and how the index answers it. A dictionary of small functions
@@ -117,6 +92,8 @@ _GET = {
     "withdrawn": lambda ix, key: ix.archive.withdrawn[key[1]],
     "redirect": lambda ix, key: ix.archive.redirects[key[1]],
     "month": lambda ix, key: ix.by_month.get(key[1], ()),
+    "covering": lambda ix, key: ix.covering.get(key[1], ()),
+    "replaces": lambda ix, key: ix.replacing.get(key[1], ()),
     "year": lambda ix, key: ix.by_year.get(key[1], ()),
     "op-facts": lambda ix, key: ix.by_operation.get(key[1], ()),
     "children": lambda ix, key: ix.children.get(key[1], ()),
@@ -129,17 +106,62 @@ _GET = {
     "all": lambda ix, key: ix.lists[key[1]],
     # when a fact's file was last committed, or None
     "changed": lambda ix, key: ix.archive.changed.get(ix.archive.facts[key[1]].loc.path),
+    # a content file's date from git, by its path, or None
+    "file-changed": lambda ix, key: ix.archive.changed.get(key[1]),
+    # a fact's versions (see versions): its Lineage by the id it has (or had last), or None; one Version
+    # by the id it was committed under and its number; why there are none (None when git has them)
+    "versions": lambda ix, key: ix.archive.history.lineages.get(key[1]) if ix.archive.history else None,
+    "version": lambda ix, key: ix.archive.history.version(key[1], key[2]),
+    "history": lambda ix, key: ix.archive.history.unavailable if ix.archive.history else NOT_A_CHECKOUT,
 }
 
 
 # -- what a fact belongs to: the tables of ids that list it -------------------------
 
+# A span is listed on each month it covers and each year it overlaps while it covers at most
+# these; a longer one only where it ends, so that one fact never makes thousands of pages.
+SPREAD_MONTHS = 120
+SPREAD_YEARS = 100
+
+
+def is_span(when) -> bool:
+    """A period over more than one calendar month (a rolling twelve months, 17 October to the end of
+    November): its months list it as covering them, not as dated in them."""
+    return when is not None and when.is_range and (when.first.year, when.first.month) != (when.last.year, when.last.month)
+
+
 def _months_of(fact: Fact):
-    return (fact.when.month,) if fact.when is not None and fact.when.month is not None else ()
+    when = fact.when
+    if when is None or when.month is None or is_span(when):
+        return ()
+    return (when.month,)
+
+
+def _covering_of(fact: Fact):
+    when = fact.when
+    if not is_span(when):
+        return ()
+    if when.month_count() > SPREAD_MONTHS:
+        return ((when.last.year, when.last.month),)
+    return tuple(when.months())
 
 
 def _years_of(fact: Fact):
-    return (fact.when.year,) if fact.when is not None else ()
+    when = fact.when
+    if when is None:
+        return ()
+    if not when.is_range or when.last.year - when.first.year >= SPREAD_YEARS:
+        return (when.year,)
+    return tuple(range(when.first.year, when.last.year + 1))
+
+
+def listed_in(fact: Fact) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """The years and months whose timeline pages list a fact: dated in them, or over a span covering them."""
+    return _years_of(fact), _months_of(fact) + _covering_of(fact)
+
+
+def _replacing_of(fact: Fact):
+    return (fact.replaced_by,) if fact.rank == "deprecated" and fact.replaced_by is not None else ()
 
 
 def _undated_of(fact: Fact):
@@ -173,10 +195,12 @@ def _lanes_of(fact: Fact):
 
 
 # table name -> what puts a fact in it
-_TABLES = {"by_month": _months_of, "by_year": _years_of, "undated": _undated_of,
-           "by_source": _sources_of, "by_metric": _metrics_of, "groups": _groups_of, "lanes": _lanes_of}
+_TABLES = {"by_month": _months_of, "by_year": _years_of, "covering": _covering_of, "undated": _undated_of,
+           "by_source": _sources_of, "by_metric": _metrics_of, "replacing": _replacing_of,
+           "groups": _groups_of, "lanes": _lanes_of}
 # the kind of index key under which pages read a table's groups
-_TABLE_KEYS = {"by_month": "month", "by_year": "year", "by_source": "source-facts", "by_metric": "metric-facts"}
+_TABLE_KEYS = {"by_month": "month", "by_year": "year", "covering": "covering", "by_source": "source-facts",
+               "by_metric": "metric-facts", "replacing": "replaces"}
 
 
 def _grouped(facts, ordered, keys_of) -> dict:
@@ -203,11 +227,12 @@ def build_index(archive: Archive, problems: Problems) -> Index:
     shared = _shared(archive, ordered, citing)
     index = Index(
         archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
-        undated=undated, by_operation=_rolled_up(archive, ordered), children=children,
+        covering=tables["covering"], undated=undated, by_operation=_rolled_up(archive, ordered), children=children,
         by_source=tables["by_source"], by_metric=tables["by_metric"], citing=citing,
         disputes=_disputes(facts, tables["groups"], {i for ids in tables["groups"].values() for i in ids}, {}),
-        aliases=aliases, related={page: _ranked(counts) for page, counts in shared.items()},
-        lists=_lists(archive, ordered, tables["by_month"], tables["by_year"], undated, aliases),
+        aliases=aliases, replacing=tables["replacing"],
+        related={page: _ranked(counts) for page, counts in shared.items()},
+        lists=_lists(archive, ordered, tables, undated, aliases),
         groups=tables["groups"], lanes=tables["lanes"], warnings=warnings, shared=shared,
     )
     for found in warnings.values():
@@ -215,15 +240,34 @@ def build_index(archive: Archive, problems: Problems) -> Index:
     return index
 
 
-def _lists(archive: Archive, ordered, by_month, by_year, undated, aliases) -> dict[str, tuple]:
+def _lists(archive: Archive, ordered, tables, undated, aliases) -> dict[str, tuple]:
     return {
-        "facts": ordered, "months": tuple(sorted(by_month)), "years": tuple(sorted(by_year)),
-        "undated": undated, "operations": tuple(sorted(archive.operations)),
+        "facts": ordered, "months": _months(tables), "years": tuple(sorted(tables["by_year"])),
+        "span": _span(archive.facts, ordered, undated, None), "undated": undated,
+        "operations": tuple(sorted(archive.operations)),
         "sources": tuple(sorted(archive.sources)), "metrics": tuple(sorted(archive.metrics)),
         "articles": tuple(sorted(archive.articles, key=lambda s: (archive.articles[s].date, s))),
         "aliases": tuple(sorted(aliases.items())),
         "withdrawn": tuple(sorted(archive.withdrawn)),
     }
+
+
+def _months(tables) -> tuple[tuple[int, int], ...]:
+    """Every month with a page: a fact dated in it, or a span covering it."""
+    return tuple(sorted(tables["by_month"].keys() | tables["covering"].keys()))
+
+
+def _span(facts, ordered, undated, end) -> tuple | None:
+    """(where the earliest fact starts, where the latest ends) as Points, or None with no dated fact.
+
+    The time order is by first day, so the start is its first fact's; the end is looked for among all
+    of them unless `end`, the latest end known and still standing, is given."""
+    dated = len(ordered) - len(undated)
+    if not dated:
+        return None
+    if end is None:
+        end = max((facts[i].when for i in ordered[:dated]), key=lambda w: (w.last, w.end.iso())).end
+    return (facts[ordered[0]].when.start, end)
 
 
 def _citing(archive: Archive) -> dict[str, tuple[str, ...]]:
@@ -252,7 +296,9 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
         return None
     before, facts = a.facts, b.facts
     versions = [f for c in changed for f in (before.get(c), facts.get(c)) if f is not None]
-    keys: set = {("fact", c) for c in changed} | {("changed", c) for c in changed}
+    keys: set = {("fact", c) for c in changed}
+    # The sitemap reads it alone; a fact that came or went changed it too.
+    keys.update(("changed", c) for c in changed if (c in a.facts, _date(a, c)) != (c in b.facts, _date(b, c)))
     ordered = _reordered(old.ordered, before, facts, changed)
     # Where a fact that kept its date and its places in every table would go: nowhere new.
     stayed = {c for c in changed if c in before and c in facts and sort_key(before[c]) == sort_key(facts[c])}
@@ -296,19 +342,32 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
             warnings[lane] = _check_lane(archive, ids)
         else:
             warnings.pop(lane, None)
-    lists = dict(old.lists, facts=ordered, months=tuple(sorted(tables["by_month"])),
-                 years=tuple(sorted(tables["by_year"])), undated=undated,
+    lists = dict(old.lists, facts=ordered, months=_months(tables), years=tuple(sorted(tables["by_year"])),
+                 span=_span(facts, ordered, undated, _end_kept(old.lists["span"], versions)), undated=undated,
                  aliases=old.lists["aliases"] if aliases is old.aliases else tuple(sorted(aliases.items())))
     keys.update(("all", name) for name, value in lists.items() if value != old.lists[name])
     index = Index(
         archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
-        undated=undated, by_operation=by_operation, children=old.children, by_source=tables["by_source"],
-        by_metric=tables["by_metric"], citing=citing, disputes=disputes, aliases=aliases, related=related,
+        covering=tables["covering"], undated=undated, by_operation=by_operation, children=old.children,
+        by_source=tables["by_source"], by_metric=tables["by_metric"], citing=citing, disputes=disputes,
+        aliases=aliases, replacing=tables["replacing"], related=related,
         lists=lists, groups=tables["groups"], lanes=tables["lanes"], warnings=warnings, shared=shared,
     )
     for found in warnings.values():
         problems.items.extend(found)
     return index, keys
+
+
+def _date(archive: Archive, ident: str) -> str | None:
+    fact = archive.facts.get(ident)
+    return archive.changed.get(fact.loc.path) if fact is not None else None
+
+
+def _end_kept(span, versions):
+    """The old span's end, if no changed fact (as it was or is) ends as late: else None, to look again."""
+    if span is None or any(f.when is not None and f.when.last >= span[1].last for f in versions):
+        return None
+    return span[1]
 
 
 class _Positions:
@@ -445,10 +504,9 @@ def _tags(fact: Fact, archive: Archive, citing) -> list[tuple[str, Hashable]]:
             ops.append(op)
             todo.append(archive.operations[op].parent)
     tags += [("operation", o) for o in sorted(ops)]
-    if fact.when is not None:
-        if fact.when.month is not None:
-            tags.append(("month", fact.when.month))
-        tags.append(("year", fact.when.year))
+    years, months = listed_in(fact)
+    tags += [("month", ym) for ym in months]
+    tags += [("year", y) for y in years]
     tags += [("article", slug) for slug in citing.get(fact.id, ())]
     return tags
 
@@ -554,6 +612,12 @@ def _fmt(value: Decimal) -> str:
     return f"{value:,}"
 
 
+def _figure(fact: Fact) -> str:
+    """A figure as the checks' messages write it: 4,848, or a range 1,200–1,500."""
+    m = fact.measure
+    return _fmt(m.value) if m.value is not None else f"{_fmt(m.low)}–{_fmt(m.high)}"
+
+
 def _check_lane(archive: Archive, ids) -> tuple[Problem, ...]:
     """Sums a source states, monthly figures against running totals, totals that fall: one metric, one operation."""
     problems = Problems()
@@ -589,8 +653,8 @@ def _check_never_falls(facts: list[Fact], problems: Problems) -> None:
     for fact in facts:
         hi = bounds(fact)[1]
         if floor is not None and hi is not None and fact.when.last > floor.when.last and hi < bounds(floor)[0]:
-            problems.warning(fact.loc, f"running total falls: {_fmt(fact.measure.value)} as of {fact.when.label()} "
-                             f"is less than {_fmt(floor.measure.value)} as of {floor.when.label()} ({floor.loc})")
+            problems.warning(fact.loc, f"running total falls: {_figure(fact)} as of {fact.when.label()} "
+                             f"is less than {_figure(floor)} as of {floor.when.label()} ({floor.loc})")
         lo = bounds(fact)[0]
         if lo is not None and (floor is None or lo > bounds(floor)[0]):
             floor = fact
@@ -601,6 +665,8 @@ def _month_end(ym: tuple[int, int]) -> date:
 
 
 def _check_sum(fact: Fact, months, problems: Problems) -> None:
+    """A stated sum against its months' figures. Months given as ranges add up to a range (the lows
+    added, the highs added), and the sum is reported only when the stated figure falls outside it."""
     # The months that have a figure, not every month of the span: a range may cover millennia.
     span = [k for k in sorted(months) if fact.when.touches(k)]
     present = [months[k] for k in span]
@@ -609,11 +675,12 @@ def _check_sum(fact: Fact, months, problems: Problems) -> None:
     if len(present) < fact.when.month_count() or any(f.measure.approx != "exact" for f in present) or fact.measure.approx != "exact":
         _check_not_exceeded(fact, span, months, problems, "figure")
         return
-    total = sum(f.measure.value for f in present)
-    if total != fact.measure.value:
-        parts = " + ".join(f"{_fmt(f.measure.value)} ({f.id})" for f in present)
-        problems.warning(fact.loc, f"sum does not add up: {fact.when.label()} states {_fmt(fact.measure.value)} "
-                         f"but its months give {parts} = {_fmt(total)}")
+    low, high = sum(f.measure.least for f in present), sum(f.measure.most for f in present)
+    if not _overlap((low, high), bounds(fact)):
+        parts = " + ".join(f"{_figure(f)} ({f.id})" for f in present)
+        total = _fmt(low) if low == high else f"{_fmt(low)}–{_fmt(high)}"
+        problems.warning(fact.loc, f"sum does not add up: {fact.when.label()} states {_figure(fact)} "
+                         f"but its months give {parts} = {total}")
 
 
 def _check_not_exceeded(fact: Fact, span, months, problems: Problems, what: str) -> None:
@@ -621,6 +688,6 @@ def _check_not_exceeded(fact: Fact, span, months, problems: Problems, what: str)
     lower = sum((bounds(f)[0] or 0) for f in present)
     upper = bounds(fact)[1]
     if present and upper is not None and lower > upper:
-        parts = " + ".join(f"{_fmt(f.measure.value)} ({f.id})" for f in present)
+        parts = " + ".join(f"{_figure(f)} ({f.id})" for f in present)
         problems.warning(fact.loc, f"monthly figures exceed the {what}: {parts} = {_fmt(lower)} "
-                         f"is more than {_fmt(fact.measure.value)}")
+                         f"is more than {_figure(fact)}")

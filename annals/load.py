@@ -345,10 +345,11 @@ def _article(rel, text, dig, problems):
     slug = _stem_id(rel, values, problems, locs)
     body = text[match.end():]
     body_line = text[: match.end()].count("\n") + 1
-    cites = tuple(
-        (m.group(1).strip(), Loc(rel, body_line + body[: m.start()].count("\n")))
-        for m in FACT_REF.finditer(body)
-    )
+    cites, line, counted = [], body_line, 0
+    for m in FACT_REF.finditer(body):  # lines counted on from the last citation: a body of thousands stays linear
+        line, counted = line + body.count("\n", counted, m.start()), m.start()
+        cites.append((m.group(1).strip(), Loc(rel, line)))
+    cites = tuple(cites)
     article = Article(slug=slug, body=body, body_line=body_line, loc=Loc(rel, 1), digest=dig,
                       cites=cites, locs=locs, **values)
     return (_whole("article", rel, slug, article, unknown, problems),)
@@ -453,8 +454,8 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
     if progress is not None:
         progress.stage("load", len(files))
     ahead = None
-    if workers > 1 and cache is None and len(files) >= PARALLEL_FROM and parallel.can_fork():
-        ahead = _ReadAhead(root, files)
+    if workers > 1 and not cache and len(files) >= PARALLEL_FROM and parallel.can_fork():
+        ahead = _ReadAhead(root, files, cache)
     loaded = []
     try:
         for rel, fetched in _fetched(root, files if ahead is None else ahead.claims.front(files), cache):
@@ -535,13 +536,14 @@ class _ReadAhead:
     and did not send (it failed) are read here, so a problem is reported as ever.
     """
 
-    def __init__(self, root: Path, files: list[str]):
+    def __init__(self, root: Path, files: list[str], cache: dict | None = None):
         self.root = root
         self.files = files
+        self.cache = cache  # filled with what the other process read, as if read here
         context = multiprocessing.get_context("fork")
         self.claims = _Claims(len(files), context)
         receive, send = context.Pipe(duplex=False)
-        self._process = parallel.Child(_read_part, (root, files, self.claims, send))
+        self._process = parallel.Child(_read_part, (root, files, self.claims, send, cache is not None))
         send.close()
         self._got: dict[str, Loaded] = {}
         self._receiver = threading.Thread(target=self._receive, args=(receive,), daemon=True)
@@ -566,15 +568,20 @@ class _ReadAhead:
         Called once this process takes no more files: all that are left are the other's."""
         self._process.wait()
         self._receiver.join()
-        got = self._got
-        return [(rel, got[rel] if rel in got else _read_cached(self.root, rel, None))
+        got, cache = self._got, self.cache
+        if cache is not None:
+            cache.update((rel, hit) for rel, hit in got.items() if hit[0] is not None)
+        return [(rel, got[rel][1] if rel in got else _read_cached(self.root, rel, cache))
                 for rel in self.files[self.claims.met:]]
 
 
-def _read_part(root: Path, files: list[str], claims: _Claims, send) -> None:
-    """A _ReadAhead process: reads the files it takes and sends what they yield, SEND_EVERY at a time."""
+def _read_part(root: Path, files: list[str], claims: _Claims, send, signed: bool) -> None:
+    """A _ReadAhead process: reads the files it takes and sends what they yield, SEND_EVERY at a time,
+    each with its signature when `signed` (for the cache of the process that started this one)."""
     try:
-        read = ((rel, _parsed(root, rel, fetched, None)) for rel, fetched in _fetched(root, claims.back(files), None))
+        cache = {} if signed else None
+        read = ((rel, (fetched[0], _parsed(root, rel, fetched, cache)))
+                for rel, fetched in _fetched(root, claims.back(files), cache))
         for batch in iter(lambda: list(islice(read, SEND_EVERY)), []):
             send.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
     except BaseException:  # noqa: BLE001 - the process that started this one reads the rest, and reports

@@ -11,7 +11,18 @@ from typing import Mapping
 
 from .periods import Period
 from .problems import Loc
+from .urls import DEFAULT_GROUPS
 
+
+@dataclass(frozen=True)
+class Groups:
+    """What the archive groups its facts by, in its own words (site.yaml's `groups`):
+    what pages call them, and the URL segment of their pages."""
+
+    singular: str = "operation"
+    plural: str = "operations"
+    path: str = DEFAULT_GROUPS
+    loc: Loc | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,7 @@ class Site:
     licence: str
     publisher: str | None = None
     cname: str | None = None
+    groups: Groups = Groups()
     loc: Loc = Loc("content/site.yaml", 1)
 
 
@@ -53,7 +65,7 @@ class Operation:
     parent: str | None = None
     start: Period | None = None
     end: Period | None = None
-    theatre: str | None = None
+    where: str | None = None
     summary: str | None = None
     sources: tuple[Citation, ...] = ()
     locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
@@ -72,6 +84,8 @@ class Source:
     updated: Period | None = None
     url: str | None = None
     accessed: Period | None = None
+    archived: str | None = None          # a web archive's copy, for when `url` stops answering
+    archived_date: Period | None = None  # when that copy was taken
     notes: str | None = None
     text_file: str | None = None
     locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
@@ -80,16 +94,39 @@ class Source:
 @dataclass(frozen=True)
 class Measure:
     metric: str
-    value: Decimal
-    aggregation: str  # "period" | "cumulative"
+    value: Decimal | None  # None when the figure is a range: then low and high are its bounds
+    aggregation: str  # "period" (covers `when`) | "cumulative" (running total to its end) | "level" (stands at it)
     approx: str = "exact"  # "exact" | "about" | "at-least" | "at-most"
     since: Period | None = None
+    low: Decimal | None = None   # "between 1,200 and 1,500": 1200 and 1500
+    high: Decimal | None = None
     value_loc: Loc | None = field(default=None, compare=False, repr=False)  # where the figure was written
+    locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def number(self) -> int | float:
-        """The value as a JSON number: an int where it is whole."""
-        return int(self.value) if self.value == self.value.to_integral_value() else float(self.value)
+    def is_range(self) -> bool:
+        return self.value is None and self.low is not None and self.high is not None
+
+    @property
+    def least(self) -> Decimal:
+        """The smallest value the figure states: the value itself, or a range's low bound."""
+        return self.low if self.value is None else self.value
+
+    @property
+    def most(self) -> Decimal:
+        """The largest value the figure states: the value itself, or a range's high bound."""
+        return self.high if self.value is None else self.value
+
+    @property
+    def number(self) -> int | float | None:
+        """The value as a JSON number: an int where it is whole; None for a range."""
+        return json_number(self.value)
+
+
+def json_number(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 @dataclass(frozen=True)
@@ -108,6 +145,7 @@ class Fact:
     speaker_role: str | None = None
     rank: str = "normal"  # "preferred" | "normal" | "deprecated"
     rank_reason: str | None = None
+    replaced_by: str | None = None  # deprecated only: the id of the fact that takes its place
     notes: str | None = None
     aliases: tuple[str, ...] = ()
     locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
@@ -200,3 +238,5 @@ class Archive:
     withdrawn: Mapping[str, Withdrawn] = field(default_factory=dict)
     redirects: Mapping[str, Redirect] = field(default_factory=dict)  # old path -> its redirect
     broken: tuple[Broken, ...] = ()  # files with errors: checked, never published
+    # Every fact's versions, from git (a versions.History); None until read.
+    history: object = field(default=None, compare=False, repr=False)

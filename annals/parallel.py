@@ -1,18 +1,18 @@
 """Processes forked to share a build's work, and the promise that none outlives it.
 
 Every process a build forks (the read-ahead, the folders made ahead, the
-templates compiled ahead, the render pool's workers) is started here, so
+templates compiled ahead, the render's workers) is started here, so
 that each, from its first line:
 
 - dies with the process that forked it, however that one ends (`kill -9`
   included): the kernel sends it SIGKILL then (Linux's parent-death signal);
-- leaves Ctrl-C to the build: the terminal sends SIGINT to the whole process
-  group, and the build, not each child, decides what to stop and reports it
-  once, with no traceback from a child;
-- ends at once on SIGTERM, which is how the build stops it (`terminate`).
+- leaves Ctrl-C and SIGTERM to the build: the terminal sends SIGINT to the
+  whole process group, a service manager SIGTERM, and the build, not each
+  child, decides what to stop and reports it once, with no traceback from a
+  child; it stops a child with SIGKILL.
 
 The build itself waits for or stops each child on every way out (see
-`Child` and the `with` blocks of the pool); `Stopped` turns SIGTERM and SIGINT
+`Child` and `executor`); `Stopped` turns SIGTERM and SIGINT
 into an exception in the main thread, so that those ways out run too.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import multiprocessing
-import multiprocessing.pool
 import os
 import signal
 import threading
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Callable
 
 _PR_SET_PDEATHSIG = 1
@@ -35,8 +35,10 @@ def can_fork() -> bool:
 
 
 def _as_child(parent: int) -> None:
+    # Both are the build's to act on: a child that died of one while holding a lock it shares
+    # with the build (a queue's) would leave the build waiting for ever as it stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
@@ -64,7 +66,7 @@ class Child:
 
     def stop(self) -> None:
         if self._process.is_alive():
-            self._process.terminate()
+            self._process.kill()  # it ignores SIGTERM (see _as_child)
         self._process.join()
 
     @property
@@ -77,11 +79,38 @@ def _start_worker(parent: int, initializer: Callable, args: tuple) -> None:
     initializer(*args)
 
 
-def pool(workers: int, initializer: Callable, args: tuple) -> multiprocessing.pool.Pool:
-    """A pool of forked workers, each set up by `initializer(*args)`; use it in a `with` block,
-    whose end (on any way out) terminates and joins them."""
-    return multiprocessing.get_context("fork").Pool(
-        workers, initializer=_start_worker, initargs=(os.getpid(), initializer, args))
+# How a build makes the executor its render is dealt to: (workers, initializer, its arguments) -> an
+# Executor whose every worker has run initializer(*arguments) before its first task. The default forks.
+ExecutorFactory = Callable[[int, Callable, tuple], Executor]
+
+
+def forked(workers: int, initializer: Callable, args: tuple) -> Executor:
+    """Worker processes forked from this one: they inherit what `args` refer to (the index, the
+    compiled templates) without pickling it; only the tasks' arguments and results are pickled."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker, initargs=(os.getpid(), initializer, args))
+
+
+@contextlib.contextmanager
+def executor(workers: int, initializer: Callable, args: tuple, make: ExecutorFactory | None = None):
+    """The executor for a stage's work, or None when one process is all there is (or it cannot fork,
+    and no other kind is given). Its workers are done with on every way out: on a failure, the
+    tasks not started are cancelled and those running waited for."""
+    if workers <= 1 or (make is None and not can_fork()):
+        yield None
+        return
+    made = (make or forked)(workers - 1, initializer, args)
+    try:
+        yield made
+    except BaseException:
+        made.shutdown(wait=True, cancel_futures=True)
+        raise
+    made.shutdown(wait=True)
+
+
+def capacity(executor: Executor) -> int:
+    """How many tasks the executor runs at once, as far as it says (the standard ones do)."""
+    return max(1, getattr(executor, "_max_workers", 1))
 
 
 class Stopped(BaseException):

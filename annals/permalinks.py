@@ -5,12 +5,21 @@ line, from the site's root, sorted. A build that would no longer write a
 path listed there fails, naming the path; a web build appends the paths it
 adds, so the file only ever grows unless an editor deletes a line by hand,
 which is a decision the commit history then records.
+
+A fact's versions (/facts/<id>/v/<n>/, see annals.versions) are listed like
+any URL once a plain build has seen them, but need not be: a version exists
+only once its commit is made, and the commit is its record. So `--locked`
+accepts a version page the manifest does not list yet (git's history vouches
+for it), and the next plain build lists it; from then on a build that would
+no longer make it, the history having been rewritten, fails as for any URL.
+Without git's history (a shallow clone, a plain copy) no version page is
+built and none is reported dropped: the build says so once instead.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import urls
+from . import history, urls
 from .load import decode
 from .problems import Loc, Problems
 
@@ -46,11 +55,72 @@ def read(root: Path, problems: Problems) -> dict[str, int] | None:
     return published
 
 
-def check(published: dict[str, int], planned: set[str], claims, problems: Problems) -> None:
-    """Every published path must still be planned, or claimed by a file with errors (see pages.Claims)."""
-    for path, line in sorted(published.items(), key=lambda item: item[1]):
-        if path not in planned and not claims.covers(path):
-            problems.error(Loc(NAME, line), _dropped(path))
+def check(published: dict[str, int], planned: set[str], claims, problems: Problems) -> bool:
+    """Every published path must still be planned, or claimed by a file with errors (see pages.Claims).
+
+    True if the manifest looks like another archive's (see `_copied`): one error then says so, instead
+    of one for each of its URLs.
+    """
+    dropped = [(path, line) for path, line in sorted(published.items(), key=lambda item: item[1])
+               if path not in planned and not claims.covers(path)]
+    facts = [path for path in published if urls.fact_id(path) is not None]
+    if _copied(published, facts, {path for path, _ in dropped}):
+        named = ", ".join(f"/{path}" for path in sorted(facts)[:3]) + (", ..." if len(facts) > 3 else "")
+        problems.error(Loc(NAME, 1), f"this archive builds none of the {len(facts)} fact pages this file lists "
+                       f"({named}), nor {len(dropped) - len(facts)} of its other URLs: it looks like a new archive "
+                       f"started from a copy of another, whose published URLs it still holds. A new archive starts "
+                       f"without {NAME}: delete it, and the first `annals build` (or `python build.py`) writes one "
+                       f"listing this archive's own URLs; commit it with your content. If this archive did publish "
+                       f"them, restore its content/ instead")
+        return True
+    held = _versions_held(planned) if any(_is_version(path) for path, _ in dropped) else {}
+    for path, line in dropped:
+        problems.error(Loc(NAME, line), _dropped_version(path, held) if _is_version(path) else _dropped(path))
+    if claims.history is not None:
+        _versionless(published, planned, claims.history, problems)
+    return False
+
+
+def _is_version(path: str) -> bool:
+    parsed = urls.parse(path) if path.startswith("facts/") else None
+    return parsed is not None and parsed[0] == "version"
+
+
+def _versions_held(planned) -> dict[str, int]:
+    """How many versions this build makes of each id."""
+    held: dict[str, int] = {}
+    for path in planned:
+        if _is_version(path):
+            ident, number = urls.parse(path)[1]
+            held[ident] = max(held.get(ident, 0), number)
+    return held
+
+
+def _dropped_version(path: str, held: dict[str, int]) -> str:
+    ident, number = urls.parse(path)[1]
+    count = held.get(ident, 0)
+    now = (f"only {count} version{'s' if count != 1 else ''} of fact '{ident}' (up to /{urls.version(ident, count)})"
+           if count else f"no version of fact '{ident}'")
+    return (f"/{path} was published, but git's history now holds {now}: the history was rewritten (commits "
+            f"already published were amended, squashed or rebased, or the branch was reset), and version "
+            f"{number} is lost. Bring those commits back (`git reflog` still lists them for a while, and another "
+            f"clone may hold them); if this version must really go, delete this line in a commit that says why")
+
+
+def _versionless(published: dict[str, int], planned, why: str, problems: Problems) -> None:
+    """Without git's history no version page is built: said once, with how many listed ones this leaves out."""
+    left = sorted(line for path, line in published.items() if path not in planned and _is_version(path))
+    if left:
+        problems.warning(Loc(NAME, left[0]), f"{len(left)} version page{'s' if len(left) != 1 else ''} of facts "
+                                             f"listed here {'are' if len(left) != 1 else 'is'} not built: {why}")
+    elif why == history.SHALLOW:
+        problems.warning(Loc(history.FACTS), why)
+
+
+def _copied(published: dict[str, int], facts: list[str], dropped: set[str]) -> bool:
+    """Whether the manifest is another archive's: none of its fact pages is built, and most of its URLs
+    are not (the home page, the search and a year or two two archives may share)."""
+    return bool(facts) and dropped.issuperset(facts) and 2 * len(dropped) > len(published)
 
 
 def unrecorded(root: Path, published: dict[str, int], planned: dict[str, str], problems: Problems,
@@ -72,6 +142,8 @@ def unrecorded(root: Path, published: dict[str, int], planned: dict[str, str], p
     listed = sorted(published.items())
     end = max(published.values(), default=HEADER.count("\n")) + 1
     for path in sorted(set(planned) - set(published)):
+        if _is_version(path):
+            continue  # vouched for by the commit that made it (see the module's docstring)
         # The line it belongs before, the file being sorted.
         line = next((at for other, at in listed if other > path), end)
         made = f" (a page of {planned[path]})" if planned[path] else ""

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import edition, history, load as loading, permalinks, publish, rebuild, theme, urls
+from . import edition, history, load as loading, parallel, permalinks, publish, rebuild, session as saved, theme, urls
+from . import versions
 from .index import Index, Key, build_index, update_index
 from .load import load
 from .model import Archive
@@ -23,6 +24,7 @@ from .pages import Memo, Page, claimed, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
 from .render import Renderer
+from .session import Good, Session
 from .state import CACHE, State
 from .validate import validate
 from .write import FoldersAhead, OutputRefused, Writer, check_output, write_fault
@@ -39,6 +41,8 @@ class Options:
     locked: bool = False  # fail, rather than add to permalinks.txt, if the build publishes a URL it lacks
     record_permalinks: bool = True  # a web build adds new URLs to permalinks.txt (the preview does not)
     workers: int = 1  # processes that render pages when many must be rendered
+    # What makes the render's executor (see annals.parallel): forked processes unless told otherwise.
+    executor: "parallel.ExecutorFactory | None" = None
 
 
 @dataclass
@@ -51,58 +55,6 @@ class Report:
     seconds: float = 0.0
     manifest_updated: bool = False
     patched: bool = False  # a session's build that read only the changed facts and patched the index
-
-
-@dataclass(frozen=True)
-class Good:
-    """A build that passed: what the next build of a session is compared with, or patched from."""
-
-    archive: Archive
-    index: Index
-    pages: tuple[Page, ...]
-    outputs: frozenset[str]  # the files the pages are written to
-    checked: tuple[Problem, ...]  # what validate found (warnings only, since it passed)
-
-
-@dataclass
-class Session:
-    """What a caller that builds again and again in one process (the preview) keeps between builds.
-
-    After a good build it holds that build's archive, index and plan, the
-    files read, the templates compiled, the values derived (a Memo) and each
-    page's keys. Told which files changed, the next build reads only those;
-    when they are facts, it patches the index (index.update_index), which
-    says which keys changed, and renders the pages that read one. Anything
-    else is read and indexed from scratch, and compared with the last good
-    build to find the keys that changed. The state stays in memory until
-    `save` leaves it on disk for the next `build.py`.
-    """
-
-    files: dict = field(default_factory=dict)
-    renderer: Renderer | None = None
-    memo: Memo = field(default_factory=lambda: Memo(track=True))
-    state: State | None = None
-    good: Good | None = None
-    readers: dict[Key, set[str]] | None = None  # key -> the pages that read it, once needed
-    # Pages a build left for later (see build's `first`): the next build renders them whatever changed.
-    pending: set[str] = field(default_factory=set)
-    # A build failed since `good`: files were read that `good` does not know of,
-    # so the next build reads everything rather than patch.
-    failed: bool = False
-
-    def renderer_for(self, root: Path) -> tuple[Renderer, bool]:
-        """The compiled templates, compiled again if a template changed; and whether they were."""
-        if self.renderer is None or self.renderer.changed_since():
-            self.renderer = Renderer(root, root / CACHE / "templates")
-            return self.renderer, True
-        return self.renderer, False
-
-    def save(self, root: Path, out: Path) -> None:
-        """Leave the state on disk, with each key's fingerprint, so that a later build starts from it."""
-        if self.state is not None and self.good is not None:
-            fp = self.good.index.fingerprint
-            keys = {k: fp(k) for page in self.state.pages.values() for k in page.deps}
-            dataclasses.replace(self.state, keys=keys).write(State.path_for(root, out))
 
 
 @dataclass(frozen=True)
@@ -129,11 +81,13 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
 
 
 def _read(options: Options, problems: Problems, progress: Silent, files: dict | None,
-          loaded: Callable[[Archive], None] = lambda archive: None) -> Read:
-    """`loaded(archive)` is called once the files are read, which takes every core there is, and the rest does not."""
+          loaded: Callable[[Archive], None] = lambda archive: None, dates: dict[str, str] | None = None) -> Read:
+    """`loaded(archive)` is called once the files are read, which takes every core there is, and the rest does not.
+    `dates` are git's (see history), when the caller has them already."""
     archive = load(options.root, problems, progress, files, options.workers)
     loaded(archive)
-    archive = dataclasses.replace(archive, changed=history.last_changed(options.root))
+    progress.stage("history")
+    archive = versions.read(archive, options.root, dates)  # git's dates and every fact's versions
     progress.stage("validate")
     before = len(problems.items)
     validate(archive, options.root, problems)
@@ -150,16 +104,26 @@ def _with_base_url(archive: Archive, options: Options) -> Archive:
     return dataclasses.replace(archive, site=dataclasses.replace(archive.site, base_url=url))
 
 
-def _patch(options: Options, session: Session, changed: set[str], problems: Problems) -> Read | None:
-    """The last good build with only the changed facts read, checked and indexed again; None if it cannot be."""
+def _patch(options: Options, session: Session, changed: set[str], problems: Problems,
+           dates: dict[str, str] | None) -> Read | None:
+    """The last good build with only the changed facts read, checked and indexed again; None if it cannot be.
+
+    `dates` are git's now, when known (the command line's); else an edited
+    file has no date git vouches for until it is committed (see history)."""
     good = session.good
     facts = loading.update(options.root, good.archive, changed, session.files)
     if facts is None:
         return None
+    if dates is not None:  # a fact committed as it was read: the same record, with a new date
+        redated = {f.loc.path: ident for ident, f in good.archive.facts.items()}
+        facts.update((redated[rel], good.archive.facts[redated[rel]]) for rel in changed
+                     if rel in redated and redated[rel] not in facts
+                     and good.archive.changed.get(rel) != dates.get(rel))
     archive = loading.patched(good.archive, facts)
-    # An edited file has no date git vouches for until it is committed (see history).
     paths = {f.loc.path for f in (*facts.values(), *(good.archive.facts.get(i) for i in facts)) if f is not None}
-    if paths & set(good.archive.changed):
+    if dates is not None:
+        archive = dataclasses.replace(archive, changed=dates)
+    elif paths & set(good.archive.changed):
         archive = dataclasses.replace(archive, changed={p: t for p, t in good.archive.changed.items() if p not in paths})
     kept = [p for p in good.checked if loading.kind_of(p.loc.path) == "fact" and p.loc.path not in paths]
     checking = Problems(list(kept))
@@ -190,8 +154,8 @@ def check_pages(options: Options, index: Index, problems: Problems,
     check_paths(pages, problems)
     published = permalinks.read(options.root, problems)
     if published is not None:
-        permalinks.check(published, set(addresses(pages)), claims, problems)
-        if options.locked or warn_unrecorded:
+        copied = permalinks.check(published, set(addresses(pages)), claims, problems)
+        if (options.locked or warn_unrecorded) and not copied:  # each URL of a copied manifest is noise
             permalinks.unrecorded(options.root, published, addresses(pages), problems, options.locked)
     return pages, published
 
@@ -210,7 +174,9 @@ def check(options: Options) -> Problems:
         with _lasting():  # as a build reads: unpickling what the read-ahead process sent took 0.3 s, not 0.07, without it
             _, index = read_archive(options, problems)
         pages, _ = check_pages(options, index, problems, warn_unrecorded=True)
-        check_templates(options.root, Renderer(options.root), pages, problems)
+        # Templates the last build compiled are loaded from its cache, which `check` leaves as it is.
+        renderer = Renderer(options.root, options.root / CACHE / "templates", read_only=True)
+        check_templates(options.root, renderer, pages, problems)
     finally:
         gc.unfreeze()
     return problems
@@ -246,23 +212,72 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     """
     progress = progress or Silent()
     try:
-        with _output_locked(options, progress):
-            existed = options.out.exists()
-            ahead = _folders_ahead(options, session, existed)
+        with _output_locked(options, progress), _young_only():
             try:
-                with _young_only():
-                    report = _build(options, progress, session, changed, first, existed, ahead)
-            except BaseException:
-                ahead.done(failed=True)
-                raise
+                if session is None:
+                    return _build_resumed(options, progress)
+                return _build_in(options, progress, session, changed, first)
             finally:
                 gc.unfreeze()  # what _lasting froze, and the render froze for its workers
-            ahead.done(failed=False)
-            return report
     except publish.InTheWay as error:
         raise OutputRefused(str(error)) from None
     except OSError as error:
         raise OutputRefused(write_fault(error, options.out)) from None
+
+
+def _build_resumed(options: Options, progress: Silent) -> Report:
+    """The command line's build: the session the last one left resumed, told what changed since, and saved again.
+
+    With nothing changed it does nothing but say again what the last build
+    warned of, having read no more than the session's glance."""
+    config = _session_config(options)
+    seen = saved.glance(options.root, options.out, config)
+    now, _ = saved.look_now(options.root, history.state(options.root))
+    changed = saved.changes(seen.look if seen else None, now, options.out)
+    missing = saved.missing(seen.produced if seen else (), options.out)
+    if changed == set() and not seen.pending and not missing:
+        if Problems(list(seen.warnings)).fails(options.strict):
+            raise BuildFailed(sorted(seen.warnings))
+        return Report(pages=seen.pages, warnings=list(seen.warnings))
+    with _lasting():  # unpickled with the collector off, as the read-ahead's records are (see there)
+        session = saved.resume(options.root, options.out, config, seen)
+    if session.good is not None:  # pages whose file went from the output: written again whatever changed
+        session.pending |= {page.path for page in session.good.pages if urls.output_file(page.path) in missing}
+    report = _build_in(options, progress, session, changed if session.good else None, None, now.dates)
+    saved.committed(session, now, options.root, options.out, report.manifest_updated)
+    saved.save(session, options.root, options.out, config)
+    return report
+
+
+def _session_config(options: Options) -> str:
+    return f"{options.offline}|{options.offline_zip}|{options.base_url}"
+
+
+def resume_session(options: Options) -> Session:
+    """The session the last build of options.out left on disk, or an empty one."""
+    config = _session_config(options)
+    return saved.resume(options.root, options.out, config, saved.glance(options.root, options.out, config))
+
+
+def save_session(options: Options, session: Session) -> None:
+    """Leave the session on disk, for the next build of options.out (by build.py or the preview) to resume."""
+    if session.look is None:  # a preview's: its next start reads everything anyway, and looks only at the output
+        now, _ = saved.look_now(options.root, history.state(options.root))
+        saved.committed(session, now, options.root, options.out, False)
+    saved.save(session, options.root, options.out, _session_config(options))
+
+
+def _build_in(options: Options, progress: Silent, session: Session, changed: set[str] | None, first,
+              dates: dict[str, str] | None = None) -> Report:
+    existed = options.out.exists()
+    ahead = _folders_ahead(options, session, existed)
+    try:
+        report = _build(options, progress, session, changed, first, existed, ahead, dates)
+    except BaseException:
+        ahead.done(failed=True)
+        raise
+    ahead.done(failed=False)
+    return report
 
 
 @contextlib.contextmanager
@@ -296,59 +311,83 @@ def _fact_folders(archive: Archive) -> list[str]:
     return [os.path.dirname(urls.output_file(urls.fact(ident))) for ident in archive.facts]
 
 
-def _build(options: Options, progress: Silent | None, session: Session | None, changed: set[str] | None,
-           first, existed: bool, ahead: FoldersAhead) -> Report:
+@dataclass(frozen=True)
+class Plan:
+    """Every page to write, the files they make, the manifest as read, and whether they were planned
+    anew (else the last build's plan stands: only facts changed, none of what decides it)."""
+
+    pages: list[Page]
+    outputs: frozenset[str]
+    published: dict[str, int] | None
+    anew: bool
+
+
+def _build(options: Options, progress: Silent, session: Session, changed: set[str] | None,
+           first, existed: bool, ahead: FoldersAhead, dates: dict[str, str] | None) -> Report:
+    """Read (or patch) → validate → index → plan and check → find stale pages → render → write → remember."""
     started = time.perf_counter()
-    progress = progress or Silent()
     problems = Problems()
-    remember = session is None  # a session keeps its state in memory instead of on disk
-    session = session or Session(memo=Memo())
     renderer, recompiled = session.renderer_for(options.root)
     compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
     with _child_of_the_build(compiling):
-        session.failed, failed = True, session.failed
-        with _lasting():
-            read = None
-            if session.good is not None and changed is not None and not failed:
-                read = _patch(options, session, changed, problems)
-                problems = problems if read is not None else Problems()
-            patched = read is not None
-            if read is None:
-                read = _read(options, problems, progress, session.files if not remember else None,
-                             lambda archive: ahead.start(lambda: _fact_folders(archive)))
-                if session.good is not None and not problems.errors:
-                    read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
-        index = read.index
+        read, patched = _read_or_patch(options, session, changed, problems, progress, ahead, dates)
         progress.stage("plan")
-        if patched and not read.keys & _PLAN_KEYS:
-            # Only facts changed, and none of what decides the plan: the last plan stands.
-            pages, planned = list(session.good.pages), False
-            published = permalinks.read(options.root, problems) if options.record_permalinks else {}
-        else:
-            pages, published = check_pages(options, index, problems)
-            planned = True
-        if planned or recompiled:
-            if compiling is not None:
-                compiling.wait()  # the templates it compiles, loaded by the check from the cache it fills
-            check_templates(options.root, renderer, pages, problems)
+        planned = _plan(options, session, read, patched, problems)
+        if planned.anew or recompiled:
+            _wait(compiling)  # the templates it compiles, loaded by the check from the cache it fills
+            check_templates(options.root, renderer, planned.pages, problems)
         if problems.fails(options.strict):
             raise BuildFailed(problems.sorted())
-
         check_output(options.out, options.root)
-        if compiling is not None:
-            compiling.wait()  # long done: the archive took longer to read
-        extra = {} if options.offline else github_pages_files(index.archive.site)
-        outputs = session.good.outputs if not planned else frozenset(urls.output_file(p.path) for p in pages)
-        report = write_site(options, index, pages, outputs, problems, session, read.keys, extra, progress,
-                            remember, planned or recompiled, first, existed=existed, folders_made=ahead.makes_folders)
-        report.patched = patched
-        if not options.offline and options.record_permalinks and not options.locked:
-            report.manifest_updated = permalinks.update(options.root, published, set(addresses(pages)))
-        session.good = Good(read.archive, index, tuple(pages), outputs, read.checked)
-        session.failed = False
-        progress.finish()
-        report.seconds = time.perf_counter() - started
-        return report
+        _wait(compiling)
+        report = write_site(options, read.index, planned, problems, session, read.keys, progress,
+                            planned.anew or recompiled, first, existed=existed, folders_made=ahead.makes_folders)
+    report.patched = patched
+    _remember(options, session, read, planned, report)
+    progress.finish()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _wait(child) -> None:
+    if child is not None:
+        child.wait()
+
+
+def _read_or_patch(options: Options, session: Session, changed: set[str] | None, problems: Problems,
+                   progress: Silent, ahead: FoldersAhead, dates: dict[str, str] | None) -> tuple[Read, bool]:
+    """The archive read, checked and indexed; patched from the session's last good build where only
+    facts changed. With the keys that changed since that build, when it can tell. And whether it patched."""
+    session.failed, failed = True, session.failed
+    with _lasting():
+        if session.good is not None and changed is not None and not failed:
+            found = Problems()
+            read = _patch(options, session, changed, found, dates)
+            if read is not None:
+                problems.items.extend(found.items)
+                return read, True
+        read = _read(options, problems, progress, session.files,
+                     lambda archive: ahead.start(lambda: _fact_folders(archive)), dates)
+        if session.good is not None and not problems.errors:
+            read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
+        return read, False
+
+
+def _plan(options: Options, session: Session, read: Read, patched: bool, problems: Problems) -> Plan:
+    if patched and not read.keys & _PLAN_KEYS:
+        good = session.good
+        published = permalinks.read(options.root, problems) if options.record_permalinks else {}
+        return Plan(list(good.pages), good.outputs, published, False)
+    pages, published = check_pages(options, read.index, problems)
+    return Plan(pages, frozenset(urls.output_file(p.path) for p in pages), published, True)
+
+
+def _remember(options: Options, session: Session, read: Read, planned: Plan, report: Report) -> None:
+    """The manifest told of new URLs, and the session of this good build, for the next to start from."""
+    if not options.offline and options.record_permalinks and not options.locked:
+        report.manifest_updated = permalinks.update(options.root, planned.published, set(addresses(planned.pages)))
+    session.good = Good(read.archive, read.index, tuple(planned.pages), planned.outputs, read.checked)
+    session.failed, session.warnings = False, tuple(report.warnings)
 
 
 @contextlib.contextmanager
@@ -442,10 +481,10 @@ def render_again(options: Options, session: Session, paths: list[str]) -> Report
     writer = Writer(options.out, in_memory=True)
     writer.begin()
     job = rebuild.Job(index=good.index, pages=good.pages, renderer=session.renderer, writer=writer,
-                      offline=options.offline, zip_entries=None, memo=session.memo, trust_outputs=True)
+                      offline=options.offline, zip_entries=None, memo=session.memo)
     report = Report(pages=len(good.pages))
     try:
-        done = rebuild.render(job, todo, 1, lambda n: None)
+        done = rebuild.render(job, todo, None, lambda n: None)
         writer.keep_all(session.state.produced)  # all the last build made stays
         _record(good.outputs, done, writer, problems, report)
         if problems.errors:
@@ -455,7 +494,7 @@ def render_again(options: Options, session: Session, paths: list[str]) -> Report
     except BaseException:
         writer.abort()
         raise
-    session.state = rebuild.next_state(session.state, session.state.config, job, done, fingerprints=False,
+    session.state = rebuild.next_state(session.state, session.state.config, job, done,
                                        readers=session.readers, replanned=False)
     report.seconds = time.perf_counter() - started
     return report
@@ -465,7 +504,7 @@ def _differing(old: Index, new: Index, session: Session) -> set | None:
     """The keys some page read whose value is not what it was in the last good build."""
     if session.state is None:
         return None
-    readers = _readers(session)
+    readers = session.readers_of()
 
     def value(index: Index, key):
         try:
@@ -480,88 +519,99 @@ def _differing(old: Index, new: Index, session: Session) -> set | None:
 _ABSENT = object()
 
 
-def _readers(session: Session) -> dict[Key, set[str]]:
-    if session.readers is None:
-        readers: dict[Key, set[str]] = {}
-        for path, page in session.state.pages.items():
-            for k in page.deps:
-                readers.setdefault(k, set()).add(path)
-        session.readers = readers
-    return session.readers
-
-
-def write_site(options: Options, index: Index, pages: list[Page], outputs: frozenset[str], problems: Problems,
-               session: Session,
-               keys: set | None, extra: dict[str, bytes], progress: Silent, remember: bool,
-               look_at_every_page: bool = True, first=None, *, existed: bool, folders_made: bool) -> Report:
+def write_site(options: Options, index: Index, planned: Plan, problems: Problems, session: Session,
+               keys: set | None, progress: Silent, look_at_every_page: bool = True, first=None, *,
+               existed: bool, folders_made: bool) -> Report:
     """Render what changed and copy static files into options.out, all at once or not at all.
 
     A web build also makes the offline edition, as one zip: pages that were
     not rendered again keep their entry from the last zip. `keys`, when
     known, are the keys that changed since the session's state: the pages
     that read them are rendered again, and every page is looked at only
-    when the plan or the templates changed.
+    when the plan or the templates changed. Unknown, every page is rendered.
     """
-    state_path = State.path_for(options.root, options.out)
-    trusted = session.state is not None
-    # Into a folder that was not there, nothing is kept: the last state need not be read (0.6 s at 10,000 facts).
-    state = session.state if trusted else State.read(state_path) if existed else State()
-    config = _config_fingerprint(options, index)
-    if state.config != config or not existed:
-        state, keys, session.readers, look_at_every_page = State(config=config, produced=state.produced), None, None, True
-
-    make_zip = not options.offline and options.offline_zip
-    zip_path = options.out / urls.offline_zip()
-    writer = Writer(options.out, in_memory=not remember, existed=existed, folders_made=folders_made)
+    state, keys = _state_for(options, index, session, keys, existed)
+    writer = Writer(options.out, in_memory=session.in_place, existed=existed, folders_made=folders_made)
     writer.begin()
-    job = rebuild.Job(index=index, pages=tuple(pages), renderer=session.renderer, writer=writer,
-                      offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None,
-                      spool=edition.Spool(writer.spool) if make_zip else None,
-                      memo=session.memo, trust_outputs=trusted)
-    report = Report(pages=len(pages))
+    job = _job(options, index, planned.pages, session, writer)
+    report = Report(pages=len(planned.pages))
     try:
-        if keys is None:
-            todo, keys = rebuild.stale(job, state)
-        else:
-            todo = rebuild.stale_for(job, state, keys, _readers(session), look_at_every_page, session.pending)
-        later = {job.pages[i].path for i in todo if not first(job.pages[i])} if first is not None else set()
-        todo = [i for i in todo if job.pages[i].path not in later]
-        job.memo.forget(keys, index)
+        todo, later = _stale(job, state, keys, session, look_at_every_page, first)
         progress.stage("render", len(todo))
-        done = rebuild.render(job, todo, options.workers, progress.advance)
-        _record(outputs, done, writer, problems, report)
-        progress.stage("write")
-        static = static_files(options.root)
-        for rel, data in static.items():
-            writer.add(rel, data)
-        for rel, data in sorted(extra.items()):
-            writer.add(rel, data)
-        if make_zip:
-            progress.stage("zip")
-            _zip(job, done, static, outputs)
+        with parallel.executor(options.workers, rebuild.start_worker, (job,), options.executor) as executor:
+            done = rebuild.render(job, todo, executor, progress.advance)
+        _record(planned.outputs, done, writer, problems, report)
+        _add_the_rest(options, job, done, planned.outputs, progress)
         if problems.fails(options.strict):
             raise BuildFailed(problems.sorted())
-        progress.stage("commit", len(writer.staged))
-        report.written, report.removed = writer.commit(state.produced)
-        progress.advance(report.written)
-        if writer.found:
-            problems.warning(Loc(str(options.out)), "left alone, since Annals did not write them (named once): "
-                             + ", ".join(writer.found))
+        _commit(options, writer, state, problems, report, progress)
     except BaseException:
         writer.abort()
         raise
     session.pending = later  # only now: a build that fails leaves the last one's pending pages pending
-    if remember:
-        unchanged = (not done and state.config == config and state.produced == writer.produced
-                     and state.pages.keys() == {page.path for page in pages})
-        if not unchanged:  # else every key still has the fingerprint the file holds: nothing to write
-            rebuild.next_state(state, config, job, done).write(state_path)
-    else:
-        session.state = rebuild.next_state(state, config, job, done, fingerprints=False,
-                                           readers=session.readers, replanned=look_at_every_page)
-        _readers(session)  # now, while the first build takes its time, not on the first save
+    session.state = rebuild.next_state(state, state.config, job, done, readers=session.readers,
+                                       replanned=look_at_every_page)
+    if session.in_place:  # now, while the preview's first build takes its time, not on the first save
+        session.readers_of()
+        session.memo.count_readers()
     report.warnings = problems.warnings
     return report
+
+
+def _state_for(options: Options, index: Index, session: Session, keys: set | None,
+               existed: bool) -> tuple[State, set | None]:
+    """The state to render from, and the keys that changed: none known (render everything) for a
+    new output folder, another configuration, or a build that could not tell."""
+    state = session.state or State()
+    config = _config_fingerprint(options, index)
+    if state.config != config or not existed or keys is None:
+        session.readers = None
+        return State(config=config, produced=state.produced), None
+    return state, keys
+
+
+def _job(options: Options, index: Index, pages: list[Page], session: Session, writer: Writer) -> rebuild.Job:
+    make_zip = not options.offline and options.offline_zip
+    zip_path = options.out / urls.offline_zip()
+    return rebuild.Job(index=index, pages=tuple(pages), renderer=session.renderer, writer=writer,
+                       offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None,
+                       spool=edition.Spool(writer.spool) if make_zip else None, memo=session.memo)
+
+
+def _stale(job: rebuild.Job, state: State, keys: set | None, session: Session, look_at_every_page: bool,
+           first) -> tuple[list[int], set[str]]:
+    """Positions of the pages to render now, and the paths of those `first` leaves for later."""
+    if keys is None:
+        todo = list(range(len(job.pages)))
+        job.memo.meet(job.index)
+    else:
+        readers = session.readers_of() if session.in_place else session.readers
+        todo = rebuild.stale_for(job, state, keys, readers, look_at_every_page, session.pending)
+        job.memo.forget(keys, job.index)
+    later = {job.pages[i].path for i in todo if not first(job.pages[i])} if first is not None else set()
+    return [i for i in todo if job.pages[i].path not in later], later
+
+
+def _add_the_rest(options: Options, job: rebuild.Job, done: list, outputs: frozenset[str], progress: Silent) -> None:
+    """The static files, GitHub Pages' own files, and the offline edition's zip."""
+    progress.stage("write")
+    static = static_files(options.root)
+    extra = {} if options.offline else github_pages_files(job.index.archive.site)
+    for rel, data in [*static.items(), *sorted(extra.items())]:
+        job.writer.add(rel, data)
+    if job.zip_entries is not None:
+        progress.stage("zip")
+        _zip(job, done, static, outputs)
+
+
+def _commit(options: Options, writer: Writer, state: State, problems: Problems, report: Report,
+            progress: Silent) -> None:
+    progress.stage("commit", len(writer.staged))
+    report.written, report.removed = writer.commit(state.produced)
+    progress.advance(report.written)
+    if writer.found:
+        problems.warning(Loc(str(options.out)), "left alone, since Annals did not write them (named once): "
+                         + ", ".join(writer.found))
 
 
 def _record(outputs: frozenset[str], done: list, writer: Writer, problems: Problems, report: Report) -> None:

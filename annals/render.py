@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - a build of markupsafe without its C sp
 
 from . import parallel, theme, urls
 from .markup import Markdown, Resolver
+from .model import Groups
 from .pages import Page, Reader
 from .periods import MONTHS
 from .problems import Loc, Problem
@@ -172,9 +173,11 @@ def number(value) -> str:
 
 
 def figure(fact, metric=None) -> str:
-    """'at least 2,000 militants': a measure as a reader says it."""
+    """'at least 2,000 cases', '1,200–1,500 civilians': a measure as a reader says it."""
     m = fact.measure
     unit = f" {metric.unit}" if metric is not None else ""
+    if m.value is None:
+        return f"{number(m.low)}–{number(m.high)}{unit}"
     return f"{APPROX_WORDS[m.approx]}{number(m.value)}{unit}"
 
 
@@ -182,8 +185,14 @@ def month_label(ym) -> str:
     return f"{MONTHS[ym[1] - 1]} {ym[0]}"
 
 
+def capital(text: str) -> str:
+    """'Sub-operations' for a heading: the first letter upper case, the rest as written
+    (Jinja's `capitalize` would lower 'NHS trusts' to 'Nhs trusts')."""
+    return text[:1].upper() + text[1:]
+
+
 # What every page's template may use besides its own context: documented in the README's Templates section.
-PAGE_NAMES = ("site", "page", "link", "permalink", "md", "only", "offline", "fragment", "fragments")
+PAGE_NAMES = ("site", "page", "link", "permalink", "md", "only", "offline", "fragment", "fragments", "u", "words")
 
 _NAMING = (jinja2.nodes.Extends, jinja2.nodes.Include, jinja2.nodes.Import, jinja2.nodes.FromImport)
 
@@ -247,12 +256,20 @@ def _missing_macros(outlines: dict[str, _Outline | None], wanted: list) -> list[
     return found
 
 
+class _ReadOnlyCache(jinja2.FileSystemBytecodeCache):
+    """The build's compiled templates, loaded but never written: for `check`, which writes nothing."""
+
+    def dump_bytecode(self, bucket) -> None:
+        pass
+
+
 class Renderer:
-    def __init__(self, root: Path, cache: Path | None = None):
+    def __init__(self, root: Path, cache: Path | None = None, read_only: bool = False):
         self.root = root
         self.template_folders = theme.template_folders(root)
-        if cache is not None:
+        if cache is not None and not read_only:
             cache.mkdir(parents=True, exist_ok=True)
+        kind = _ReadOnlyCache if read_only else jinja2.FileSystemBytecodeCache
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(folder) for folder in self.template_folders]),
             autoescape=True,
@@ -262,12 +279,12 @@ class Renderer:
             keep_trailing_newline=True,
             auto_reload=False,  # never stat the templates per page: see changed_since
             # Compiled templates kept between builds, checked against their source.
-            bytecode_cache=jinja2.FileSystemBytecodeCache(str(cache)) if cache is not None else None,
+            bytecode_cache=kind(str(cache)) if cache is not None and cache.is_dir() else None,
         )
         self.env.context_class = _Context
         self.env.template_class = _Template
-        self.env.filters.update(number=number, figure=figure, month_label=month_label)
-        self.env.globals.update(u=urls, MONTHS=MONTHS, csp=Markup(CONTENT_SECURITY_POLICY))
+        self.env.filters.update(number=number, figure=figure, month_label=month_label, capital=capital)
+        self.env.globals.update(u=urls.Scheme(), words=Groups(), MONTHS=MONTHS, csp=Markup(CONTENT_SECURITY_POLICY))
         self.markdown = Markdown()
         self._fingerprints: dict[str, str] = {}
         self._reads_offline: dict[str, bool] = {}
@@ -278,6 +295,8 @@ class Renderer:
         # Fragments drawn so far, by (template, macro, edition, arguments): see fragment().
         self._fragments: dict = {}
         self._fragment_macros: dict = {}
+        self._groups = Groups()
+        self._site_names = {"u": urls.Scheme(), "words": self._groups}  # see _own_words
 
     # -- dependencies on templates --------------------------------------------
     def template_fingerprint(self, name: str) -> str:
@@ -388,8 +407,7 @@ class Renderer:
             self._outlines[name] = _outline(theme.shown(filename, self.root), self._tree(name, source))
             return self._outlines[name]
         except jinja2.TemplateNotFound:
-            where = asked or Loc(f"templates/{name}", 1)
-            found.append(Problem(where, f"template not found: {name} (neither templates/ nor the default theme has it)"))
+            found.append(Problem(asked or Loc(f"templates/{name}", 1), f"template not found: {name}"))
         except jinja2.TemplateSyntaxError as err:
             where = theme.shown(err.filename, self.root) if err.filename else f"templates/{name}"
             found.append(Problem(Loc(where, err.lineno or 1), f"template syntax: {err.message}"))
@@ -432,6 +450,25 @@ class Renderer:
 
     def _render(self, page: Page, ctx: dict, reader: Reader, edition: str, put: list | None = None) -> str:
         """The page's HTML; rendered for both editions, it counts in `put[0]` the marks it puts in."""
+        try:
+            template = self.env.get_template(page.template)
+            html = template.render(ctx, **self._names(page, ctx, reader, edition, put))
+            if _ROOT in html:
+                up = self._root_from(page, ctx, edition)
+                # A fragment's link home is "./" from the top and "../../" further down.
+                html = html.replace(_ROOT + "./", up or "./").replace(_ROOT, up)
+            return html
+        except jinja2.TemplateSyntaxError as err:
+            raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 1),
+                                          f"template syntax: {err.message}")) from None
+        except jinja2.TemplateNotFound as err:
+            # Named by the template that asked for it, at its line; or the page's own, which is missing.
+            raise TemplateProblem(Problem(self._where(err, page), f"template not found: {err.name}")) from None
+        except Exception as err:  # an error inside a template is the template's problem
+            raise TemplateProblem(Problem(self._where(err, page), f"while rendering /{page.path}: {type(err).__name__}: {err}")) from None
+
+    def _names(self, page: Page, ctx: dict, reader: Reader, edition: str, put: list | None) -> dict:
+        """What a page's template may call besides its context (see PAGE_NAMES), for one edition."""
         relative = urls.linker(page.path, edition == "offline")
         both = edition == "both"
 
@@ -481,24 +518,23 @@ class Renderer:
                 put[0] += _marks_in(html)
             return Markup(html)
 
-        try:
-            template = self.env.get_template(page.template)
-            given = {"page": page, "link": link, "permalink": permalink, "md": md, "only": only,
-                     "offline": edition == "offline", "fragment": fragment, "fragments": fragments}
-            html = template.render(ctx, **given)
-            if _ROOT in html:
-                up = self._root_from(page, ctx, edition)
-                # A fragment's link home is "./" from the top and "../../" further down.
-                html = html.replace(_ROOT + "./", up or "./").replace(_ROOT, up)
-            return html
-        except jinja2.TemplateSyntaxError as err:
-            raise TemplateProblem(Problem(Loc(f"templates/{err.name or page.template}", err.lineno or 1),
-                                          f"template syntax: {err.message}")) from None
-        except jinja2.TemplateNotFound as err:
-            # Named by the template that asked for it, at its line; or the page's own, which is missing.
-            raise TemplateProblem(Problem(self._where(err, page), f"template not found: {err.name}")) from None
-        except Exception as err:  # an error inside a template is the template's problem
-            raise TemplateProblem(Problem(self._where(err, page), f"while rendering /{page.path}: {type(err).__name__}: {err}")) from None
+        return {"page": page, "link": link, "permalink": permalink, "md": md, "only": only,
+                "offline": edition == "offline", "fragment": fragment, "fragments": fragments,
+                **self._own_words(ctx["site"])}
+
+    def _own_words(self, site) -> dict:
+        """`u` and `words` for the site's groups: its URL segment and what it calls them.
+
+        Fragments see them too, so those drawn with other words (a site.yaml
+        changed during the preview) are let go rather than shown again.
+        """
+        groups = site.groups if site is not None else Groups()
+        if groups != self._groups:
+            self._groups = groups
+            self._site_names = {"u": urls.Scheme(groups.path), "words": groups}
+            self._fragments.clear()
+            self._fragment_macros.clear()
+        return self._site_names
 
     # -- fragments -----------------------------------------------------------------
     def _fragment(self, template: str, macro: str, edition: str, args: tuple, checkpoint) -> str:
@@ -566,7 +602,7 @@ class Renderer:
                     return Markup(_OPEN[which]) + caller() + Markup(_CLOSE)
                 return caller() if which == edition else Markup("")
 
-            module = self.env.get_template(template).make_module({"link": link, "only": only})
+            module = self.env.get_template(template).make_module({"link": link, "only": only, **self._site_names})
             found = self._fragment_macros[(template, macro, edition)] = getattr(module, macro)
         return found
 

@@ -60,6 +60,7 @@ class Field:
     required: bool = False
     default: Any = None  # when absent; also what a record with problems holds where the field failed
     doc: str = ""
+    was: tuple[str, ...] = ()  # earlier names, still read, with a warning to rename them
 
 
 def did_you_mean(word: str, choices) -> str:
@@ -263,9 +264,9 @@ def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, wha
         loc = node.loc if node is not None else Loc("", 1)
         _fail(problems, loc, f"{what}: expected a mapping of fields (key: value)")
     known = {f.name: f for f in fields}
-    ok = True
+    ok = _renamed(node, fields, problems)
     for key, (key_loc, _) in node.items.items():
-        if key not in known:
+        if key not in known and not any(key in f.was for f in fields):
             problems.error(key_loc, f"unknown field '{key}' in {what}{did_you_mean(key, known)}")
             ok = False
     values: dict[str, Any] = {}
@@ -273,6 +274,8 @@ def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, wha
     for f in fields:
         values[f.name] = f.default
         child = node.get(f.name)
+        if child is None:  # written under an earlier name: read as the field
+            child = next((node.get(old) for old in f.was if node.get(old) is not None), None)
         if child is None:
             if f.required:
                 problems.error(node.loc, f"{what}: missing required field '{f.name}'")
@@ -290,6 +293,25 @@ def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, wha
     if failed or not ok:
         raise Incomplete(values, frozenset(failed), frozenset(kept))
     return values
+
+
+def _renamed(node: Map, fields: tuple[Field, ...], problems: Problems) -> bool:
+    """Fields written under an earlier name: a warning to rename each; an error where both names are."""
+    ok = True
+    for f in fields:
+        for old in f.was:
+            if old not in node.items:
+                continue
+            key_loc = node.items[old][0]
+            written = [name for name in (f.name, *f.was) if name in node.items]
+            if len(written) > 1:
+                problems.error(key_loc, f"'{old}' is the earlier name of '{f.name}', and both "
+                                        f"{' and '.join(repr(w) for w in written)} are written: keep '{f.name}' only")
+                ok = False
+            else:
+                problems.warning(key_loc, f"'{old}' is now called '{f.name}': rename it "
+                                          f"(it is read as '{f.name}' meanwhile)")
+    return ok
 
 
 RANGE_FIELDS = (

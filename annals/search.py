@@ -5,6 +5,16 @@ from file:// may load a script with <script src>, but may not fetch() a file.
 The text is kept as written; static/search.js folds case, accents and the
 thousands separators of numbers, so the folding lives in one place and
 "4,848" and "4848" find the same facts.
+
+Each fact's words are kept by where they come from, because search.js ranks
+by it and because a year typed must match the fact's date, never a year in
+the name of an operation ("France 2019" is not a fact of 2019):
+- claim: the claim;
+- dates: the fact's date, each month it covers (2017-06, June) and each year it touches;
+- figure: its figure's numbers, as written;
+- names: its operations (names, other names and ids, and those of the operations enclosing them),
+  places, originator, speaker, the metric's label and unit;
+- quotes: its sources' quotes.
 """
 from __future__ import annotations
 
@@ -22,7 +32,10 @@ MAX_MONTHS_NAMED = 36
 def _when_words(when) -> list[str]:
     if when is None:
         return ["undated"]
-    words = [when.label(), when.iso(), str(when.first.year), str(when.last.year)]
+    first, last = when.first.year, when.last.year
+    # Each year a span touches, so "2015" finds a figure over 2014 to 2016; within reason, as for months.
+    years = range(first, last + 1) if last - first < MAX_MONTHS_NAMED else (first, last)
+    words = [when.label(), when.iso(), *(str(y) for y in years)]
     if when.precision != "year" and when.month_count() <= MAX_MONTHS_NAMED:
         for y, m in when.months():
             words += [f"{MONTHS[m - 1]} {y}", f"{y:04d}-{m:02d}"]
@@ -44,17 +57,24 @@ def _operation_words(reader, ids) -> list[str]:
     return words
 
 
+def _joined(words) -> str:
+    return " ".join(dict.fromkeys(w for w in words if w))
+
+
 def entry(reader, ident: str) -> dict:
     fact = reader.get("fact", ident)
-    words = [fact.claim, *fact.places, *_when_words(fact.when), *_operation_words(reader, fact.operations)]
-    words += [w for w in (fact.originator, fact.speaker, fact.speaker_role) if w]
-    words += [c.quote for c in fact.sources]
+    names = [*_operation_words(reader, fact.operations), *fact.places, fact.originator, fact.speaker,
+             fact.speaker_role]
+    figure = []
     if fact.measure is not None:
-        metric = reader.get("metric", fact.measure.metric)
-        words += [str(fact.measure.value), metric.label, metric.unit]
+        m = fact.measure
+        metric = reader.get("metric", m.metric)
+        figure = [str(v) for v in (m.value, m.low, m.high) if v is not None]
+        names += [metric.label, metric.unit]
     return {"path": urls.fact(ident), "claim": fact.claim,
             "when": fact.when.label() if fact.when else "undated",
-            "text": " ".join(dict.fromkeys(words))}
+            "dates": _joined(_when_words(fact.when)), "figure": _joined(figure),
+            "names": _joined(names), "quotes": _joined(c.quote for c in fact.sources)}
 
 
 def search_index(reader, _key) -> bytes:

@@ -1,11 +1,14 @@
 """The live preview: `annals serve` builds, serves the site on 127.0.0.1 and rebuilds on every save.
 
-Three parts:
+Four parts:
 - `Preview` keeps what a build needs to be quick again in memory (the
   incremental state and the files already read), builds into a folder of its
   own under .annals-cache/, and remembers the problems of the last build;
 - `Site`, a WSGI app, serves the last good site as GitHub Pages would, and
   while the content has problems puts them at the top of every page;
+- `scheduler.Scheduler` decides when the Preview rebuilds and what the pages
+  are told, and does that work on a thread of its own, so that a slow
+  rebuild holds up no request: the last good pages are served meanwhile;
 - livereload serves it and tells the open pages to reload. Its own watcher
   polls every 0.8 s and ignores a second change within 3 s, so `annals.watch`
   replaces it: the kernel reports a save at once, and the page reloads as
@@ -27,25 +30,22 @@ import posixpath
 import re
 import signal
 import sys
+import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote
 
-from . import watch
-from .load import ignored, kind_of
-from . import urls
+from . import theme, urls, watch
+from .load import kind_of
 from .pages import Interrupted
-from .pipeline import Options, Session, build, finish, render_again
+from .pipeline import Options, build, finish, render_again, resume_session, save_session
 from .problems import BuildFailed, Loc, Problem
-from .state import State
+from .scheduler import Outcome, Scheduler
+from .session import forget as forget_session
 from .write import MARKER, STAGING, OutputRefused
 
 WATCHED = ["content", "templates", "static"]
-DEBOUNCE = 0.01  # seconds: an editor's save is often several writes and a rename, all within a millisecond or two
-FINISH_AFTER = 0.05  # seconds: time for the open pages to ask for themselves before the rest is written
-WARM_AFTER = 0.2  # seconds: how long warming waits behind a save and what it left for after the reload
 LOOKED_AT = 16  # pages served lately that a save renders before the reload: a reader's open tabs
 # Work in the background (warming, what a rebuild left for after the reload) looks this often
 # whether a change waits, and gives way to it: one page of it may take seconds (see give_way).
@@ -61,21 +61,13 @@ _PROBLEMS_STYLE = b"""\
 """
 
 
-@dataclass(frozen=True)
-class Outcome:
-    ok: bool
-    problems: tuple[Problem, ...]
-    rendered: int = 0
-    written: int = 0
-    seconds: float = 0.0
-
-
 class Preview:
     """Builds again and again, remembering in memory what makes the next build quick (a Session)."""
 
     def __init__(self, options: Options):
         self.options = dataclasses.replace(options, offline=False, offline_zip=False, record_permalinks=False)
-        self.session = Session()
+        # The session the last preview left, so that this one starts from its output.
+        self.session = dataclasses.replace(resume_session(self.options), in_place=True)
         self.problems: tuple[Problem, ...] = ()
         self.has_site = False
         # Shared pages to render again while idle, for what they leave in the session (see warm),
@@ -83,6 +75,7 @@ class Preview:
         self.warming: list[str] = []
         self.warm_written = 0
         self.looked_at: dict[str, None] = {}  # paths of the pages served lately, the latest last
+        self._looked_lock = threading.Lock()  # served on one thread, read by a rebuild on another
 
     @property
     def out(self) -> Path:
@@ -113,7 +106,7 @@ class Preview:
         if not self.has_site:
             # From now on the state lives in memory; a state left on disk would
             # not know of the pages this session writes, so it goes until `save`.
-            State.path_for(self.options.root, self.out).unlink(missing_ok=True)
+            forget_session(self.options.root, self.out)
             drawn = set(report.rendered)
             shared = [p for p in self.session.good.pages if p.kind != "fact" and p.path not in drawn]
             self.warming = [p.path for p in sorted(shared, key=lambda p: not _pages_first(p))]
@@ -127,15 +120,17 @@ class Preview:
             return None
         if changed is None or not all(kind_of(path) == "fact" for path in changed):
             return _pages_first
-        looked_at = set(self.looked_at)
+        with self._looked_lock:
+            looked_at = set(self.looked_at)
         return lambda page: page.source in changed or page.path in looked_at
 
     def looked(self, path: str) -> None:
         """The page at `path` was served: a reader has it open, perhaps, for the next save to render first."""
-        self.looked_at.pop(path, None)
-        self.looked_at[path] = None
-        if len(self.looked_at) > LOOKED_AT:
-            del self.looked_at[next(iter(self.looked_at))]
+        with self._looked_lock:
+            self.looked_at.pop(path, None)
+            self.looked_at[path] = None
+            if len(self.looked_at) > LOOKED_AT:
+                del self.looked_at[next(iter(self.looked_at))]
 
     def finish(self, most: int | None = None, path: str | None = None,
                waiting: Callable[[], bool] | None = None) -> Outcome | None:
@@ -226,7 +221,7 @@ class Preview:
     def save(self) -> None:
         """Leave the state on disk, so that the next preview starts from this one's output."""
         self.finish()
-        self.session.save(self.options.root, self.out)
+        save_session(self.options, self.session)
 
 
 def _pages_first(page) -> bool:
@@ -236,8 +231,11 @@ def _pages_first(page) -> bool:
 class Site:
     """A WSGI app: the preview's output folder, served like GitHub Pages, with the build's problems on top."""
 
-    def __init__(self, preview: Preview):
+    def __init__(self, preview: Preview, render_first: Callable[[str], None] | None = None):
         self.preview = preview
+        # A page asked for before its turn came (see Preview.rebuild): rendered at once, unless the
+        # server's Scheduler says otherwise (a rebuild runs, and the page on disk is served).
+        self.render_first = render_first or (lambda path: preview.finish(path=path))
         self.script_hash: str | None = None
 
     def allow_script(self, script: bytes) -> None:
@@ -255,7 +253,7 @@ class Site:
                                  self._decorate(_FAILED_PAGE))
         waiting = self.preview.pending(urls.output_file(path.lstrip("/")))
         if waiting is not None:
-            self.preview.finish(path=waiting)  # asked for before its turn came
+            self.render_first(waiting)
         found = self._find(path)
         if isinstance(found, str):
             start_response("301 Moved Permanently", [("Location", found), ("Content-Length", "0")])
@@ -265,7 +263,10 @@ class Site:
             status, found = "404 Not Found", self.preview.out / "404.html"
             if not found.is_file():
                 return self._respond(start_response, status, "text/plain; charset=utf-8", b"not found\n")
-        data = found.read_bytes()
+        try:
+            data = found.read_bytes()
+        except OSError:  # removed by a rebuild between the look and the read
+            return self._respond(start_response, "404 Not Found", "text/plain; charset=utf-8", b"not found\n")
         kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
         if kind == "text/html":
             data = self._decorate(data)
@@ -281,8 +282,8 @@ class Site:
         if not path.startswith("/") or clean.startswith("/.."):
             return None
         parts = [p for p in clean.split("/") if p]
-        if parts and parts[0] in (STAGING, MARKER):
-            return None
+        if parts and (parts[0] in (STAGING, MARKER) or parts[-1].endswith(".annals-tmp")):
+            return None  # Annals' own working files, never a page
         target = self.preview.out.joinpath(*parts)
         if target.is_dir():
             if not path.endswith("/"):
@@ -324,127 +325,109 @@ def _panel(problems) -> bytes:
             f"<ol>{items}</ol></section>\n").encode()
 
 
-def reload_path(changed: set[str] | None, ok: bool) -> str:
-    """What to tell the pages: a stylesheet alone is swapped in place; anything else reloads the page."""
-    if ok and changed and all(p.startswith("static/") and p.endswith(".css") for p in changed):
-        return sorted(changed)[0].removeprefix("static/")
-    return "*"
+class Printer:
+    """Says what each piece of the preview's work did: a line on `out`, or the problems on `err`."""
+
+    def __init__(self, quiet: bool, out, err):
+        self.quiet, self.out, self.err = quiet, out, err
+
+    def __call__(self, outcome: Outcome, what: str) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if outcome.ok:
+            if not self.quiet:
+                print(f"{stamp} {what}: {outcome.rendered} page(s) rendered, {outcome.written} file(s) written "
+                      f"in {outcome.seconds * 1000:.0f} ms", file=self.out, flush=True)
+            return
+        for problem in outcome.problems:
+            print(problem, file=self.err)
+        print(f"{stamp} {what}: {len(outcome.problems)} problem(s); still serving the last good site, "
+              "with the problems on every page", file=self.err, flush=True)
 
 
 def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err=None) -> int:
-    """Build, then serve on 127.0.0.1:port until interrupted, rebuilding on every change."""
+    """Build, then serve on 127.0.0.1:port until Ctrl-C or SIGTERM, rebuilding on every change.
+
+    The preview's end is its normal way out, status 0, with its state left on
+    disk for the next one; a stop during the first build leaves nothing to keep.
+    """
+    out, err = out or sys.stdout, err or sys.stderr
+    report = Printer(quiet, out, err)
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, _as_ctrl_c) if main else None
+    try:
+        preview = Preview(options)
+        report(preview.rebuild(), "built")
+        return _serve(preview, port, report, quiet, out, err)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _as_ctrl_c(signum, frame) -> None:
+    # `kill` stops the preview as Ctrl-C does: it finishes the rebuild in hand and leaves its state on disk.
+    raise KeyboardInterrupt
+
+
+def _serve(preview: Preview, port: int, report: Printer, quiet: bool, out, err) -> int:
+    root = preview.options.root
+    scheduler = Scheduler(preview, watched(root), report)
+    server = _server(Site(preview, scheduler.render_first), scheduler)
+    if not quiet:
+        print(f"Serving {root.name} at http://127.0.0.1:{port}/ from {preview.out}; "
+              f"watching {', '.join(f + '/' for f in WATCHED)}. Ctrl-C stops.", file=out, flush=True)
+    try:
+        server.serve(port=port, host="127.0.0.1", debug=False, restart_delay=0)
+    except OSError as error:
+        print(f"annals: cannot serve on 127.0.0.1:{port}: {error.strerror or error}; "
+              "is another preview running? Try --port", file=err)
+        return 2
+    except KeyboardInterrupt:
+        pass  # livereload's own catch covers only its IOLoop
+    finally:
+        _stop(scheduler, preview, err)
+    return 0
+
+
+def watched(root: Path) -> list:
+    """The watchers of what the preview rebuilds on: the archive's folders, and the default theme's
+    for whoever works on it (a few folders: one more inotify, or a scan of a few dozen files).
+    Each names its files from its own root, the theme's as the archive's would be (static/style.css),
+    so that a stylesheet of either is swapped in place."""
+    return [watch.watcher(root, WATCHED), watch.watcher(theme.DEFAULT, list(theme.FOLDERS))]
+
+
+def _stop(scheduler: Scheduler, preview: Preview, err) -> None:
+    """The rebuild in hand is finished, then the state left on disk; a second Ctrl-C stops at once.
+
+    Stopped at once, the output folder still holds whole files (each written
+    in one rename), and the next preview, finding no state, builds in full.
+    """
+    try:
+        if scheduler.rebuilding:
+            print("stopping once the rebuild in hand is written (Ctrl-C again stops at once)", file=err, flush=True)
+        scheduler.stop()
+        preview.save()
+    except KeyboardInterrupt:
+        print("stopped at once: the next preview builds everything again", file=err, flush=True)
+
+
+def _server(site: Site, scheduler: Scheduler):
+    """livereload's server for `site`, with `scheduler` in the place of livereload's watcher."""
     # livereload (and tornado under it) is needed only here.
     from livereload import Server
     from livereload.handlers import LiveReloadHandler
     from livereload.watcher import Watcher
-    from tornado.ioloop import IOLoop, PeriodicCallback
+    from tornado.ioloop import IOLoop
 
-    out, err = out or sys.stdout, err or sys.stderr
-    preview = Preview(options)
-    site = Site(preview)
-
-    def report(outcome: Outcome, what: str) -> None:
-        stamp = time.strftime("%H:%M:%S")
-        if outcome.ok:
-            if not quiet:
-                print(f"{stamp} {what}: {outcome.rendered} page(s) rendered, {outcome.written} file(s) written "
-                      f"in {outcome.seconds * 1000:.0f} ms", file=out, flush=True)
-            return
-        for problem in outcome.problems:
-            print(problem, file=err)
-        print(f"{stamp} {what}: {len(outcome.problems)} problem(s); still serving the last good site, "
-              "with the problems on every page", file=err, flush=True)
-
-    report(preview.rebuild(), "built")
-
-    class ContentWatcher(Watcher):
-        """livereload's watcher interface, driven by annals.watch instead of livereload's polling."""
-
-        def __init__(self):
-            super().__init__()
-            self.source = watch.watcher(options.root, WATCHED)
-            self.changed: set[str] | None = set()
-            self.pending = False
-            self.finishing: Outcome | None = None  # what was rendered after the reload so far
-            self.warmed: tuple[int, float] | None = None  # pages to warm, and when warming began
+    class Scheduled(Watcher):
+        """livereload's watcher interface: the scheduler's thread works, and tells the pages on the IOLoop."""
 
         def start(self, callback) -> bool:
             loop = IOLoop.current()
-            if isinstance(self.source, watch.Inotify):
-                loop.add_handler(self.source.fileno(), lambda fd, events: self.notice(), IOLoop.READ)
-            else:
-                PeriodicCallback(self.notice, 300).start()
-            loop.add_callback(self.warm)
+            scheduler.start(lambda path: loop.add_callback(LiveReloadHandler.reload_waiters, path))
             return True  # livereload must not poll as well
-
-        def notice(self) -> None:
-            found = self.source.read()
-            if found is not None:
-                found = {p for p in found if not any(ignored(part) for part in p.split("/"))}
-                if not found:
-                    return
-            self.changed = None if found is None or self.changed is None else self.changed | found
-            if not self.pending:
-                self.pending = True
-                IOLoop.current().call_later(DEBOUNCE, self.rebuild)
-
-        def rebuild(self) -> None:
-            changed, self.changed, self.pending = self.changed, set(), False
-            what = "everything" if changed is None else ", ".join(sorted(changed)[:3]) + (
-                f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-            outcome = preview.rebuild(changed)
-            report(outcome, what)
-            LiveReloadHandler.reload_waiters(reload_path(changed, outcome.ok))
-            if outcome.ok and preview.session.pending:
-                self.finishing = Outcome(True, ())
-                IOLoop.current().call_later(FINISH_AFTER, self.finish)
-
-        def warm(self) -> None:
-            """The shared pages, one at a time while nothing else is to be done (see Preview.warm)."""
-            if self.pending or self.finishing is not None:
-                IOLoop.current().call_later(WARM_AFTER, self.warm)  # a save, and what it left for later, go first
-                return
-            if self.warmed is None:
-                self.warmed = (len(preview.warming), time.perf_counter())
-            try:
-                more = preview.warm(self.source.waiting)
-            except Interrupted:
-                self.resume_after_change(self.warm)
-                return
-            if more:
-                IOLoop.current().add_callback(self.warm)
-            elif self.warmed[0]:
-                count, started = self.warmed
-                report(Outcome(True, (), count, preview.warm_written, time.perf_counter() - started),
-                       "warmed the shared pages")
-
-        def finish(self) -> None:
-            """What the rebuild left for after the reload, a page at a time between whatever else comes in;
-            a save goes first."""
-            if self.pending:
-                return  # the rebuild it waits for takes those pages along, and starts this again
-            try:
-                outcome = preview.finish(most=1, waiting=self.source.waiting)
-            except Interrupted:
-                self.resume_after_change(self.finish)
-                return
-            if outcome is None or not outcome.ok:
-                done, self.finishing = self.finishing, None
-                if outcome is not None:
-                    report(outcome, "after the reload")
-                elif done is not None and done.rendered:
-                    report(done, "after the reload")
-                return
-            self.finishing = Outcome(True, (), self.finishing.rendered + outcome.rendered,
-                                     self.finishing.written + outcome.written,
-                                     self.finishing.seconds + outcome.seconds)
-            IOLoop.current().add_callback(self.finish)
-
-        def resume_after_change(self, resume) -> None:
-            """The work in hand stopped for a change the watcher holds: take the change in at once
-            (a save is rebuilt next), then `resume`, which waits behind that rebuild."""
-            self.notice()
-            IOLoop.current().add_callback(resume)
 
     class PreviewServer(Server):
         def get_web_handlers(self, script):
@@ -454,20 +437,4 @@ def serve(options: Options, port: int = 8000, quiet: bool = False, out=None, err
         def _setup_logging(self):
             pass  # the preview prints its own lines
 
-    server = PreviewServer(app=site, watcher=ContentWatcher())
-    # `kill` stops the preview as Ctrl-C does, so it still leaves its state on disk.
-    signal.signal(signal.SIGTERM, lambda *_: IOLoop.current().add_callback_from_signal(IOLoop.current().stop))
-    if not quiet:
-        print(f"Serving {options.root.name} at http://127.0.0.1:{port}/ from {preview.out}; "
-              f"watching {', '.join(f + '/' for f in WATCHED)}. Ctrl-C stops.", file=out, flush=True)
-    try:
-        server.serve(port=port, host="127.0.0.1", debug=False, restart_delay=0)
-    except OSError as error:
-        print(f"annals: cannot serve on 127.0.0.1:{port}: {error.strerror or error}; "
-              "is another preview running? Try --port", file=err)
-        return 2
-    except KeyboardInterrupt:
-        pass
-    finally:
-        preview.save()
-    return 0
+    return PreviewServer(app=site, watcher=Scheduled())

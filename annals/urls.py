@@ -8,6 +8,7 @@ offline flavour spells out 'index.html' because file:// does not.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 
@@ -17,6 +18,11 @@ def home() -> str:
 
 def fact(ident: str) -> str:
     return f"facts/{ident}/"
+
+
+def version(ident: str, number: int) -> str:
+    """One version of a fact, as it was committed: the n-th under that id (see annals.versions)."""
+    return f"facts/{ident}/v/{number}/"
 
 
 def fact_id(path: str) -> str | None:
@@ -35,14 +41,6 @@ def year(y: int) -> str:
 
 def month(ym: tuple[int, int]) -> str:
     return f"timeline/{ym[0]:04d}/{ym[1]:02d}/"
-
-
-def operations() -> str:
-    return "operations/"
-
-
-def operation(ident: str) -> str:
-    return f"operations/{ident}/"
 
 
 def sources() -> str:
@@ -87,10 +85,6 @@ def facts_csv() -> str:
 
 def month_facts(ym: tuple[int, int]) -> str:
     return month(ym) + "facts.json"
-
-
-def operation_facts(ident: str) -> str:
-    return operation(ident) + "facts.json"
 
 
 def feed() -> str:
@@ -191,9 +185,9 @@ _YEAR = "(?!0000)[0-9]{4}"
 _MONTH = "0[1-9]|1[0-2]"
 
 
-def fixed_paths() -> dict[str, str]:
-    """The addresses the site always has, each with its kind of page."""
-    return {home(): "home", timeline(): "timeline", operations(): "operations", sources(): "sources",
+def _fixed_paths() -> dict[str, str]:
+    """The addresses every archive has, each with its kind of page: all but the groups' index."""
+    return {home(): "home", timeline(): "timeline", sources(): "sources",
             articles(): "articles", metrics(): "metrics", search(): "search", search_index(): "search-index",
             facts_json(): "facts-json", facts_schema(): "facts-schema", facts_csv(): "facts-csv",
             feed(): "feed", sitemap(): "sitemap", offline_zip(): "offline-zip", not_found(): "404"}
@@ -201,33 +195,99 @@ def fixed_paths() -> dict[str, str]:
 
 _PATTERNS = tuple((kind, re.compile(pattern), key) for kind, pattern, key in (
     ("fact", rf"facts/({_ID})/", str),
+    ("version", rf"facts/({_ID})/v/([1-9][0-9]*)/", lambda i, n: (i, int(n))),
     ("year", rf"timeline/({_YEAR})/", int),
     ("month", rf"timeline/({_YEAR})/({_MONTH})/", lambda y, m: (int(y), int(m))),
     ("month-json", rf"timeline/({_YEAR})/({_MONTH})/facts\.json", lambda y, m: (int(y), int(m))),
-    ("operation", rf"operations/({_ID})/", str),
-    ("operation-json", rf"operations/({_ID})/facts\.json", str),
     ("source", rf"sources/({_ID})/", str),
     ("article", rf"articles/({_ID})/", str),
     ("metric", rf"metrics/({_ID})/", str),
 ))
 
+# A group's pages, under the segment its archive names (see Scheme): the segment is the first group.
+_GROUP_PATTERNS = tuple((kind, re.compile(pattern), key) for kind, pattern, key in (
+    ("operations", rf"({_ID})/", lambda segment: None),
+    ("operation", rf"({_ID})/({_ID})/", lambda segment, ident: ident),
+    ("operation-json", rf"({_ID})/({_ID})/facts\.json", lambda segment, ident: ident),
+))
+
+# -- an archive's groups: their pages live under a segment of its own ---------------------
+
+DEFAULT_GROUPS = "operations"
+# The first segment of every other path the site has, and CNAME, which a disk that ignores
+# case takes for a folder 'cname/': no archive's groups may live under one of them.
+RESERVED = frozenset({"facts", "timeline", "sources", "articles", "metrics", "search", "data", "static", "cname"})
+
 
 def parse(path: str) -> tuple[str, object] | None:
-    """What a path is in the scheme, as (kind, key): ('fact', 'x'), ('month', (2017, 6)), ('home', None).
+    """What a path is in the scheme of any archive, as (kind, key): ('fact', 'x'), ('month', (2017, 6)),
+    ('home', None); a group's pages under any segment that is no other page's.
 
-    None for a path this scheme never makes. Static files are left out: they
-    are the project's own files, not pages.
+    For a path read before the archive's own segment is known (an old address in
+    redirects.yaml, which may be under a segment the archive used to have);
+    `Scheme.parse` knows only the archive's own. None for a path no archive
+    makes. Static files are left out: they are the project's own files, not pages.
     """
-    kind = fixed_paths().get(path)
+    kind = _fixed_paths().get(path)
     if kind is not None:
         return kind, None
     for kind, pattern, key in _PATTERNS:
         match = pattern.fullmatch(path)
         if match:
             return kind, key(*match.groups())
+    for kind, pattern, key in _GROUP_PATTERNS:
+        match = pattern.fullmatch(path)
+        if match and match.group(1) not in RESERVED:
+            return kind, key(*match.groups())
     return None
 
 
 def kinds() -> frozenset[str]:
     """Every kind `parse` answers."""
-    return frozenset(fixed_paths().values()) | {kind for kind, _, _ in _PATTERNS}
+    return frozenset(_fixed_paths().values()) | {kind for kind, _, _ in _PATTERNS + _GROUP_PATTERNS}
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One archive's permalink scheme: the paths above, and its groups' pages under `groups`,
+    the URL segment its site.yaml names (`groups: {path: ...}`; operations if it names none).
+
+    Templates are given the site's as `u`, so `u.fact(id)` and `u.operation(id)` both work.
+    """
+
+    groups: str = DEFAULT_GROUPS
+
+    def operations(self) -> str:
+        return f"{self.groups}/"
+
+    def operation(self, ident: str) -> str:
+        return f"{self.groups}/{ident}/"
+
+    def operation_facts(self, ident: str) -> str:
+        return self.operation(ident) + "facts.json"
+
+    def fixed_paths(self) -> dict[str, str]:
+        """The addresses the site always has, each with its kind of page."""
+        return {**_fixed_paths(), self.operations(): "operations"}
+
+    def parse(self, path: str) -> tuple[str, object] | None:
+        """`parse`, for this archive only: None for a group's page under another segment."""
+        parsed = parse(path)
+        if parsed is not None and parsed[0] in _GROUP_KINDS and path.split("/", 1)[0] != self.groups:
+            return None
+        return parsed
+
+    def __getattr__(self, name: str):
+        # Every other path is the same in every archive: the module's own function.
+        found = globals().get(name)
+        if name.startswith("_") or getattr(found, "__module__", None) != __name__ or isinstance(found, type):
+            raise AttributeError(name)
+        return found
+
+
+_GROUP_KINDS = frozenset(kind for kind, _, _ in _GROUP_PATTERNS)
+
+
+def fixed_paths() -> dict[str, str]:
+    """The addresses an archive with the default segment always has, each with its kind of page."""
+    return Scheme().fixed_paths()

@@ -5,16 +5,20 @@ the reference was written, and all of them run, whatever the others found.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from pathlib import Path
 
-from .markup import Markdown, Resolver
+from .markup import FACT_REF as _FACT_REF, Markdown, Resolver
 from .model import Archive, Article, Citation, Fact, Operation, Source, Withdrawn
 from .problems import Loc, Problems
 from .schema import did_you_mean
 
+FACT_REF = re.compile(_FACT_REF)
+
 QUOTE_MAX = 300
+SUGGEST = 100  # unknown ids of a run given a suggestion (see _unknown_fact)
 
 
 def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | None = None) -> None:
@@ -32,8 +36,10 @@ def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | 
     _articles(archive, problems, broken)
     _withdrawn(archive, problems, broken)
     _quotes_against_texts(archive, facts, root, problems)
+    _archived_copies(archive, problems)
     _figures(archive, facts, problems)
-    _markdown_links(archive, facts, problems, others=only is None)
+    _replacements(archive, problems, broken)
+    _markdown(archive, facts, root, problems, broken, others=only is None)
 
 
 def _broken(archive: Archive) -> set[tuple[str, str | None]]:
@@ -105,18 +111,44 @@ def _facts(archive: Archive, facts, problems: Problems, broken) -> None:
 def _figures(archive: Archive, facts, problems: Problems) -> None:
     """Figures their metric says cannot be: below zero, unless it declares `negative: allowed`.
 
-    A count of weapons or sorties is never below zero; a published "-5 weapons"
+    A count of cases or of visitors is never below zero; a published "-5 cases"
     is a sign typed by mistake, or a change that belongs to a metric of its own.
     """
     for fact in facts:
         measure = fact.measure
+        if measure is not None and measure.is_range and measure.approx != "exact":
+            problems.error(measure.locs.get("approx", measure.value_loc or fact.loc),
+                           f"approx: a range gives its own bounds; leave out `approx: {measure.approx}` "
+                           "(\"over 1,200\" is at-least 1200, \"1,200 to 1,500\" is {low: 1200, high: 1500})")
         metric = archive.metrics.get(measure.metric) if measure is not None else None
-        if metric is None or measure.value is None or metric.negative == "allowed" or measure.value >= 0:
+        least = measure.least if metric is not None else None
+        if least is None or metric.negative == "allowed" or least >= 0:
             continue  # no figure, or an unknown metric: reported as that
         problems.error(measure.value_loc or fact.locs.get("measure", fact.loc),
-                       f"value: {measure.value} is below zero, and metric '{metric.id}' counts {metric.unit}, "
+                       f"value: {least} is below zero, and metric '{metric.id}' counts {metric.unit}, "
                        f"which cannot be fewer than none; if its figures may be negative, write `negative: allowed` "
                        f"under '{metric.id}' in content/metrics.yaml")
+
+
+def _replacements(archive: Archive, problems: Problems, broken) -> None:
+    """A deprecated fact's `replaced_by` names a live fact other than itself; no other fact has one.
+
+    Every fact, whatever changed: a save of the fact it names may remove it."""
+    old_ids = _old_ids(archive)
+    for fact in _all(archive, archive.facts, Fact):
+        target, loc = fact.replaced_by, fact.locs.get("replaced_by")
+        if target is None or loc is None:
+            continue
+        if fact.rank != "deprecated" and archive.facts.get(fact.id) is fact:  # a broken file's rank may not have read
+            problems.error(loc, f"replaced_by: only a deprecated fact is replaced; add `rank: deprecated` "
+                                "and a rank_reason, or leave replaced_by out")
+        elif target == fact.id:
+            problems.error(loc, "replaced_by: names the fact itself")
+        elif target not in archive.facts:
+            if target in old_ids():
+                problems.error(loc, f"replaced_by: '{target}' is an old id of '{old_ids()[target]}'; name the current id")
+            else:
+                _missing(problems, loc, "fact", target, [i for i in archive.facts if i != fact.id], broken)
 
 
 def _old_ids(archive: Archive):
@@ -125,7 +157,7 @@ def _old_ids(archive: Archive):
 
 
 def _articles(archive: Archive, problems: Problems, broken) -> None:
-    old_ids = _old_ids(archive)
+    old_ids, unknown = _old_ids(archive), _unknown_fact(archive)
     for article in _all(archive, archive.articles, Article):
         for op in article.operations:
             if op not in archive.operations:
@@ -135,8 +167,8 @@ def _articles(archive: Archive, problems: Problems, broken) -> None:
                 continue
             if ident in old_ids():
                 problems.warning(loc, f"[[fact:{ident}]] is an old id of '{old_ids()[ident]}'; cite the current id")
-            else:
-                _missing(problems, loc, "fact", ident, archive.facts, broken)
+            elif ("fact", ident) not in broken:
+                problems.error(loc, unknown(ident))
 
 
 def _withdrawn(archive: Archive, problems: Problems, broken) -> None:
@@ -157,6 +189,14 @@ def _normal(text: str) -> str:
     # which copy-and-paste routinely changes.
     text = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _archived_copies(archive: Archive, problems: Problems) -> None:
+    """A date of an archived copy names a copy: without its address, it dates nothing."""
+    for source in _all(archive, archive.sources, Source):
+        if source.archived_date is not None and source.archived is None:
+            problems.error(source.locs["archived_date"], "archived_date: give the archived copy's address too "
+                           "(archived: https://web.archive.org/web/...)")
 
 
 def _quotes_against_texts(archive: Archive, facts, root: Path, problems: Problems) -> None:
@@ -184,29 +224,108 @@ def _quotes_against_texts(archive: Archive, facts, root: Path, problems: Problem
                 problems.error(cite.loc, f"quote does not occur in the text of source '{cite.source}'")
 
 
-def _markdown_links(archive: Archive, facts, problems: Problems, others: bool = True) -> None:
-    """Links the page would show dead (javascript:, data:, empty): the editor meant something else.
+def _markdown_fields(archive: Archive, facts, others: bool):
+    """Every Markdown text of the archive: (text, the record's file, the line its text starts at or near,
+    and whether that line is exact, as an article body's is, or the field's, as in a YAML file)."""
+    for fact in facts:
+        yield fact.notes, fact.locs.get("notes"), False
+    if not others:
+        return  # only facts changed: every other record's text is as it was checked
+    for op in _all(archive, archive.operations, Operation):
+        yield op.summary, op.locs.get("summary"), False
+    for source in _all(archive, archive.sources, Source):
+        yield source.notes, source.locs.get("notes"), False
+    for entry in _all(archive, archive.withdrawn, Withdrawn):
+        yield entry.reason, entry.locs.get("reason"), False
+    for article in _all(archive, archive.articles, Article):
+        yield article.body, Loc(article.loc.path, article.body_line), True
 
-    The renderer already drops them; reporting them here tells the editor
-    before a reader finds a link that goes nowhere.
+
+def _markdown(archive: Archive, facts, root: Path, problems: Problems, broken, others: bool = True) -> None:
+    """Every Markdown text checked before anything is rendered: what it costs to parse, its links, its citations.
+
+    A link the page would show dead (javascript:, data:, empty) is an error, as
+    is a citation of no fact: the editor meant something else, and a reader
+    would find it first. An article's citations were found by the loader, with
+    their lines (Article.cites); the other texts' are found here.
     """
     converter = Markdown()
-    fields = [(f.notes, f.locs.get("notes")) for f in facts]
-    articles = _all(archive, archive.articles, Article)
-    if others:
-        fields += [(o.summary, o.locs.get("summary")) for o in _all(archive, archive.operations, Operation)]
-        fields += [(s.notes, s.locs.get("notes")) for s in _all(archive, archive.sources, Source)]
-    else:
-        articles = []  # only facts changed: every other record's links are as they were checked
-    for text, loc in fields:
-        if text:
-            for href in _unsafe(converter, text):
-                problems.error(loc, _unsafe_message(href))
-    for article in articles:
-        for href in _unsafe(converter, article.body):
-            at = article.body.find(href if href.strip() else "]()")
-            line = article.body_line + (article.body[:at].count("\n") if at >= 0 else 0)
-            problems.error(Loc(article.loc.path, line), _unsafe_message(href))
+    old_ids, unknown = _old_ids(archive), _unknown_fact(archive)
+    for text, loc, exact in _markdown_fields(archive, facts, others):
+        if not text or loc is None:
+            continue
+        lines = _Lines(root, loc, text, exact)
+        costly = converter.too_costly(text)
+        if costly is not None:
+            problems.error(lines.at(costly[0]), costly[1])
+            continue  # not parsed: that is what would take too long
+        after = 0  # links are reported in the order of the text, each found after the one before
+        for href in _unsafe(converter, text):
+            key = href if href.strip() else "]()"
+            at = text.find(key, after)
+            at = text.find(key) if at < 0 else at
+            after = max(at, 0) + 1
+            problems.error(lines.at(at, key), _unsafe_message(href))
+        if exact:
+            continue
+        for match in FACT_REF.finditer(text):
+            ident = match.group(1).strip()
+            if ident in archive.facts or ("fact", ident) in broken:
+                continue
+            at = lines.at(match.start(), match.group(0))
+            if ident in old_ids():
+                problems.warning(at, f"[[fact:{ident}]] is an old id of '{old_ids()[ident]}'; cite the current id")
+            else:
+                problems.error(at, unknown(ident))
+
+
+def _unknown_fact(archive: Archive):
+    """The message for a citation of no fact, worked out once per id; a suggestion for the first
+    SUGGEST ids only, as each compares the id with every fact's (a text may cite thousands)."""
+    @functools.cache
+    def message(ident: str) -> str:
+        close = did_you_mean(ident, archive.facts) if message.cache_info().currsize < SUGGEST else ""
+        return f"unknown fact '{ident}'{close}"
+    return message
+
+
+class _Lines:
+    """The lines of the file a Markdown text was read from, to say where in it a problem is.
+
+    An article's body is its file from `loc.line` on. A YAML field's text was
+    folded or unquoted by the parser, so a snippet of it is found again in the
+    file (read once), from the line its text's own line breaks put it at least
+    (or from the field's line, if quoting made more of them than the file has).
+    """
+
+    def __init__(self, root: Path, loc: Loc, text: str, exact: bool):
+        self.root, self.loc, self.text, self.exact = root, loc, text, exact
+        self.breaks: list[int] | None = None
+        self.file: tuple[str, list[int]] | None = None
+
+    def at(self, offset: int, snippet: str | None = None) -> Loc:
+        if self.breaks is None:
+            self.breaks = [m.start() for m in re.finditer("\n", self.text)]
+        before = bisect.bisect_left(self.breaks, max(offset, 0))  # line breaks before the offset
+        if self.exact:
+            return Loc(self.loc.path, self.loc.line + before)
+        if not snippet or self._read() is None:
+            return self.loc
+        whole, starts = self.file
+        for line in (self.loc.line + before, self.loc.line):
+            found = whole.find(snippet, starts[min(max(line, 1), len(starts)) - 1])
+            if found >= 0:
+                return Loc(self.loc.path, bisect.bisect_right(starts, found))
+        return self.loc
+
+    def _read(self):
+        if self.file is None:
+            try:
+                whole = (self.root / self.loc.path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+            self.file = whole, [0] + [m.end() for m in re.finditer("\n", whole)]
+        return self.file
 
 
 def _unsafe(converter: Markdown, text: str) -> list[str]:

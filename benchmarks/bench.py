@@ -49,6 +49,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import history_repo  # noqa: E402
 import synthetic  # noqa: E402  (beside this script, not a package)
 
 REPO = HERE.parent
@@ -87,10 +88,16 @@ def annals_builds(root: Path, recs, trash: Path, revision: int = 1) -> dict[str,
     victim = recs[len(recs) // 2]
     synthetic.fact_path(root, victim).write_text(synthetic.fact_yaml(victim, revision=revision))
     edit, _ = timed(cmd)
+    # A template edited: the archive's own month.html over the theme's, a line changed.
+    theme_month = (REPO / "annals/theme/templates/month.html").read_text()
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates/month.html").write_text(theme_month.replace("</h1>", f" </h1><!-- {revision} -->", 1))
+    template, _ = timed(cmd)
+    put_aside(root / "templates", trash)
     for leftover in ("_site", ".annals-cache"):
         put_aside(root / leftover, trash)
     bare, _ = timed(WITHOUT_ZIP + ["--root", str(root), "-q"])
-    return {"cold": cold, "noop": noop, "edit": edit, "bare": bare, "peak_mib": peak / 1024}
+    return {"cold": cold, "noop": noop, "edit": edit, "template": template, "bare": bare, "peak_mib": peak / 1024}
 
 
 def free_port() -> int:
@@ -173,13 +180,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out", help="where the archives are written")
     parser.add_argument("--no-hugo", action="store_true", help="skip Hugo")
     parser.add_argument("--no-serve", action="store_true", help="skip the preview's latency")
+    parser.add_argument("--history", metavar="SIZES", default="",
+                        help="instead: the history step of a cold build of archives of these sizes in git, "
+                             "each fact of three versions (history_repo.py), and its share of the build")
     parser.add_argument("--repeat", type=int, default=1,
                         help="builds of each kind per size, Annals and Hugo in turn; then the medians")
     args = parser.parse_args()
+    if args.history:
+        for size in (int(s) for s in args.history.split(",")):
+            history_step(size, args.out)
+        return
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
           f"hugo: {subprocess.run(['hugo', 'version'], capture_output=True, text=True).stdout.split()[1] if shutil.which('hugo') else 'none'}")
     timed(BUILD + ["--help"])  # writes the bytecode a user's first run leaves behind
-    print(f"{'facts':>8} {'pages':>7} {'cold s':>8} {'no-op s':>8} {'1 fact s':>9} {'peak MiB':>9} "
+    print(f"{'facts':>8} {'pages':>7} {'cold s':>8} {'no-op s':>8} {'1 fact s':>9} {'tmpl s':>7} {'peak MiB':>9} "
           f"{'preview ms':>11} {'hugo s':>7} {'annals/hugo':>12} {'no zip s':>9} {'nozip/hugo':>11} "
           f"{'hugo min s':>11} {'annals/min':>11}")
     trash = args.out / ".trash"
@@ -211,10 +225,28 @@ def main() -> None:
             if args.repeat > 1:
                 print(f"{'median':>8} of {args.repeat}: " + ", ".join(
                     f"{key} {_shown(_median(rows, key), '.2f')}" for key in
-                    ("cold", "noop", "edit", "bare", "hugo_same", "hugo_minimal")) +
+                    ("cold", "noop", "edit", "template", "bare", "hugo_same", "hugo_minimal")) +
                     f"; annals/hugo {_ratios(rows, 'cold')}; without the zip {_ratios(rows, 'bare')}", flush=True)
     finally:
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def history_step(size: int, out: Path) -> None:
+    """A cold build of `size` facts of three versions each, and the seconds its history step took (`-v`)."""
+    trash = out / ".trash"
+    root = out / f"history-{size}"
+    put_aside(root, trash)
+    history_repo.write(root, size, versions=3)
+    started = time.perf_counter()
+    done = subprocess.run(BUILD + ["--root", str(root), "-v"], capture_output=True, text=True, env=USER_ENV)
+    cold = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    step = float(next(line for line in done.stderr.splitlines() if line.startswith("history:")).split()[-1][:-1])
+    pages = sum(1 for _ in (root / "_site").rglob("index.html"))
+    print(f"{size:,} facts of 3 versions, {pages:,} pages: history step {step:.2f} s of a {cold:.2f} s cold build "
+          f"({100 * step / cold:.0f}%)", flush=True)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def hugo_builds(sites: dict[str, Path], trash: Path) -> dict[str, float | None]:
@@ -224,6 +256,7 @@ def hugo_builds(sites: dict[str, Path], trash: Path) -> dict[str, float | None]:
 def _row(size: int, pages: int | None, got: dict, latency: float | None) -> str:
     same, minimal = got.get("hugo_same"), got.get("hugo_minimal")
     return (f"{size:>8,} {_shown(pages, ','):>7} {got['cold']:>8.2f} {got['noop']:>8.2f} {got['edit']:>9.2f} "
+            f"{got['template']:>7.2f} "
             f"{got['peak_mib']:>9.0f} {_shown(latency, '.0f'):>11} {_shown(same, '.2f'):>7} "
             f"{_ratio(got['cold'], same):>12} {got['bare']:>9.2f} {_ratio(got['bare'], same):>11} "
             f"{_shown(minimal, '.2f'):>11} {_ratio(got['cold'], minimal):>11}")

@@ -268,22 +268,16 @@ HUGO_EQUIVALENT_LAYOUTS = {
     "_default/single.html": """{{ define "meta" }}
 {{ $src := index site.Data.sources (index .Params.sources 0) }}
 <link rel="canonical" href="{{ .Permalink }}">
-<meta name="citation_title" content="{{ .Title }}">
-<meta name="citation_author" content="{{ site.Title }}">
-<meta name="citation_public_url" content="{{ .Permalink }}">
-<meta name="citation_publisher" content="{{ site.Title }}">
-<meta name="citation_language" content="en">
 <meta name="DC.title" content="{{ .Title }}">
-<meta name="DC.creator" content="{{ site.Title }}">
 <meta name="DC.publisher" content="{{ site.Title }}">
 <meta name="DC.identifier" content="{{ .Permalink }}">
-<meta name="DC.type" content="Text">
-<meta name="DC.format" content="text/html">
 <meta name="DC.language" content="en">
 <meta name="DC.rights" content="CC0">
-<meta name="DC.coverage" content="{{ .Params.when }}">
-<meta name="DC.coverage" content="{{ .Params.place }}">
-<meta name="DC.source" content="{{ $src.title }}, {{ $src.publisher }}">
+<meta name="description" content="Fact for {{ .Params.when_label }}. Source: {{ $src.title }}, {{ $src.publisher }}.">
+<meta property="og:type" content="website">
+<meta property="og:title" content="{{ .Title }}">
+<meta property="og:site_name" content="{{ site.Title }}">
+<meta property="og:url" content="{{ .Permalink }}">
 {{ $claim := dict "@type" "Claim" "text" .Title "temporalCoverage" .Params.when "spatialCoverage" (slice (dict "@type" "Place" "name" .Params.place)) "appearance" (slice (dict "@type" "CreativeWork" "name" $src.title "publisher" (dict "@type" "Organization" "name" $src.publisher))) }}
 {{ $ld := dict "@context" "https://schema.org" "@type" "WebPage" "@id" .Permalink "url" .Permalink "name" .Title "inLanguage" "en" "license" "CC0" "isPartOf" (dict "@type" "WebSite" "name" site.Title "url" site.BaseURL) "publisher" (dict "@type" "Organization" "name" site.Title) "mainEntity" $claim }}
 <script type="application/ld+json">{{ $ld | jsonify | safeJS }}</script>
@@ -344,6 +338,10 @@ LA  - en
 N1  - {{ $note }}
 ER  - 
 </code></pre>
+</details>
+<details>
+<summary>Wikipedia ({{ "{{cite web}}" }})</summary>
+<pre data-copy="Wikipedia cite web"><code>{{ printf "{{cite web |url=%s |title=%s |website=%s |access-date=}}" .Permalink .Title site.Title }}</code></pre>
 </details>
 </section>
 

@@ -45,7 +45,7 @@ MINIMAL = {
         """,
     "content/operations/op-a.yaml": """\
         name: Operation A
-        theatre: Somewhere
+        where: Somewhere
         """,
     "content/operations/op-b.yaml": """\
         name: Operation B
@@ -143,8 +143,9 @@ def site(tmp_path):
 
 
 def source_urls(root: Path) -> set[str]:
-    """The addresses of a project's sources: the only other hosts its pages link to."""
-    return {u for p in (root / "content/sources").glob("*.yaml") if (u := yaml.safe_load(p.read_text()).get("url"))}
+    """The addresses of a project's sources and of their archived copies: the only other hosts its pages link to."""
+    return {u for p in (root / "content/sources").glob("*.yaml") for key in ("url", "archived")
+            if (u := yaml.safe_load(p.read_text()).get(key))}
 
 
 def copy_embedded(tmp_path: Path) -> Path:
@@ -152,7 +153,9 @@ def copy_embedded(tmp_path: Path) -> Path:
     root = tmp_path / "embedded"
     shutil.copytree(REPO / "content", root / "content")
     if (REPO / "permalinks.txt").is_file():
-        shutil.copy(REPO / "permalinks.txt", root / "permalinks.txt")
+        # Less the versions of facts (facts/<id>/v/<n>/): a copy has no history, or one of its own.
+        lines = (REPO / "permalinks.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+        (root / "permalinks.txt").write_text("".join(line for line in lines if "/v/" not in line), encoding="utf-8")
     return root
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO, annals, synthetic
 
-ROW = re.compile(r"^\s*([\d,]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)" + r"\s+(\S+)" * 7 + r"\s*$")
+ROW = re.compile(r"^\s*([\d,]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)" + r"\s+(\S+)" * 7 + r"\s*$")
 
 
 def bench(*args: str) -> list[tuple[str, ...]]:
@@ -38,9 +38,9 @@ def test_the_synthetic_archive_is_a_valid_annals_project(tmp_path):
 
 def test_every_figure_is_printed_and_a_skipped_one_is_a_dash(tmp_path):
     [row] = bench("--sizes", "80", "--no-serve", "--no-hugo", "--out", str(tmp_path))
-    facts, pages, cold, noop, edit, peak, preview, hugo, ratio, bare, bare_ratio, minimal, minimal_ratio = row
+    facts, pages, cold, noop, edit, template, peak, preview, hugo, ratio, bare, bare_ratio, minimal, minimal_ratio = row
     assert facts == "80" and int(pages.replace(",", "")) > 80
-    assert float(cold) > 0 and float(noop) > 0 and float(edit) > 0 and float(bare) > 0 and int(peak) > 0
+    assert float(cold) > 0 and float(noop) > 0 and float(edit) > 0 and float(template) > 0 and float(bare) > 0 and int(peak) > 0
     assert (preview, hugo, ratio, bare_ratio, minimal, minimal_ratio) == ("-",) * 6
     # The edit the benchmark timed did land in the site, and the last build, without the zip, made none.
     site = tmp_path / "annals-80/_site"
@@ -51,7 +51,7 @@ def test_every_figure_is_printed_and_a_skipped_one_is_a_dash(tmp_path):
 def test_the_preview_and_both_hugo_sites_are_measured_and_the_last_run_is_cleared_away_after(tmp_path):
     bench("--sizes", "60", "--no-serve", "--no-hugo", "--out", str(tmp_path))
     [row] = bench("--sizes", "60", "--out", str(tmp_path))
-    assert all(float(figure) > 0 for figure in row[6:])  # the preview, Hugo's builds, the build without the zip, the ratios
+    assert all(float(figure) > 0 for figure in row[7:])  # the preview, Hugo's builds, the build without the zip, the ratios
     assert not (tmp_path / ".trash").exists()  # the first run's folders, moved aside, are gone
     recs = synthetic.records(60)
     for site in ("hugo-60", "hugo-minimal-60"):
@@ -75,7 +75,7 @@ def test_the_equivalent_hugo_site_writes_what_annals_writes_of_each_fact(tmp_pat
     for r in (measure, statement):
         pages = [(built / f"facts/{r.id}/index.html").read_text(), (public / f"facts/{r.id}/index.html").read_text()]
         for page in pages:
-            for part in (r.claim, f"“{r.quote}”", "citation_title", "DC.source", "application/ld+json",
+            for part in (r.claim, f"“{r.quote}”", "DC.title", "og:site_name", "application/ld+json",
                          "<summary>biblatex</summary>", f"@online{{{r.id},", "CSL-JSON", "TY  - ELEC",
                          synthetic.PLACES[int(r.id[1:]) % len(synthetic.PLACES)], 'href="../../style.css"'
                          if page is pages[1] else 'href="../../static/style.css"'):

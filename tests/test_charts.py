@@ -93,11 +93,18 @@ def test_disputed_figures_are_marked_and_stand_side_by_side(charted):
     bars = marks(fig, "bar")
     for ident in ("f-mar-a", "f-mar-b"):
         assert "disputed" in bars[ident].get("class").split()
-        assert "≠" in bars[ident].xpath("string(.//*[local-name()='text'][@class='dispute-mark'])")
         assert "(disputed)" in bars[ident].get("aria-label")
     assert "disputed" not in bars["f-jan"].get("class").split()
     a, b = (bars[i].find(f"{SVG}rect") for i in ("f-mar-a", "f-mar-b"))
     assert float(a.get("x")) + float(a.get("width")) <= float(b.get("x"))
+    # Each bar its own ≠, or, where the bars are too thin for two, one ≠ over both.
+    signs = [bars[i].xpath(".//*[local-name()='text'][@class='dispute-mark']") for i in ("f-mar-a", "f-mar-b")]
+    if all(signs):
+        assert all(s[0].text == "≠" for s in signs)
+    else:
+        [[sign], []] = signs
+        assert sign.text == "≠"
+        assert float(a.get("x")) <= float(sign.get("x")) <= float(b.get("x")) + float(b.get("width"))
     rows = fig.xpath('.//table//tr[contains(@class, "disputed")]/th/a/@href')
     assert sorted(h.split("/")[-2] for h in rows) == ["f-mar-a", "f-mar-b"]
 
@@ -136,13 +143,18 @@ def test_ticks_are_round_and_reach_the_top():
     assert [str(v) for v in nice_ticks(9)[0]] == ["0", "2.5", "5", "7.5", "10"]
 
 
-def test_metric_page_charts_every_operation_on_one_scale(charted):
+def test_metric_page_charts_every_operation_on_its_own_scale_over_the_same_months(charted):
     doc = parse(charted, "metrics/weapons-released/index.html")
     a, b = chart(doc, "chart-weapons-released-op-a"), chart(doc, "chart-weapons-released-op-b")
     months = [[t.text for t in f.iter(f"{SVG}text") if t.get("class") == "month"] for f in (a, b)]
     assert months[0] == months[1] == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug"]
+    # Each monthly axis reaches just past its own largest figure, not past the other chart's.
     ticks = [[t.text for t in f.iter(f"{SVG}text") if t.get("class") == "tick"] for f in (a, b)]
-    assert ticks[0] == ticks[1][:len(ticks[0])]
+    assert ticks[0] == ["0", "20", "40", "60"] and ticks[1][:5] == ["0", "25", "50", "75", "100"]
+    # and the months line up all the same: one margin for both
+    slots = [[l.get("x1") for l in f.iter(f"{SVG}line") if l.get("class") == "grid"][:1] for f in (a, b)]
+    assert slots[0] == slots[1]
+    assert "Each chart has its own scale" in "".join(doc.xpath('//p[@class="meta"]//text()'))
     assert set(marks(a, "bar")) == {"f-a-feb", "f-a-aug"}
     index = parse(charted, "metrics/index.html")
     assert index.xpath('//a[.="Weapons released"]/@href') == ["weapons-released/"]
@@ -236,11 +248,45 @@ BILLIONS = {
 }
 
 
+# Ranges and levels: monthly bars with whiskers beside exact bars, levels (one a range) joined by a line,
+# a running total given as a range, a range over a span; and a second operation of figures a hundred times smaller.
+RANGES = {
+    "content/facts/2017/f-june.yaml": None,
+    **{f"content/facts/r-2020-{m:02d}.yaml": _measure(f"Released in month {m}.", f"2020-{m:02d}", "op-b", v)
+       for m, v in ((1, "{low: 1200, high: 1500}"), (2, 1800), (3, "{low: 900, high: 2400}"), (5, 1300))},
+    **{f"content/facts/l-2020-{m:02d}.yaml": _measure(f"Standing in month {m}.", f"2020-{m:02d}-28", "op-b", v,
+                                                      aggregation="level")
+       for m, v in ((1, 37), (2, "{low: 30, high: 36}"), (4, 35), (5, 38))},
+    "content/facts/t-2020-04.yaml": _measure("Some since January.", "2020-04", "op-b", "{low: 5000, high: 6000}",
+                                             "  since: 2020-01\n", aggregation="cumulative"),
+    "content/facts/s-2020.yaml": _measure("Some over the spring.", "{from: 2020-03, to: 2020-05}", "op-b",
+                                          "{low: 3000, high: 4500}"),
+    **{f"content/facts/small-2020-{m:02d}.yaml": _measure(f"A few released in month {m}.", f"2020-{m:02d}", "op-a", v)
+       for m, v in ((2, 12), (4, "{low: 10, high: 19}"))},
+}
+
+
+def test_ranges_and_levels_are_charted_as_whiskers_and_joined_points(tmp_path):
+    root = make_site(tmp_path, RANGES)
+    assert annals(root, "--strict").code == 0
+    doc = parse(root, "metrics/weapons-released/index.html")
+    b, a = chart(doc, "chart-weapons-released-op-b"), chart(doc, "chart-weapons-released-op-a")
+    whiskers = {mark.get("href").split("/")[-2] for mark in b.iter("a") if mark.find("path") is not None
+                and mark.find("path").get("class") == "whisker"}
+    assert whiskers == {"r-2020-01", "r-2020-03", "l-2020-02", "t-2020-04"}
+    assert len([ln for ln in b.iter("line") if ln.get("class") == "level-line"]) == 3
+    titles = [t.text for t in b.iter("text") if t.get("class") == "panel-title"]
+    assert titles == ["Per month (weapons)", "Running totals (weapons)", "Levels (weapons)", "Over longer spans (weapons)"]
+    # the small operation's chart reaches 20, not the large one's 2,500
+    ticks = [t.text for t in a.iter("text") if t.get("class") == "tick"]
+    assert ticks == ["0", "5", "10", "15", "20"]
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """name -> output folder: the 60-month archive, the billions, CHARTED and the embedded archive."""
+    """name -> output folder: the 60-month archive, the billions, CHARTED, ranges and levels, and the embedded archive."""
     out = {}
-    for name, files in (("long", long_archive()), ("billions", BILLIONS), ("charted", CHARTED)):
+    for name, files in (("long", long_archive()), ("billions", BILLIONS), ("charted", CHARTED), ("ranges", RANGES)):
         root = make_site(tmp_path_factory.mktemp(name), files)
         run = annals(root, "-q")
         assert run.code == 0, run.err
@@ -279,6 +325,7 @@ def overlaps(texts) -> list[str]:
 
 
 PAGES = [("long", "operations/op-b/"), ("billions", "operations/op-b/"), ("charted", "operations/op-b/"),
+         ("ranges", "operations/op-b/"), ("ranges", "metrics/weapons-released/"),
          ("charted", "metrics/weapons-released/"), ("embedded", ""), ("embedded", "operations/inherent-resolve/"),
          ("embedded", "metrics/weapons-released/"), ("embedded", "operations/afghanistan-air-operations/")]
 

@@ -1,9 +1,16 @@
 """Cite this: every fact page carries a citation that real citation tools read, dated from git."""
+import fcntl
+import html
 import json
+import os
 import re
+import shutil
+import subprocess
+import textwrap
 from pathlib import Path
 
 import bibtexparser
+import mwparserfromhell
 import pytest
 import yaml
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
@@ -11,9 +18,10 @@ from citeproc.source.json import CiteProcJSON
 from lxml import html as lxml_html
 
 from annals.history import last_changed
-from conftest import REPO, annals, git, write_files
+from conftest import MINIMAL, REPO, annals, git, write_files
 
 FACT = "facts/2017-06-oir-weapons-released/index.html"
+MINIMAL_SITE = textwrap.dedent(MINIMAL["content/site.yaml"])
 
 
 def committed_site(site, tmp_path):
@@ -33,9 +41,10 @@ def fact_page(out: Path, ident: str):
 
 
 def metas(doc) -> dict[str, list[str]]:
+    """The head's <meta> tags by name (or Open Graph property)."""
     found: dict[str, list[str]] = {}
-    for meta in doc.xpath("//head/meta[@name]"):
-        found.setdefault(meta.get("name"), []).append(meta.get("content"))
+    for meta in doc.xpath("//head/meta[@name or @property]"):
+        found.setdefault(meta.get("name") or meta.get("property"), []).append(meta.get("content"))
     return found
 
 
@@ -95,7 +104,7 @@ def test_fact_page_and_citations_carry_the_commit_date(site, tmp_path):
     assert annals(root).code == 0
     doc = fact_page(root / "_site", "f-june")
     assert doc.xpath("//dt[.='Last changed']/following-sibling::dd[1]/time/@datetime") == ["2021-05-06"]
-    assert metas(doc)["citation_date"] == ["2021/05/06"]
+    assert metas(doc)["DC.date"] == ["2021-05-06"]
     assert "Last changed 6 May 2021." in doc.xpath("//p[@class='citation']")[0].text_content()
     entry = bibtexparser.parse_string(cite_block(doc, "biblatex")).entries[0]
     assert entry.fields_dict["urldate"].value == "2021-05-06"
@@ -108,7 +117,7 @@ def test_without_history_citations_omit_the_date_and_say_so(site):
     doc = fact_page(root / "_site", "f-june")
     text = doc.xpath("//section[@id='cite']")[0].text_content()
     assert "does not know when the fact last changed" in text
-    assert "citation_date" not in metas(doc) and "DC.date" not in metas(doc)
+    assert "DC.date" not in metas(doc)
     entry = bibtexparser.parse_string(cite_block(doc, "biblatex")).entries[0]
     assert "urldate" not in entry.fields_dict and "date" not in entry.fields_dict
     assert not doc.xpath("//dt[.='Last changed']")
@@ -143,21 +152,8 @@ def test_biblatex_escapes_tex_specials_and_stays_parseable(site):
     library = bibtexparser.parse_string(cite_block(fact_page(root / "_site", "f-odd"), "biblatex"))
     assert not library.failed_blocks
     title = library.entries[0].fields_dict["title"].value
-    assert title == r"50\% of \{targets\} \& \$costs\_up \#1 \textasciitilde{} \textasciicircum{} \textbackslash{} were hit."
+    assert title == r"50\% of \{targets\} \& \$costs\_up \#1 \textasciitilde{} \textasciicircum{} \textbackslash{} were hit"
     assert r"Figure from A \& B." in library.entries[0].fields_dict["note"].value
-
-
-def test_csl_json_renders_with_citeproc(embedded_build):
-    doc = fact_page(embedded_build, "2017-06-oir-weapons-released")
-    items = json.loads(cite_block(doc, "CSL-JSON"))
-    assert items[0]["event-date"] == {"date-parts": [[2017, 6]]}
-    style = CitationStylesStyle("harvard-cite-them-right", validate=False)  # shipped inside citeproc-py
-    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
-    bibliography.register(Citation([CitationItem("2017-06-oir-weapons-released")]))
-    (rendered,) = [str(entry) for entry in bibliography.bibliography()]
-    assert "Coalition aircraft released 4,848 weapons against ISIS" in rendered
-    assert "https://example.github.io/annals/facts/2017-06-oir-weapons-released/" in rendered
-    assert "(Accessed: January 2, 2026)" in rendered
 
 
 def test_csl_json_keeps_a_range_and_the_speaker(embedded_build):
@@ -187,19 +183,42 @@ def test_meta_tags_json_ld_and_canonical(embedded_build):
     doc = fact_page(embedded_build, "2016-10-mcgurk-one-week-into-mosul")
     url = "https://example.github.io/annals/facts/2016-10-mcgurk-one-week-into-mosul/"
     found = metas(doc)
-    assert found["citation_title"][0].startswith("Brett McGurk tweeted")
-    assert found["citation_public_url"] == [url] and found["DC.identifier"] == [url]
-    assert found["citation_date"] == ["2026/01/02"] and found["DC.date"] == ["2026-01-02"]
-    assert found["DC.title"] == found["citation_title"]
-    assert "2016-10" in found["DC.coverage"] and "Mosul" in found["DC.coverage"]
+    assert found["DC.title"][0].startswith("Brett McGurk tweeted") and not found["DC.title"][0].endswith(".")
+    assert found["og:title"] == found["DC.title"]
+    assert found["DC.identifier"] == found["og:url"] == [url]
+    assert found["DC.date"] == ["2026-01-02"]
+    assert found["og:type"] == ["website"] and found["og:site_name"] == ["Air War Against ISIS: an Annals archive"]
+    assert found["description"][0].startswith("Fact for October 2016.")
+    # What Zotero misreads (see cite.meta_tags and test_zotero): none of it is in the head.
+    assert not {"DC.creator", "DC.source", "DC.coverage", "DC.type"} & set(found)
+    assert not [name for name in found if name.startswith("citation_")]
     assert doc.xpath("//head/link[@rel='canonical']/@href") == [url]
     (script,) = doc.xpath("//head/script[@type='application/ld+json']")
     data = json.loads(script.text)
-    assert data["@type"] == "WebPage" and data["url"] == url
+    assert data["@type"] == "WebPage" and data["url"] == url and data["name"] == found["DC.title"][0]
     assert data["mainEntity"]["@type"] == "Claim"
     assert data["mainEntity"]["author"] == {"name": "Brett McGurk"}
     assert data["mainEntity"]["temporalCoverage"] == "2016-10"
+    assert {"@type": "Place", "name": "Mosul"} in data["mainEntity"]["spatialCoverage"]
     assert data["dateModified"] == "2026-01-02"
+
+
+def test_an_article_page_has_its_head_and_cite_block(embedded_build):
+    doc = lxml_html.fromstring((embedded_build / "articles/two-peaks-of-the-air-war/index.html").read_bytes())
+    url = "https://example.github.io/annals/articles/two-peaks-of-the-air-war/"
+    found = metas(doc)
+    assert found["DC.title"] == ["Two peaks of the air war: Mosul 2016 and 2017"]
+    assert found["DC.creator"] == ["Annals editors"] and found["DC.date"] == ["2026-11-22"]
+    assert found["DC.identifier"] == found["og:url"] == [url] and found["og:type"] == ["website"]
+    assert doc.xpath("//head/link[@rel='canonical']/@href") == [url]
+    (script,) = doc.xpath("//head/script[@type='application/ld+json']")
+    data = json.loads(script.text)
+    assert data["@type"] == "Article" and data["author"] == [{"name": "Annals editors"}]
+    assert data["datePublished"] == "2026-11-22"
+    assert doc.xpath("//section[@id='cite']/h2")[0].text == "Cite this article"
+    (item,) = json.loads(cite_block(doc, "CSL-JSON"))
+    assert item["author"] == [{"literal": "Annals editors"}] and item["issued"] == {"date-parts": [[2026, 11, 22]]}
+    assert "accessed" not in item  # when the citer read it is theirs to say
 
 
 def test_json_ld_cannot_close_its_script_element(site):
@@ -216,7 +235,7 @@ def test_json_ld_cannot_close_its_script_element(site):
     assert head.count("</script>") == head.count("<script") == 2  # the JSON-LD and static/cite.js
     doc = fact_page(root / "_site", "f-html")
     (script,) = doc.xpath("//script[@type='application/ld+json']")
-    assert json.loads(script.text)["name"] == "A claim with </script><script>alert(1)</script> & <!-- in it."
+    assert json.loads(script.text)["name"] == "A claim with </script><script>alert(1)</script> & <!-- in it"
     assert [s.get("src") for s in doc.xpath("//script[not(@type='application/ld+json')]")] == ["../../static/cite.js"]
 
 
@@ -225,7 +244,7 @@ def test_base_url_option_sets_every_permalink(site):
     assert annals(root, "--base-url", "https://owner.github.io/repo").code == 0
     doc = fact_page(root / "_site", "f-june")
     url = "https://owner.github.io/repo/facts/f-june/"
-    assert metas(doc)["citation_public_url"] == [url]
+    assert metas(doc)["DC.identifier"] == metas(doc)["og:url"] == [url]
     assert doc.xpath("//head/link[@rel='canonical']/@href") == [url]
     assert url in doc.xpath("//p[@class='citation']")[0].text_content()
     assert f"UR  - {url}" in cite_block(doc, "RIS")
@@ -238,8 +257,9 @@ def test_every_fact_page_has_a_citation_block(site, ident):
     doc = fact_page(root / "_site", ident)
     block = doc.xpath("//section[@id='cite']")[0]
     assert block.xpath("h2")[0].text == "Cite this fact"
-    assert [s.text for s in block.xpath(".//summary")][:3] == [
-        "biblatex", "CSL-JSON (Zotero, Pandoc, citeproc)", "RIS (EndNote, Zotero, Mendeley)"]
+    assert [s.text for s in block.xpath(".//summary")][:4] == [
+        "biblatex", "CSL-JSON (Zotero, Pandoc, citeproc)", "RIS (EndNote, Zotero, Mendeley)",
+        "Wikipedia ({{cite web}})"]
 
 
 # -- copy buttons, in a real browser ------------------------------------------------------
@@ -267,7 +287,7 @@ def test_copy_buttons_run_from_disk_under_the_policy(site, page):
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto((root / "_offline/facts/f-june/index.html").as_uri())
-    assert page.locator("section.cite button.copy").count() == 4, errors
+    assert page.locator("section.cite button.copy").count() == 5, errors
     assert errors == []
 
 
@@ -277,3 +297,285 @@ def test_the_pages_workflow_checks_out_the_whole_history():
     checkouts = [step for job in workflow["jobs"].values() for step in job["steps"]
                  if step.get("uses", "").startswith("actions/checkout@")]
     assert checkouts and all(step.get("with", {}).get("fetch-depth") == 0 for step in checkouts)
+
+
+# -- every CSL engine, every style, every fact and article -------------------------------
+
+CITATION_JS = ("@citation-js/core@0.8.2", "@citation-js/plugin-csl@0.8.2", "@citation-js/plugin-ris@0.8.2",
+               "@citation-js/plugin-bibtex@0.8.2")
+# The styles as the Citation Style Language project publishes them (Debian's citation-style-language-styles):
+# citeproc-py ships only Harvard, and no npm package ships them as XML.
+STYLES = Path("/usr/share/citation-style-language/styles")
+STYLE_NAMES = ("apa", "chicago-author-date", "harvard-cite-them-right", "vancouver")
+EMBEDDED_URL = "https://example.github.io/annals/"
+
+
+@pytest.fixture(scope="session")
+def styles() -> list[Path]:
+    paths = [STYLES / f"{name}.csl" for name in STYLE_NAMES]
+    missing = [p for p in paths if not p.is_file()]
+    assert not missing, f"{missing}: apt-get install citation-style-language-styles (.ci/run installs it)"
+    return paths
+
+
+@pytest.fixture(scope="session")
+def citation_js():
+    """citation-js from npm (citeproc-js, and its RIS and biblatex readers), installed once into a cache
+    outside the repo; call it with a request (see tests/citeproc.cjs) for its answer."""
+    npm = shutil.which("npm")
+    assert npm, "npm is needed for citeproc-js (Debian package npm; .ci/run installs it)"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "annals-tests" / "citation-js-0.8.2"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers may ask at once
+        if not (cache / "installed").is_file():
+            subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--no-save", "--prefix", str(cache),
+                            *CITATION_JS], check=True, capture_output=True)
+            (cache / "installed").touch()
+    return lambda request: json.loads(subprocess.run(
+        ["node", str(REPO / "tests/citeproc.cjs"), str(cache)], input=json.dumps(request),
+        check=True, capture_output=True, text=True, timeout=300).stdout)
+
+
+def pages_of(out: Path) -> list:
+    """Every fact and article page of a built site."""
+    return [lxml_html.fromstring(p.read_bytes())
+            for p in sorted([*out.glob("facts/*/index.html"), *out.glob("articles/*/index.html")])
+            if b'id="cite"' in p.read_bytes()]  # an alias's redirect page has no Cite block
+
+
+def csl_items(out: Path) -> list[dict]:
+    return [item for doc in pages_of(out) for item in json.loads(cite_block(doc, "CSL-JSON"))]
+
+
+# Punctuation a style wrote twice: a title's own full stop before the style's (", ." "., " "..").
+DOUBLED = re.compile(r"(?<![.])[.,;:]\s*[.,;:](?![.])|\.\s+\.")
+
+
+def words(text: str) -> str:
+    """Text as styles may recase it, and requote a quote within a title."""
+    return re.sub("[\"'“”‘’]", "", text.lower())
+
+
+def test_every_fact_and_article_renders_in_citeproc_js(embedded_build, citation_js, styles):
+    items = csl_items(embedded_build)
+    assert len(items) >= 31 and any(i["id"] == "two-peaks-of-the-air-war" for i in items)
+    rendered = citation_js({"styles": [str(p) for p in styles], "items": items})["rendered"]
+    assert set(rendered) == set(STYLE_NAMES)
+    for style, by_id in rendered.items():
+        failed = {i: r["error"] for i, r in by_id.items() if "error" in r}
+        assert not failed, (style, failed)
+        for item in items:
+            text = by_id[item["id"]]["bibliography"]
+            assert item["URL"] in text and not DOUBLED.search(text), (style, text)
+            assert words(item["title"]) in words(text), (style, text)
+
+
+def test_every_fact_and_article_renders_in_citeproc_py(embedded_build, styles):
+    items = csl_items(embedded_build)
+    for path in styles:
+        style = CitationStylesStyle(str(path), validate=False)
+        bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
+        for item in items:
+            bibliography.register(Citation([CitationItem(item["id"])]))
+        texts = [str(entry) for entry in bibliography.bibliography()]
+        assert len(texts) == len(items), path.name
+        for text in texts:
+            assert EMBEDDED_URL in text and not DOUBLED.search(text), (path.name, text)
+
+
+def test_csl_json_renders_with_citeproc(embedded_build):
+    doc = fact_page(embedded_build, "2017-06-oir-weapons-released")
+    items = json.loads(cite_block(doc, "CSL-JSON"))
+    assert items[0]["event-date"] == {"date-parts": [[2017, 6]]}
+    style = CitationStylesStyle("harvard-cite-them-right", validate=False)  # shipped inside citeproc-py
+    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
+    bibliography.register(Citation([CitationItem("2017-06-oir-weapons-released")]))
+    (rendered,) = [str(entry) for entry in bibliography.bibliography()]
+    assert "Coalition aircraft released 4,848 weapons against ISIS" in rendered
+    assert "a record for the campaign, Air War Against ISIS" in rendered  # one comma, no full stop before it
+    assert "https://example.github.io/annals/facts/2017-06-oir-weapons-released/" in rendered
+    assert "(Accessed: January 2, 2026)" in rendered
+
+
+RANGES = {
+    "content/facts/2016/f-day-to-month.yaml": """\
+        claim: From the day the offensive began to the end of the year.
+        when: {from: 2016-10-17, to: 2016-12}
+        sources:
+          - source: src-1
+            quote: "from 17 October"
+        """,
+    "content/facts/2016/f-year-to-day.yaml": """\
+        claim: From 2015 until 3 March 2016.
+        when: {from: 2015, to: 2016-03-03}
+        sources:
+          - source: src-1
+            quote: "until 3 March"
+        """,
+}
+
+
+def test_a_range_of_two_precisions_is_written_at_the_coarser_one(site, citation_js, styles):
+    root = site(RANGES)
+    assert annals(root).code == 0
+    by_id = {i["id"]: i for i in csl_items(root / "_site")}
+    assert by_id["f-day-to-month"]["event-date"] == {"date-parts": [[2016, 10], [2016, 12]]}
+    assert by_id["f-year-to-day"]["event-date"] == {"date-parts": [[2015], [2016]]}
+    assert "Fact for 17 October 2016 – December 2016." in by_id["f-day-to-month"]["note"]  # the day, kept in words
+    rendered = citation_js({"styles": [str(p) for p in styles], "items": list(by_id.values())})["rendered"]
+    assert not [(s, i) for s, r in rendered.items() for i, out in r.items() if "error" in out]
+
+
+# -- one title, no final full stop, in every format -------------------------------------
+
+TITLES = {
+    "content/facts/2017/f-stop.yaml": ("claim: Ten weapons were released.\nsources:\n  - source: src-1\n    quote: ten\n",
+                                       "Ten weapons were released"),
+    "content/facts/2017/f-us.yaml": ("claim: The strikes were made by the U.S.\nsources:\n  - source: src-1\n"
+                                     "    quote: U.S.\n", "The strikes were made by the U.S."),
+    "content/facts/2017/f-said.yaml": ("claim: 'He said: “We have won.”'\nsources:\n  - source: src-1\n    quote: won\n",
+                                       "He said: “We have won”"),
+    "content/facts/2017/f-ask.yaml": ("claim: Was it a record?\nsources:\n  - source: src-1\n    quote: record\n",
+                                      "Was it a record?"),
+    "content/facts/2017/f-dots.yaml": ("claim: And then...\nsources:\n  - source: src-1\n    quote: then\n",
+                                       "And then..."),
+}
+
+
+@pytest.mark.parametrize("path", sorted(TITLES))
+def test_a_title_ends_without_its_full_stop_in_every_format(site, path):
+    text, title = TITLES[path]
+    root = site({path: text})
+    assert annals(root).code == 0
+    doc = fact_page(root / "_site", Path(path).stem)
+    assert json.loads(cite_block(doc, "CSL-JSON"))[0]["title"] == title
+    assert f"TI  - {title}\n" in cite_block(doc, "RIS")
+    (entry,) = bibtexparser.parse_string(cite_block(doc, "biblatex")).entries
+    assert entry.fields_dict["title"].value == title
+    found = metas(doc)
+    assert found["DC.title"] == found["og:title"] == [title]
+    assert json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)["name"] == title
+    assert wiki_fields(cite_block(doc, "Wikipedia"))["title"] == title
+
+
+def test_biblatex_and_ris_read_back_agree_with_csl_json(embedded_build, citation_js):
+    docs = pages_of(embedded_build)
+    request = {"ris": [cite_block(d, "RIS") for d in docs], "biblatex": [cite_block(d, "biblatex") for d in docs]}
+    answer = citation_js(request)
+    for doc, (ris_item,), (bib_item,) in zip(docs, answer["ris"], answer["biblatex"]):
+        (item,) = json.loads(cite_block(doc, "CSL-JSON"))
+        for read in (ris_item, bib_item):
+            assert read["title"] == item["title"] and read["URL"] == item["URL"]
+            assert [names(a) for a in read["author"]] == [names(a) for a in item["author"]]
+            assert read["issued"] == item["issued"]
+        (entry,) = bibtexparser.parse_string(cite_block(doc, "biblatex")).entries  # and a Python reader too
+        assert entry.fields_dict["url"].value == item["URL"]
+        assert entry.fields_dict["title"].value == item["title"].replace("%", r"\%")
+
+
+def names(name: dict) -> str:
+    """A CSL name as one string, whichever way a reader split it."""
+    return name.get("literal") or " ".join(p for p in (name.get("given"), name.get("family")) if p)
+
+
+# -- {{cite web}}, for Wikipedia ---------------------------------------------------------------
+
+def wiki_fields(text: str) -> dict[str, str]:
+    """The one {{cite web}} in the text, parsed by mwparserfromhell: its fields, as MediaWiki shows them."""
+    code = mwparserfromhell.parse(text)
+    (template,) = code.filter_templates()
+    assert str(code) == str(template) and template.name.strip() == "cite web"
+    return {str(p.name).strip(): html.unescape(str(p.value).strip()) for p in template.params}
+
+
+def test_cite_web_names_every_field_of_every_fact(embedded_build):
+    claims = {p.stem: yaml.safe_load(p.read_text()) for p in (REPO / "content/facts").rglob("*.yaml")}
+    for ident, fact in claims.items():
+        doc = fact_page(embedded_build, ident)
+        fields = wiki_fields(cite_block(doc, "Wikipedia"))
+        expected = {"url": f"{EMBEDDED_URL}facts/{ident}/", "title": fact["claim"].removesuffix("."),
+                    "website": "Air War Against ISIS: an Annals archive", "date": "2026-01-02", "access-date": ""}
+        if len(fact["sources"]) == 1:
+            expected["quote"] = fact["sources"][0]["quote"]
+        assert fields == expected, ident  # no publisher: site.yaml names none
+
+
+def test_cite_web_keeps_wikitext_in_a_claim_as_text(site):
+    claim = "A | B }} {{x}} [[Link]] [http://x y] <ref>r</ref> ''it'' ~~~~ &amp; & = done."
+    root = site({
+        "content/site.yaml": MINIMAL_SITE + "publisher: Example Research Group\n",
+        "content/facts/2017/f-wiki.yaml": f"claim: {json.dumps(claim)}\nsources:\n  - source: src-1\n"
+                                          "    quote: \"a | b ~~~ ''c''\"\n",
+        "content/articles/a-note.md": "---\ntitle: A note\ndate: 2025-03\nauthors: [Jane Doe, \"Roe, Richard\"]\n"
+                                      "---\nText.\n",
+    })
+    assert annals(root).code == 0
+    fields = wiki_fields(cite_block(fact_page(root / "_site", "f-wiki"), "Wikipedia"))
+    assert fields["title"] == claim.removesuffix(".") and fields["quote"] == "a | b ~~~ ''c''"
+    assert fields["publisher"] == "Example Research Group" and fields["website"] == "Test Archive"
+    doc = lxml_html.fromstring((root / "_site/articles/a-note/index.html").read_bytes())
+    fields = wiki_fields(cite_block(doc, "Wikipedia"))
+    assert fields == {"url": "https://example.org/archive/articles/a-note/", "title": "A note",
+                      "author1": "Jane Doe", "author2": "Roe, Richard", "website": "Test Archive",
+                      "publisher": "Example Research Group", "date": "March 2025", "access-date": ""}
+
+
+# -- sources that outlive their links: an archived copy, as Robust Links ------------------------
+
+ARCHIVED = {
+    "content/sources/src-1.yaml": """\
+        title: A report
+        kind: report
+        url: https://example.org/reports/one
+        archived: https://web.archive.org/web/20200503101112/https://example.org/reports/one
+        archived_date: 2020-05-03
+        """,
+    "content/sources/src-gone.yaml": """\
+        title: A page only the archive keeps
+        kind: web-page
+        archived: https://web.archive.org/web/2019/https://example.org/gone
+        """,
+    "content/facts/2017/f-gone.yaml": """\
+        claim: Something the lost page said.
+        sources:
+          - source: src-gone
+            quote: "said"
+        """,
+}
+WAYBACK = "https://web.archive.org/web/20200503101112/https://example.org/reports/one"
+
+
+def test_an_archived_copy_is_linked_as_a_robust_link_everywhere(site):
+    root = site(ARCHIVED)
+    assert annals(root).code == 0
+    out = root / "_site"
+    for doc in (fact_page(out, "f-june"), lxml_html.fromstring((out / "sources/src-1/index.html").read_bytes())):
+        (original,) = doc.xpath("//a[@href='https://example.org/reports/one']")
+        assert original.get("data-versionurl") == WAYBACK and original.get("data-versiondate") == "2020-05-03"
+        (copy,) = doc.xpath(f"//a[@href='{WAYBACK}']")
+        assert copy.get("data-originalurl") == "https://example.org/reports/one"
+        assert copy.get("data-versiondate") == "2020-05-03"
+    (copy,) = fact_page(out, "f-gone").xpath("//a[starts-with(@href, 'https://web.archive.org/')]")
+    assert copy.text == "archived copy" and not {"data-originalurl", "data-versiondate"} & set(copy.attrib)
+
+
+def test_citations_name_the_archived_copy(site):
+    root = site(ARCHIVED)
+    assert annals(root).code == 0
+    doc = fact_page(root / "_site", "f-june")
+    named = f"https://example.org/reports/one, archived 3 May 2020 at {WAYBACK}"
+    assert named in doc.xpath("//p[@class='citation']")[0].text_content()
+    assert named in json.loads(cite_block(doc, "CSL-JSON"))[0]["note"]
+    assert named in cite_block(doc, "RIS")
+    note = bibtexparser.parse_string(cite_block(doc, "biblatex")).entries[0].fields_dict["note"].value
+    assert rf"archived 3 May 2020 at \url{{{WAYBACK}}}" in note
+    (work,) = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)["mainEntity"]["appearance"]
+    assert work["archivedAt"] == WAYBACK and work["url"] == "https://example.org/reports/one"
+
+
+def test_a_date_of_no_archived_copy_is_refused(site):
+    root = site({"content/sources/src-1.yaml": "title: A report\nkind: report\narchived_date: 2020-05-03\n"})
+    run = annals(root, "check")
+    assert run.code == 1
+    assert "content/sources/src-1.yaml:3: archived_date: give the archived copy's address too" in run.err

@@ -142,7 +142,7 @@ def test_redirects_example_is_valid_content():
 def test_the_address_list_names_every_kind_of_address():
     from annals import urls
     listed = section("Permalinks never break").split("permalinks.txt")[0]
-    examples = {"fact": "/facts/<id>/", "year": "/timeline/<yyyy>/", "month": "/timeline/<yyyy>/<mm>/",
+    examples = {"fact": "/facts/<id>/", "version": "/facts/<id>/v/<n>/", "year": "/timeline/<yyyy>/", "month": "/timeline/<yyyy>/<mm>/",
                 "operation": "/operations/<id>/", "source": "/sources/<id>/", "article": "/articles/<slug>/",
                 "metric": "/metrics/<id>/", "month-json": "/timeline/<yyyy>/<mm>/` and its `facts.json",
                 "operation-json": "/operations/<id>/` and its `facts.json"}

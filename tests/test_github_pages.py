@@ -184,3 +184,22 @@ def test_actionlint_finds_nothing_wrong_with_the_workflow(actionlint, tmp_path):
     found = actionlint(broken)
     assert {f["line"] for f in found} == {
         i for i, line in enumerate(broken.read_text().splitlines(), 1) if "pagez" in line or "id-tokens" in line}
+
+
+# The newest major version of each of GitHub's own actions the workflows use, as actionlint 1.7.12 (April
+# 2026) knows them: its table of popular actions (popular_actions.go), from which it checks each action's
+# inputs and outputs and reports the versions it knows to be outdated. Raise these as actionlint's do.
+CURRENT_ACTIONS = {"actions/checkout": "v6", "actions/setup-python": "v6", "actions/configure-pages": "v6",
+                   "actions/upload-pages-artifact": "v4", "actions/deploy-pages": "v5"}
+STARTER_WORKFLOW = REPO / "annals/starter/github/workflows/pages.yml"
+
+
+@pytest.mark.parametrize("workflow", [WORKFLOW, STARTER_WORKFLOW], ids=["repository", "starter"])
+def test_the_workflows_use_the_current_major_version_of_each_action_and_the_whole_history(workflow):
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    used = {step["uses"].split("@")[0]: step["uses"].split("@")[1]
+            for job in jobs.values() for step in job["steps"] if "uses" in step}
+    assert used == CURRENT_ACTIONS
+    # every fact's versions come from git's history, which a shallow checkout cuts off
+    checkout = next(s for s in jobs["build"]["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0

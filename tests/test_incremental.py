@@ -21,8 +21,9 @@ from conftest import REPO, annals, make_site, synthetic, write_files
 FACT = "content/facts/2017/f-june.yaml"
 
 # Everything that shows f-june (100 weapons, June 2017, operation op-b inside op-a, source src-1).
+# /search/ too: its hints show the archive's own figure, f-june's (see pages._examples).
 SHOWS_F_JUNE = {
-    "/", "/facts/f-june/", "/timeline/2017/", "/timeline/2017/06/", "/operations/op-a/", "/operations/op-b/",
+    "/", "/search/", "/facts/f-june/", "/timeline/2017/", "/timeline/2017/06/", "/operations/op-a/", "/operations/op-b/",
     "/sources/src-1/", "/metrics/", "/metrics/weapons-released/", "/search/search-index.js",
     "/data/facts.json", "/data/facts.csv", "/feed.xml", "/timeline/2017/06/facts.json",
     "/operations/op-a/facts.json", "/operations/op-b/facts.json",
@@ -67,7 +68,7 @@ def test_nothing_changed_renders_and_writes_nothing(tmp_path):
     first = annals(root, "-v")
     assert first.code == 0 and "27 rendered" in summary(first)
     # The memory of the build too: with nothing changed it holds what it held.
-    watched = [*(root / "_site").rglob("*"), *(root / ".annals-cache").glob("state-*.marshal")]
+    watched = [*(root / "_site").rglob("*"), *(root / ".annals-cache").glob("session-*")]
     mtimes = {p: p.stat().st_mtime_ns for p in watched if p.is_file()}
     assert any(".annals-cache" in str(p) for p in mtimes)
     again = annals(root, "-v")
@@ -80,25 +81,27 @@ def test_nothing_changed_renders_and_writes_nothing(tmp_path):
     assert rendered(annals(root, "-v")) == SHOWS_F_JUNE
 
 
-def test_a_state_it_cannot_read_means_a_whole_build_and_the_next_one_builds_nothing(tmp_path):
-    """The state is Annals' own cache: damaged, cut short or of another version, it is no memory at all."""
-    import marshal
-
-    from annals.state import VERSION, State
+def test_a_session_it_cannot_read_means_a_whole_build_and_the_next_one_builds_nothing(tmp_path):
+    """The session is Annals' own cache: damaged, cut short or of another version, either of its two
+    files, it is no memory at all."""
+    import pickle
 
     root = make_site(tmp_path)
     assert annals(root).code == 0
-    [path] = (root / ".annals-cache").glob("state-*.marshal")
-    whole = path.read_bytes()
-    assert State.read(path).pages and marshal.loads(whole)[0] == VERSION
-    for damaged in (b"", b"\x00garbage", whole[: len(whole) // 2], marshal.dumps((VERSION - 1, *marshal.loads(whole)[1:])),
-                    marshal.dumps([1, 2, 3]), marshal.dumps((VERSION, "config", 7, (), {}))):
-        path.write_bytes(damaged)
-        run = annals(root, "-v")
-        assert run.code == 0 and "Traceback" not in run.err
-        assert "/facts/f-june/" in rendered(run) and len(rendered(run)) > 20
-        assert rendered(annals(root, "-v")) == set()  # and it wrote a state the next build reads
-    same_as_from_nothing(root, tmp_path)
+    for suffix in ("glance", "pickle"):
+        [path] = (root / ".annals-cache").glob(f"session-*.{suffix}")
+        whole = path.read_bytes()
+        code, config, *kept = pickle.loads(whole)
+        for n, damaged in enumerate((b"", b"\x00garbage", whole[: len(whole) // 2],
+                                     pickle.dumps(("another version", config, *kept)),
+                                     pickle.dumps([1, 2, 3]), pickle.dumps((code, config, (1, 2))))):
+            path.write_bytes(damaged)
+            edit(root, FACT, "released in June", f"released in June ({n})")  # the whole session is needed
+            run = annals(root, "-v")
+            assert run.code == 0 and "Traceback" not in run.err
+            assert "/facts/f-june/" in rendered(run) and len(rendered(run)) > 20, (suffix, n)
+            assert rendered(annals(root, "-v")) == set()  # and it wrote a session the next build reads
+            whole = path.read_bytes()
 
 
 def test_one_fact_edited_renders_exactly_the_pages_that_show_it(tmp_path):
@@ -109,7 +112,7 @@ def test_one_fact_edited_renders_exactly_the_pages_that_show_it(tmp_path):
     assert run.code == 0, run.err
     assert rendered(run) == SHOWS_F_JUNE
     # The other fact's page, the indexes that only count facts, and the 404 page were not touched.
-    assert not rendered(run) & {"/facts/f-event/", "/timeline/", "/operations/", "/sources/", "/404.html", "/search/"}
+    assert not rendered(run) & {"/facts/f-event/", "/timeline/", "/operations/", "/sources/", "/404.html"}
     assert "One hundred weapons" in (root / "_site/facts/f-june/index.html").read_text()
     same_as_from_nothing(root, tmp_path)
 
@@ -241,7 +244,7 @@ def test_verbose_prints_each_stage_with_its_count(tmp_path):
     root = make_site(tmp_path)
     run = annals(root, "--verbose")
     stages = [line.split(":")[0] for line in run.err.splitlines()]
-    assert stages == ["load", "validate", "index", "plan", "render", "write", "zip", "commit"]
+    assert stages == ["load", "history", "validate", "index", "plan", "render", "write", "zip", "commit"]
     assert "render: 27/27 in" in run.err
 
 

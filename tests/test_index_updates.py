@@ -32,8 +32,12 @@ ARTICLES = {"story": Article("story", "A story", single(Point(2020, 1, 1)), "Bod
                                     ("f11", Loc("content/articles/story.md", 4))))}
 
 # Few dates and few operations, so that figures often share a period: disputes and number checks need them to.
+# Spans over several months and years are listed on each (one of 134 months only where it ends).
 WHENS = [None, single(Point(2016)), single(Point(2016, 1)), single(Point(2016, 1)), single(Point(2016, 2)),
-         single(Point(2016, 1, 15)), Period(Point(2016, 1), Point(2016, 2)), single(Point(2017, 3))]
+         single(Point(2016, 1, 15)), Period(Point(2016, 1), Point(2016, 2)), single(Point(2017, 3)),
+         Period(Point(2015, 11), Point(2016, 2)), Period(Point(2005), Point(2016, 2)), Period(Point(2017, 3, 1), Point(2017, 3, 9))]
+# A figure: one value, or a range (low, high) that overlaps some of the values and not others.
+VALUES = [10, 20, 100, (15, 25), (90, 120)]
 
 
 @st.composite
@@ -41,22 +45,28 @@ def facts(draw, ident: str):
     when = draw(st.sampled_from(WHENS))
     measure = None
     if draw(st.integers(0, 3)):
-        aggregation = draw(st.sampled_from(["period", "period", "cumulative"]))
+        aggregation = draw(st.sampled_from(["period", "period", "cumulative", "level"]))
         since = draw(st.sampled_from([None, Point(2016, 1)])) if aggregation == "cumulative" else None
         if since is not None and when is not None and since.first > when.last:
             since = None
-        measure = Measure(draw(st.sampled_from(["m1", "m1", "m1", "m2"])), Decimal(draw(st.sampled_from([10, 20, 100]))),
-                          aggregation, draw(st.sampled_from(["exact", "exact", "exact", "about", "at-least", "at-most"])),
-                          single(since) if since else None)
+        figure = draw(st.sampled_from(VALUES))
+        approx = "exact" if isinstance(figure, tuple) else draw(
+            st.sampled_from(["exact", "exact", "exact", "about", "at-least", "at-most"]))
+        value, low, high = (None, Decimal(figure[0]), Decimal(figure[1])) if isinstance(figure, tuple) else \
+            (Decimal(figure), None, None)
+        measure = Measure(draw(st.sampled_from(["m1", "m1", "m1", "m2"])), value, aggregation, approx,
+                          single(since) if since else None, low=low, high=high)
     sources = tuple(Citation(s, "a quote", Loc(f"content/facts/{ident}.yaml", 9))
                     for s in draw(st.lists(st.sampled_from(sorted(SOURCES)), min_size=1, max_size=2, unique=True)))
     ops = draw(st.sampled_from([(), ("b",), ("b",), ("b",), ("c",), ("a", "d")]))
     aliases = tuple(draw(st.lists(st.sampled_from([f"{ident}-old", f"{ident}-older"]), max_size=1)))
-    rank = draw(st.sampled_from(["normal"] * 6 + ["preferred", "deprecated"]))
+    rank = draw(st.sampled_from(["normal"] * 6 + ["preferred", "deprecated", "deprecated"]))
+    replaced_by = draw(st.sampled_from([None, "f1", "f2"])) if rank == "deprecated" else None
     revision = draw(st.integers(0, 3))
     return Fact(ident, f"Claim {ident} ({revision})", Loc(f"content/facts/{ident}.yaml", 1), f"{ident}-{revision}",
                 sources, when=when, operations=ops, measure=measure, rank=rank, aliases=aliases,
-                rank_reason="Superseded." if rank == "deprecated" else None)
+                rank_reason="Superseded." if rank == "deprecated" else None,
+                replaced_by=replaced_by if replaced_by != ident else None)
 
 
 @st.composite
@@ -75,7 +85,7 @@ def archive_of(facts: dict) -> Archive:
                    articles=ARTICLES)
 
 
-FIELDS = [f.name for f in dataclasses.fields(Index) if f.name not in ("archive", "_fingerprints")]
+FIELDS = [f.name for f in dataclasses.fields(Index) if f.name not in ("archive",)]
 
 
 def keys_of(index) -> set:
@@ -83,6 +93,7 @@ def keys_of(index) -> set:
     keys = {("fact", i) for i in index.archive.facts} | {("changed", i) for i in index.archive.facts}
     keys |= {("disputes", i) for i in IDS} | {("citing", i) for i in IDS}
     keys |= {("month", ym) for ym in index.by_month} | {("year", y) for y in index.by_year}
+    keys |= {("covering", ym) for ym in index.covering} | {("replaces", i) for i in IDS}
     keys |= {("op-facts", o) for o in OPS} | {("source-facts", s) for s in SOURCES} | {("metric-facts", m) for m in METRICS}
     keys |= {("related", *page) for page in index.related} | {("all", name) for name in index.lists}
     return keys

@@ -16,12 +16,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "annals"
 LAYERS = [
     # what everything may use: no knowledge of an archive
     {"problems", "periods", "progress", "yamlsyntax", "edition", "history", "markup", "watch", "publish", "urls",
-     "parallel"},
+     "parallel", "starter"},
     {"model", "yamlread", "tree"},
     {"schema", "theme"},
     {"fields"},
     {"load"},  # load
-    {"validate"},  # validate
+    {"validate", "versions"},  # validate; every fact's versions, read from git
     {"index", "permalinks"},  # index
     {"state", "charts", "search", "cite"},
     {"exports"},
@@ -29,7 +29,9 @@ LAYERS = [
     {"render"},  # render
     {"write"},  # write
     {"rebuild"},
+    {"session"},  # what one build leaves for the next
     {"pipeline"},  # the only module that calls every stage
+    {"scheduler"},  # when the preview works, on a thread of its own
     {"serve"},
     {"cli"},
     {"reference"},  # the docs' reference, made from fields and the command line's parser

@@ -51,7 +51,10 @@ def test_the_embedded_archives_manifest_is_committed_and_complete(tmp_path):
     assert "facts/2017-06-oir-weapons-released/" in permalinks.read(REPO, Problems())
     root = copy_embedded(tmp_path)
     assert annals(root).code == 0
-    assert (root / "permalinks.txt").read_text() == (REPO / "permalinks.txt").read_text(), \
+    # A copy has no git history, so no versions of facts: the rest is what the repo lists.
+    committed = "".join(line for line in (REPO / "permalinks.txt").read_text().splitlines(keepends=True)
+                        if "/v/" not in line)
+    assert (root / "permalinks.txt").read_text() == committed, \
         "the build publishes URLs that permalinks.txt lacks: run `python build.py` and commit permalinks.txt"
 
 

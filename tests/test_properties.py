@@ -196,10 +196,11 @@ def test_parse_point_accepts_only_dates(text):
 # -- relative links --------------------------------------------------------------------
 
 ids = st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,6}){0,2}", fullmatch=True)
+SCHEME = urls.Scheme()
 page_paths = st.one_of(
-    st.just(urls.home()), st.just(urls.timeline()), st.just(urls.operations()), st.just(urls.sources()),
+    st.just(urls.home()), st.just(urls.timeline()), st.just(SCHEME.operations()), st.just(urls.sources()),
     st.just(urls.articles()), st.just(urls.search()), st.just("404.html"), st.just("data/facts.json"),
-    st.just("feed.xml"), ids.map(urls.fact), ids.map(urls.operation), ids.map(urls.source),
+    st.just("feed.xml"), ids.map(urls.fact), ids.map(SCHEME.operation), ids.map(urls.source),
     ids.map(urls.article), ids.map(urls.metric), ids.map(urls.static),
     st.integers(1, 9999).map(urls.year),
     st.tuples(st.integers(1, 9999), st.integers(1, 12)).map(urls.month),
@@ -234,8 +235,8 @@ def test_offline_links_name_the_file(a, b):
 years = st.integers(1, 9999)
 months = st.tuples(years, st.integers(1, 12))
 made = st.one_of(
-    ids.map(lambda i: (urls.fact(i), ("fact", i))), ids.map(lambda i: (urls.operation(i), ("operation", i))),
-    ids.map(lambda i: (urls.operation_facts(i), ("operation-json", i))),
+    ids.map(lambda i: (urls.fact(i), ("fact", i))), ids.map(lambda i: (SCHEME.operation(i), ("operation", i))),
+    ids.map(lambda i: (SCHEME.operation_facts(i), ("operation-json", i))),
     ids.map(lambda i: (urls.source(i), ("source", i))), ids.map(lambda i: (urls.article(i), ("article", i))),
     ids.map(lambda i: (urls.metric(i), ("metric", i))), years.map(lambda y: (urls.year(y), ("year", y))),
     months.map(lambda ym: (urls.month(ym), ("month", ym))),
@@ -247,16 +248,16 @@ made = st.one_of(
 @given(made)
 def test_parse_reads_back_every_path_the_scheme_makes(case):
     path, expected = case
-    assert urls.parse(path) == expected
+    assert urls.parse(path) == expected and SCHEME.parse(path) == expected
 
 
 @SETTINGS
 @given(st.text(alphabet="abz019-_/.J", max_size=30))
 def test_parse_knows_only_paths_the_scheme_makes(path):
-    parsed = urls.parse(path)
+    parsed = SCHEME.parse(path)
     if parsed is not None:
         kind, key = parsed
-        remade = {"fact": urls.fact, "operation": urls.operation, "operation-json": urls.operation_facts,
+        remade = {"fact": urls.fact, "operation": SCHEME.operation, "operation-json": SCHEME.operation_facts,
                   "source": urls.source, "article": urls.article, "metric": urls.metric, "year": urls.year,
                   "month": urls.month, "month-json": urls.month_facts}.get(kind)
         assert (remade(key) if remade else path) == path

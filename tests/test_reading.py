@@ -26,6 +26,7 @@ EMBEDDED_KINDS = {
     "articles": "articles/",
     "404": "no/such/page/",
     "search": "search/",
+    "version": "facts/2017-06-oir-weapons-released/v/1/",
 }
 
 PREFIX = "annals"  # the embedded archive's base_url is served under /annals/, as on GitHub Pages
@@ -62,7 +63,7 @@ def open_page(page, base, path):
         assert response.ok, path
 
 
-def serious(page, axe_path, rules=None) -> list[str]:
+def serious(page, axe_path, rules=None, impacts=("serious", "critical")) -> list[str]:
     if not page.evaluate("typeof axe !== 'undefined'"):
         # The pages' Content-Security-Policy refuses inline <script> (add_script_tag makes one);
         # evaluate runs through the DevTools protocol, which the policy does not govern.
@@ -72,7 +73,7 @@ def serious(page, axe_path, rules=None) -> list[str]:
         options["runOnly"] = {"type": "rule", "values": rules}
     result = page.evaluate("options => axe.run(document, options)", options)
     return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            for v in result["violations"] if v["impact"] in impacts]
 
 
 def axe_light_and_dark(page, axe_path) -> list[str]:
@@ -81,6 +82,21 @@ def axe_light_and_dark(page, axe_path) -> list[str]:
     found = serious(page, axe_path)
     page.emulate_media(color_scheme="dark")
     return found + [f"dark: {v}" for v in serious(page, axe_path, ["color-contrast"])]
+
+
+# axe's rules for landmarks, each of moderate impact: the month and search pages had two landmarks of one name.
+LANDMARK_RULES = ["landmark-unique", "landmark-one-main", "landmark-no-duplicate-banner",
+                  "landmark-no-duplicate-contentinfo", "landmark-no-duplicate-main", "landmark-banner-is-top-level",
+                  "landmark-contentinfo-is-top-level", "landmark-main-is-top-level",
+                  "landmark-complementary-is-top-level"]
+
+
+@pytest.mark.parametrize("kind", list(EMBEDDED_KINDS))
+def test_every_landmark_of_every_kind_of_page_has_a_name_of_its_own(kind, browser, served, web_tools):
+    page = browser.new_page()
+    open_page(page, served, EMBEDDED_KINDS[kind])
+    assert serious(page, web_tools.axe, LANDMARK_RULES, impacts=("minor", "moderate", "serious", "critical")) == []
+    page.close()
 
 
 def test_the_list_holds_every_kind_of_page_the_embedded_archive_has():

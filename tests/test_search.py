@@ -23,9 +23,13 @@ def test_the_index_names_each_fact_by_its_words_figures_operations_and_months(si
     assert set(facts) == {"facts/f-june/", "facts/f-event/"}
     june = facts["facts/f-june/"]
     assert june["claim"] == "100 weapons were released in June 2017." and june["when"] == "June 2017"
-    for words in ("June 2017", "2017-06", "Operation B", "Operation A", "op-a", "100", "weapons", "Weapons released"):
-        assert words in june["text"], words  # op-b's parent op-a finds it too
-    assert "July 2017" not in june["text"]
+    # kept by where they come from: search.js ranks by it, and looks for a year in the date only
+    for words in ("June 2017", "2017-06", "2017"):
+        assert words in june["dates"], words
+    for words in ("Operation B", "Operation A", "op-a", "weapons", "Weapons released"):
+        assert words in june["names"], words  # op-b's parent op-a finds it too
+    assert june["figure"] == "100" and june["quotes"] == "100 weapons in June"
+    assert "July 2017" not in june["dates"]
 
 
 def test_the_search_page_loads_only_scripts_it_names(site):
@@ -109,3 +113,74 @@ def test_a_query_that_matches_nothing_says_so(offline, page):
     page.goto((offline / "search/index.html").as_uri() + "?q=zeppelin")
     assert results(page) == []
     assert page.locator("#search-status").inner_text() == "0 facts found."
+
+
+# An operation named after a year, facts of other years in it, and words found in a claim or a name only.
+RANKED = {
+    "content/operations/op-c.yaml": "name: Mission France 2019\n",
+    "content/facts/2017/f-name.yaml": """\
+        claim: Aircraft flew from an airfield.
+        when: 2017-03
+        operations: [op-c]
+        places: [France]
+        sources:
+          - source: src-1
+            quote: "flew from a base"
+        """,
+    "content/facts/2017/f-claim-2017.yaml": """\
+        claim: Aircraft of France flew 200 sorties.
+        when: 2017-04
+        operations: [op-c]
+        sources:
+          - source: src-1
+            quote: "200 sorties"
+        """,
+    "content/facts/2019/f-claim-2019.yaml": """\
+        claim: Aircraft of France flew 300 sorties.
+        when: 2019-02
+        sources:
+          - source: src-1
+            quote: "300 sorties"
+        """,
+    "content/facts/2019/f-name-2019.yaml": """\
+        claim: A base was opened.
+        when: {from: 2018-11, to: 2019-01}
+        places: [France]
+        sources:
+          - source: src-1
+            quote: "a base was opened"
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory):
+    from conftest import make_site
+    root = make_site(tmp_path_factory.mktemp("ranked"), RANKED)
+    assert annals(root, "--offline").code == 0
+    return root / "_offline"
+
+
+def found_ids(out, page, query):
+    page.goto((out / "search/index.html").as_uri())
+    page.fill("#q", query)
+    return [url.rsplit("/facts/", 1)[1].split("/")[0] for url in results(page)]
+
+
+def test_a_year_typed_matches_the_facts_date_never_a_year_in_a_name(ranked, page):
+    # "Mission France 2019" holds facts of 2017: they are not facts of 2019
+    assert found_ids(ranked, page, "france 2019") == ["f-claim-2019", "f-name-2019"]
+    assert page.locator("#search-status").inner_text() == "2 facts found, the best matches first."
+    # a span that reaches into 2019 is of 2019 too; matched as well, the facts keep their time order
+    assert found_ids(ranked, page, "2019") == ["f-name-2019", "f-claim-2019"]
+    assert found_ids(ranked, page, "2018") == ["f-name-2019"]
+    assert found_ids(ranked, page, "france march 2017") == ["f-name"]
+    assert found_ids(ranked, page, "france 2017-04") == ["f-claim-2017"]
+
+
+def test_matches_in_the_claim_come_before_matches_in_a_name(ranked, page):
+    # f-claim-* say France in their claim; f-name and f-name-2019 only in a place or an operation's name
+    assert found_ids(ranked, page, "france") == ["f-claim-2017", "f-claim-2019", "f-name", "f-name-2019"]
+    assert page.locator("#search-status").inner_text() == "4 facts found, the best matches first."
+    # a word of one claim and of another's quote: the claim first, though the quote's fact is older
+    assert found_ids(ranked, page, "base") == ["f-name-2019", "f-name"]

@@ -1,9 +1,15 @@
 """The live preview: `build.py serve` on a real port, a real browser on it, real files edited under it."""
 from __future__ import annotations
 
+import base64
+import json
 import os
+import queue
 import re
+import shutil
+import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -15,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from annals import urls
-from conftest import REPO, annals, make_site, write_files
+from conftest import REPO, THEME, annals, make_site, synthetic, write_files
 
 FACT = "content/facts/2017/f-june.yaml"
 
@@ -29,15 +35,15 @@ def free_port() -> int:
 class Preview:
     """`python build.py serve` in a process of its own, and what it prints."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, timeout: float = 20):
         self.root, self.port = root, free_port()
         self.proc = subprocess.Popen(
             [sys.executable, str(REPO / "build.py"), "serve", "--root", str(root), "--port", str(self.port)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
         self.lines: list[str] = []
-        self.printed = threading.Condition()
+        self.printed_lock = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for("Serving")
+        self.wait_for("Serving", timeout=timeout)
         self.url = f"http://127.0.0.1:{self.port}/"
         for _ in range(100):  # the port opens just after the line is printed
             try:
@@ -48,21 +54,26 @@ class Preview:
 
     def _read(self) -> None:
         for line in self.proc.stdout:
-            with self.printed:
+            with self.printed_lock:
                 self.lines.append(line)
-                self.printed.notify_all()
+                self.printed_lock.notify_all()
 
     def wait_for(self, *texts: str, timeout: float = 20) -> str:
         """The first line not yet waited for that holds every one of `texts`."""
         end = time.monotonic() + timeout
-        with self.printed:
+        with self.printed_lock:
             while True:
                 for line in self.lines:
                     if all(text in line for text in texts):
                         self.lines.remove(line)
                         return line
-                if time.monotonic() > end or not self.printed.wait(end - time.monotonic()):
+                if time.monotonic() > end or not self.printed_lock.wait(end - time.monotonic()):
                     raise AssertionError(f"the preview never printed {texts!r}; it printed: {self.lines}")
+
+    def printed(self, *texts: str) -> bool:
+        """Whether a line holding every one of `texts` has been printed (and not waited for yet)."""
+        with self.printed_lock:
+            return any(all(text in line for text in texts) for line in self.lines)
 
     def wait_built(self, changed: str) -> str:
         """The line of a good build after `changed`. A save seen half-written is
@@ -76,10 +87,10 @@ class Preview:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
-    def stop(self) -> int:
+    def stop(self, timeout: float = 10) -> int:
         self.proc.terminate()
         try:
-            return self.proc.wait(timeout=10)
+            return self.proc.wait(timeout=timeout)
         finally:
             self.proc.stdout.close()
 
@@ -395,3 +406,174 @@ def test_a_save_while_the_preview_warms_is_built_and_warming_goes_on(tmp_path):
         assert "Exactly 100 weapons" in again.get("timeline/2017/06/")[1]
     finally:
         again.stop()
+
+
+# -- the work off the thread that answers ---------------------------------------------------------
+
+def until(condition, timeout: float = 60, what: str = "") -> None:
+    """Wait for `condition()`; a guard, so that a hang fails rather than hangs."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"never happened: {what}"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("kind", ["kernel", "polling"])
+def test_the_scheduler_rebuilds_saves_together_and_tells_the_pages_what_to_reload(tmp_path, kind):
+    """The scheduler, with no server: real saves, a real session, its own thread, told of changes by
+    inotify or by polling. Saves made while it cannot look (as while a rebuild runs) are rebuilt in one
+    rebuild; a stylesheet alone, of the archive or of a theme, is swapped in place; what a rebuild left
+    is rendered after the reload; `stop` leaves no thread."""
+    from annals import serve, theme, watch
+    from annals.cli import PREVIEW_FOLDER
+    from annals.pipeline import Options
+    from annals.scheduler import Scheduler
+    root = make_site(tmp_path)
+    out = root / PREVIEW_FOLDER
+    preview = serve.Preview(Options(root=root, out=out))
+    assert preview.rebuild().ok
+    watched = serve.watched(root)
+    assert [s.root for s in watched] == [root, theme.DEFAULT]  # the default theme is watched too
+    for source in watched:
+        source.close()
+    a_theme = tmp_path / "theme"  # a theme's folders, watched as the preview watches the default one
+    shutil.copytree(THEME, a_theme)
+    reports, told = [], queue.Queue()
+    watcher = watch.watcher if kind == "kernel" else watch.Polling
+    sources = [watcher(root, serve.WATCHED), watcher(a_theme, list(theme.FOLDERS))]
+    assert all(isinstance(s, watch.Inotify) == (kind == "kernel") for s in sources)
+    scheduler = Scheduler(preview, sources, lambda outcome, what: reports.append((outcome, what)))
+    edit(root, FACT, "100 weapons were released", "Exactly 100 weapons were released")
+    edit(root, "content/facts/2017/f-event.yaml", "Something happened.", "Something else happened.")
+    scheduler.start(told.put)
+    try:
+        assert told.get(timeout=30) == "*"
+        outcome, what = reports[0]
+        assert outcome.ok and what == "content/facts/2017/f-event.yaml, content/facts/2017/f-june.yaml"
+        assert b"Exactly 100 weapons" in (out / "facts/f-june/index.html").read_bytes()
+        until(lambda: any(what == "after the reload" for _, what in reports), what="the rest after the reload")
+        assert preview.session.pending == set() and len(reports) == 2
+        assert b"Something else happened" in (out / "timeline/2017/index.html").read_bytes()
+
+        write_files(root, {"static/style.css": (root / "static/style.css").read_text() + "\nmain{color:#111}\n"})
+        assert told.get(timeout=30) == "style.css"
+        write_files(a_theme, {"static/style.css": (a_theme / "static/style.css").read_text() + "\n"})
+        assert told.get(timeout=30) == "style.css"
+        write_files(a_theme, {"templates/base.html": (a_theme / "templates/base.html").read_text() + "\n"})
+        assert told.get(timeout=30) == "*"
+        until(lambda: reports[-1][1] == "templates/base.html", what="the theme's template rebuilt")
+        assert b"main{color:#111}" in (out / "static/style.css").read_bytes()
+    finally:
+        scheduler.stop()
+    assert not [t for t in threading.enumerate() if t.name == "annals-preview"]
+    assert told.empty()
+
+
+def slow_archive(tmp_path: Path) -> tuple[Path, str]:
+    """An archive whose site.yaml, edited, renders every page again: seconds at 3,000 facts; and a fact's id."""
+    root = tmp_path / "big"
+    records = synthetic.records(3000)
+    synthetic.write_annals(root, records)
+    return root, records[0].id
+
+
+class LiveReload:
+    """livereload's websocket, spoken by hand (RFC 6455): send a command, read what the preview says."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(f"GET /livereload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += self._exactly(1)  # a byte at a time: nothing of the first message is read with it
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.heard: list[dict] = []
+
+    def send(self, **message) -> None:
+        data, mask = json.dumps(message).encode(), os.urandom(4)
+        assert len(data) < 126
+        self.sock.sendall(bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def receive(self, command: str) -> dict:
+        """The next message with `command` (messages with another are kept in `heard`)."""
+        for message in self.heard:
+            if message.get("command") == command:
+                self.heard.remove(message)
+                return message
+        while True:
+            _, size = self._exactly(2)
+            size &= 0x7F
+            if size >= 126:
+                size = int.from_bytes(self._exactly(2 if size == 126 else 8), "big")
+            message = json.loads(self._exactly(size))
+            if message.get("command") == command:
+                return message
+            self.heard.append(message)
+
+    def _exactly(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            assert chunk, "the preview closed the websocket"
+            data += chunk
+        return data
+
+
+def test_while_a_slow_rebuild_runs_the_preview_serves_the_last_good_pages_and_answers_livereload(tmp_path):
+    """A save that renders every page of 3,000 facts takes seconds: all along, pages are answered, whole and
+    as they were, and so is the livereload websocket; then the open pages reload, onto the new pages."""
+    root, ident = slow_archive(tmp_path)
+    p = Preview(root, timeout=180)
+    try:
+        live = LiveReload(p.port)
+        live.send(command="hello", protocols=["http://livereload.com/protocols/official-7"])
+        assert live.receive("hello")
+        live.send(command="info", url=p.url + f"facts/{ident}/")  # an open page, to be told to reload
+        status, before = p.get(f"facts/{ident}/")
+        assert status == 200 and "Synthetic archive" in before
+        edit(root, "content/site.yaml", "title: Synthetic archive", "title: Edited archive")
+        during = []  # what was answered before the rebuild said it was done
+        while not p.printed("content/site.yaml", "page(s) rendered"):
+            status, html = p.get(f"facts/{ident}/")
+            live.send(command="hello", protocols=["http://livereload.com/protocols/official-7"])
+            live.receive("hello")
+            if not p.printed("content/site.yaml", "page(s) rendered"):
+                during.append((status, html))
+        assert len(during) >= 5, len(during)  # a server held up by the rebuild answers once it is done
+        assert all(status == 200 and html.rstrip().endswith("</html>") for status, html in during)  # whole pages
+        assert all("Synthetic archive" in html or "Edited archive" in html for _, html in during)
+        assert "Synthetic archive" in during[0][1]  # the last good page
+        line = p.wait_built("content/site.yaml")
+        assert int(re.search(r"(\d+) page\(s\) rendered", line).group(1)) > 3000, line
+        assert live.receive("reload")["path"] == "*"
+        assert "Edited archive" in p.get(f"facts/{ident}/")[1]
+    finally:
+        assert p.stop(timeout=120) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_during_a_rebuild_lets_it_finish_and_ends_without_a_traceback(tmp_path, signum):
+    """SIGTERM (a `kill`) and SIGINT (Ctrl-C) while a slow save is rebuilt: the rebuild is written, the state
+    left on disk for the next preview, and the process ends with status 0 and no traceback."""
+    root, ident = slow_archive(tmp_path)
+    p = Preview(root, timeout=180)
+    edit(root, "content/site.yaml", "title: Synthetic archive", "title: Edited archive")
+    time.sleep(0.3)  # the rebuild begins within milliseconds of the save, and takes seconds
+    p.proc.send_signal(signum)
+    try:
+        assert p.proc.wait(timeout=120) == 0
+    finally:
+        p.proc.kill()
+        p.proc.stdout.close()
+    printed = "".join(p.lines)
+    assert "Traceback" not in printed and "Error" not in printed, printed
+    assert "stopping once the rebuild in hand is written" in printed, printed
+    assert re.search(r"content/site\.yaml: \d+ page\(s\) rendered", printed), printed
+    assert "Edited archive" in (root / ".annals-cache/preview/facts" / ident / "index.html").read_text()
+    again = Preview(root, timeout=180)  # starts from what this one left: nothing to render
+    try:
+        assert again.wait_for("built: 0 page(s) rendered")
+    finally:
+        assert again.stop(timeout=120) == 0

@@ -1,11 +1,11 @@
-"""The preview's builds: told which files changed, a session patches its last good build.
+"""Sessions: told which files changed, or finding them, a build patches its last good one.
 
-The preview keeps its archive, index, plan and page keys in memory and, for a
-save of a fact, reads that file alone and patches the index (see
-pipeline.Session). That is a second way of finding the work to redo, beside
-the fingerprints a `build.py` compares, so each step here holds it to both:
-after every edit the session's output is byte for byte a build from nothing,
-and it rendered exactly the pages a build from the state on disk renders.
+The preview keeps its session in memory and is told which files changed;
+`build.py` resumes the session its last build left on disk and finds them by
+their signatures (see annals.session). For a save of a fact, both read that
+file alone and patch the index. Each step here holds the two to each other
+and to a build from nothing: after every edit, both outputs are byte for
+byte a cold build's, both rendered the same pages, and both patched or not.
 """
 from __future__ import annotations
 
@@ -32,14 +32,16 @@ def options(root: Path, out: str) -> Options:
 
 
 class Twins:
-    """One project built two ways after each edit: by a session, and by build.py's state on disk."""
+    """One project built three ways after each edit: by a preview's session, by build.py's session
+    on disk, and from nothing."""
 
     def __init__(self, root: Path):
         self.root, self.session = root, Session()
         build(options(root, "preview"), session=self.session)
         build(options(root, "disk"))
 
-    def step(self, files: dict, fails: bool = False, patched: bool = True) -> set[str]:
+    def step(self, files: dict, fails: bool = False, patched: bool = True, on_disk: bool | None = None) -> set[str]:
+        """`patched`: whether the preview patches its index; `on_disk`: whether build.py does, if not the same."""
         write_files(self.root, files)
         changed = set(files)
         if fails:
@@ -56,12 +58,13 @@ class Twins:
         assert self.session.pending == set()
         theirs = build(options(self.root, "disk"))
         assert sorted(mine.rendered + (later.rendered if later else [])) == sorted(theirs.rendered)
-        assert mine.patched == patched
+        assert mine.patched == patched and theirs.patched == (patched if on_disk is None else on_disk)
         shutil.rmtree(self.root / "cold", ignore_errors=True)
         build(options(self.root, "cold"))
-        preview, cold = tree(self.root / "preview"), tree(self.root / "cold")
-        assert preview.keys() == cold.keys()
-        assert [p for p in preview if preview[p] != cold[p]] == []
+        cold = tree(self.root / "cold")
+        for built in (tree(self.root / "preview"), tree(self.root / "disk")):
+            assert built.keys() == cold.keys()
+            assert [p for p in built if built[p] != cold[p]] == []
         return set(mine.rendered)
 
 
@@ -114,8 +117,9 @@ def test_a_broken_save_then_its_fix(twins):
     twins.step({FACT: "claim: [broken\n"}, fails=True)
     twins.step({"content/facts/2017/f-may.yaml": measure("81 weapons in May 2017.", "2017-05", "op-b", 81)},
                fails=True)
-    # After a failed build the session reads everything: the files it read then are not in its last good build.
-    twins.step({FACT: measure("Fixed, 100 weapons in June 2017.", "2017-06", "op-b", 100)}, patched=False)
+    # After a failed build the preview's session reads everything: the files it read then are not in its
+    # last good build. build.py's session on disk is that last good build, and patches the two facts edited since.
+    twins.step({FACT: measure("Fixed, 100 weapons in June 2017.", "2017-06", "op-b", 100)}, patched=False, on_disk=True)
     twins.step({FACT: measure("Fixed again, 100 weapons in June 2017.", "2017-06", "op-b", 100)})
     assert "81 weapons" in (twins.root / "preview/facts/f-may/index.html").read_text()
 
@@ -130,7 +134,7 @@ def test_a_source_an_operation_a_template_and_the_stylesheet(twins):
 
 
 def test_nothing_changed_renders_nothing(twins):
-    assert twins.step({}) == set()
+    assert twins.step({}, on_disk=False) == set()  # build.py sees it at a glance: nothing read, nothing patched
 
 
 def test_a_session_that_starts_on_a_folder_of_its_own_with_many_pages(tmp_path):
@@ -139,7 +143,7 @@ def test_a_session_that_starts_on_a_folder_of_its_own_with_many_pages(tmp_path):
              for n in range(1, 450)}
     root = make_site(tmp_path, facts)
     build(options(root, "preview"))
-    for state in (root / ".annals-cache").glob("state-*.marshal"):
+    for state in (root / ".annals-cache").glob("session-*"):
         state.unlink()  # every page stale, and the folder not new
     edit = root / "content/facts/2016/f-001.yaml"
     edit.write_text(measure("One weapon in 2016, told again.", "2016-02", "op-b", 1))

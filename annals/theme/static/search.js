@@ -26,10 +26,12 @@
 
   // One folding for the index and the query: case, accents, and the
   // thousands separators of numbers, so 4,848 and 4848 are the same word.
+  function fold(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
   function words(text) {
-    var folded = text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
-      .replace(/(\d),(?=\d{3}\b)/g, "$1")
-      .replace(/[^a-z0-9.\-]+/g, " ");
+    var folded = fold(text).replace(/(\d),(?=\d{3}\b)/g, "$1").replace(/[^a-z0-9.\-]+/g, " ");
     var out = [];
     folded.split(" ").forEach(function (word) {
       word = word.replace(/^[.\-]+|[.\-]+$/g, "");
@@ -44,27 +46,93 @@
     return out;
   }
 
-  var facts = data.facts.map(function (fact) {
-    return { fact: fact, text: " " + words(fact.text).join(" ") + " " };
+  // Where a word may be found, and what a match there weighs: the claim first, an operation's
+  // name or a place well after it. A year or a month typed is looked for in the fact's date (a
+  // four-digit number also in its figure and claim, whole), never in a name: "france 2019" is
+  // not a fact of 2017 because an operation is called "... 2019".
+  var ANY = [["claim", 8], ["figure", 6], ["dates", 3], ["names", 2], ["quotes", 1]];
+  var YEAR = [["dates", 7], ["figure", 6], ["claim", 4]];
+  var MONTH = [["dates", 7], ["claim", 4]];  // a lone month's name: "may" is a word too
+  var DATE = [["dates", 7]];
+  var MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december"];
+
+  function term(word, fields, whole) {
+    return { word: word, fields: fields, whole: whole };
+  }
+
+  function terms(query) {
+    var raw = fold(query).replace(/[^a-z0-9.,\-]+/g, " ").split(" ").map(function (token) {
+      return token.replace(/^[.,\-]+|[.,\-]+$/g, "");
+    }).filter(Boolean);
+    var out = [];
+    for (var i = 0; i < raw.length; i++) {
+      var token = raw[i], next = raw[i + 1] || "";
+      var month = MONTHS.indexOf(token), nextMonth = MONTHS.indexOf(next);
+      if ((month >= 0 && /^\d{4}$/.test(next)) || (/^\d{4}$/.test(token) && nextMonth >= 0)) {
+        var m = month >= 0 ? month : nextMonth, year = month >= 0 ? next : token;  // "june 2017" is 2017-06
+        out.push(term(year + "-" + (m < 9 ? "0" : "") + (m + 1), DATE, false));
+        i++;
+      } else if (/^\d{4}-\d{2}(-\d{2})?$/.test(token)) {
+        out.push(term(token, DATE, false));
+      } else if (/^\d{4}$/.test(token)) {  // "4,848", written with its separator, is a number, not a year
+        out.push(term(token, YEAR, true));
+      } else if (month >= 0) {
+        out.push(term(token, MONTH, false));
+      } else {
+        words(token).forEach(function (word) { out.push(term(word, ANY, false)); });
+      }
+    }
+    return out;
+  }
+
+  var FIELDS = ["claim", "dates", "figure", "names", "quotes"];
+  var facts = data.facts.map(function (fact, order) {
+    var entry = { fact: fact, order: order };
+    FIELDS.forEach(function (name) { entry[name] = " " + words(fact[name] || "").join(" ") + " "; });
+    return entry;
   });
 
-  function matches(entry, terms) {
-    // Every term must begin a word of the fact: "mosul" finds "Mosul",
-    // "484" does not find "14848".
-    return terms.every(function (term) { return entry.text.indexOf(" " + term) !== -1; });
+  function score(entry, query) {
+    // Every term must begin a word of the fact ("leeds" finds "Leeds", "484" does not find
+    // "14848"), or be one whole where it is a year; the fact scores the best place of each.
+    var total = 0;
+    for (var i = 0; i < query.length; i++) {
+      var t = query[i], best = 0, needle = " " + t.word + (t.whole ? " " : "");
+      t.fields.forEach(function (field) {
+        if (field[1] > best && entry[field[0]].indexOf(needle) !== -1) {
+          best = field[1];
+        }
+      });
+      if (!best) {
+        return 0;
+      }
+      total += best;
+    }
+    return total;
   }
 
   function show(query) {
-    var terms = words(query);
+    var asked = terms(query);
     while (list.firstChild) {
       list.removeChild(list.firstChild);
     }
-    if (!terms.length) {
+    if (!asked.length) {
       status.textContent = facts.length + " facts to search.";
       return;
     }
-    var found = facts.filter(function (entry) { return matches(entry, terms); });
-    status.textContent = found.length === 1 ? "1 fact found." : found.length + " facts found" +
+    var found = [];
+    facts.forEach(function (entry) {
+      var points = score(entry, asked);
+      if (points) {
+        found.push({ entry: entry, points: points });
+      }
+    });
+    // The best matches first; as good, in the archive's time order.
+    found.sort(function (a, b) { return b.points - a.points || a.entry.order - b.entry.order; });
+    found = found.map(function (hit) { return hit.entry; });
+    status.textContent = found.length === 1 ? "1 fact found." : found.length === 0 ? "0 facts found." :
+      found.length + " facts found, the best matches first" +
       (found.length > LIMIT ? "; the first " + LIMIT + " are shown." : ".");
     found.slice(0, LIMIT).forEach(function (entry) {
       var item = document.createElement("li");

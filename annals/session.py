@@ -1,0 +1,252 @@
+"""What one build leaves for the next: a Session, kept in memory by the preview and on disk for build.py.
+
+After a good build a session holds that build's archive, index and plan,
+the files read (with the signature each had then), the state of every page
+(its template's fingerprint and the keys it read), and what the build
+reported. The next build, told which files changed, reads only those; when
+they are facts it patches the index, which says which keys changed, and
+renders the pages that read one. That is the one way a build finds what is
+stale, in the preview and on the command line alike.
+
+On disk the session is one pickle in .annals-cache/, for one output folder.
+It is Annals' own cache (a pickle is never read from anywhere else), written
+whole and moved into place; one that cannot be read, or that another
+version of Annals wrote, is no session at all, and the build is a whole
+build, which is always right. What changed since is worked out by `changes`:
+the files whose signature (size, times, inode) is not the one read, checked
+against their content hash where they disagree, and the files whose git date moved.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import load as loading, publish, theme, tree
+from .index import Index, Key
+from .model import Archive
+from .pages import Memo, Page
+from .problems import Problem
+from .render import Renderer
+from .state import CACHE, State
+
+VERSION = 1
+MANIFEST = "permalinks.txt"  # read by the plan's checks: a change to it plans and checks again
+
+
+@dataclass(frozen=True)
+class Good:
+    """A build that passed: what the next build of a session is compared with, or patched from."""
+
+    archive: Archive
+    index: Index
+    pages: tuple[Page, ...]
+    outputs: frozenset[str]  # the files the pages are written to
+    checked: tuple[Problem, ...]  # what validate found (warnings only, since it passed)
+
+
+@dataclass
+class Session:
+    """What a build leaves for the next (see the module's docstring)."""
+
+    files: dict = field(default_factory=dict)  # content path -> (signature, what reading it yielded)
+    renderer: Renderer | None = None
+    memo: Memo = field(default_factory=lambda: Memo(track=True))
+    state: State | None = None
+    good: Good | None = None
+    readers: dict[Key, set[str]] | None = None  # key -> the pages that read it, once needed
+    # Pages a build left for later (see build's `first`): the next build renders them whatever changed.
+    pending: set[str] = field(default_factory=set)
+    # A build failed since `good`: files were read that `good` does not know of,
+    # so the next build reads everything rather than patch.
+    failed: bool = False
+    # The preview's own folder, which only its server reads: written in place (see write.Writer).
+    in_place: bool = False
+    warnings: tuple[Problem, ...] = ()  # what the last good build warned of, said again by one that does nothing
+    look: "Look | None" = None  # what `changes` compares with, taken as the last good build began
+
+    def renderer_for(self, root: Path) -> tuple[Renderer, bool]:
+        """The compiled templates, compiled again if a template changed; and whether they were."""
+        if self.renderer is None or self.renderer.changed_since():
+            self.renderer = Renderer(root, root / CACHE / "templates")
+            return self.renderer, True
+        return self.renderer, False
+
+    def readers_of(self) -> dict[Key, set[str]]:
+        """key -> the pages that read it, worked out once from the state and kept up to date after."""
+        if self.readers is None:
+            readers: dict[Key, set[str]] = {}
+            for path, page in self.state.pages.items():
+                for k in page.deps:
+                    readers.setdefault(k, set()).add(path)
+            self.readers = readers
+        return self.readers
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a build saw of its inputs before it read them: each content file's signature, each
+    template's and static file's, the manifest's, the links the walk refused, git's dates; and
+    the output folder as its commit left it. `changes` compares the next build's with it."""
+
+    signatures: dict[str, tuple | None]
+    templates: dict[str, tuple | None]
+    manifest: tuple | None
+    refused: tuple[Problem, ...]
+    dates: dict[str, str]
+    output: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Glance:
+    """The small part of a saved session: enough to tell that nothing changed without loading the rest."""
+
+    token: str  # the same in both parts of one save
+    look: Look
+    warnings: tuple[Problem, ...]
+    pending: tuple[str, ...]
+    produced: tuple[str, ...]
+    pages: int
+
+
+def _paths(root: Path, out: Path) -> tuple[Path, Path]:
+    tag = hashlib.blake2b(str(out.resolve()).encode(), digest_size=6).hexdigest()
+    return root / CACHE / f"session-{tag}.glance", root / CACHE / f"session-{tag}.pickle"
+
+
+def _code() -> str:
+    """A digest of Annals' own code: a session another version left is no session."""
+    digest = hashlib.blake2b(VERSION.to_bytes(2, "big"), digest_size=8)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def save(session: Session, root: Path, out: Path, config: str) -> None:
+    """Leave the session on disk for the next build of `out`: the whole of it, then its glance,
+    each written whole and moved into place."""
+    if session.good is None or session.state is None or session.failed or session.look is None:
+        return
+    token = os.urandom(8).hex()
+    glance = Glance(token, session.look, session.warnings, tuple(sorted(session.pending)),
+                    tuple(sorted(session.state.produced or ())), len(session.good.pages))
+    kept = (session.files, session.state, session.good, session.memo.text())
+    small, whole = _paths(root, out)
+    small.unlink(missing_ok=True)  # a glance never vouches for the whole of another save
+    try:
+        _write(whole, (_code(), config, token, kept))
+        _write(small, (_code(), config, glance))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        # Something in it pickle cannot name (a template's own filter, say): no session, a whole build next time.
+        forget(root, out)
+
+
+def _write(path: Path, value) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def glance(root: Path, out: Path, config: str) -> Glance | None:
+    """The glance of the session the last build of `out` left, if this version of Annals saved it
+    for this configuration."""
+    try:
+        with open(_paths(root, out)[0], "rb") as handle:
+            code, saved_config, found = pickle.load(handle)
+        return found if code == _code() and saved_config == config and isinstance(found, Glance) else None
+    except Exception:  # noqa: BLE001 - damaged, cut short, of another layout: no memory is always safe
+        return None
+
+
+def resume(root: Path, out: Path, config: str, seen: Glance | None) -> Session:
+    """The whole session whose glance was `seen`; else an empty one, for a whole build."""
+    if seen is None:
+        return Session()
+    try:
+        with open(_paths(root, out)[1], "rb") as handle:
+            code, saved_config, token, kept = pickle.load(handle)
+        if code != _code() or saved_config != config or token != seen.token:
+            return Session()
+        files, state, good, text = kept
+        return Session(files=files, state=state, good=good, pending=set(seen.pending), warnings=seen.warnings,
+                       look=seen.look, memo=Memo.resumed(text))
+    except Exception:  # noqa: BLE001 - as in glance
+        return Session()
+
+
+def forget(root: Path, out: Path) -> None:
+    """No session for `out` any more: what it would say is no longer true (the preview writes the folder now)."""
+    for path in _paths(root, out):
+        path.unlink(missing_ok=True)
+
+
+def signature(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino
+
+
+def output_look(out: Path) -> tuple | None:
+    """The output folder and its marker as a commit left them: each commit makes both anew."""
+    return (signature(out), signature(out / publish.MARKER)) if out.exists() else None
+
+
+def look_now(root: Path, dates: dict[str, str]) -> tuple[Look, list[str]]:
+    """The inputs as they are now, before the build reads them; and the content files found."""
+    files, refused = loading.content_files(root)
+    signatures = {rel: signature(root / rel) for rel in files}
+    return Look(signatures, templates(root), signature(root / MANIFEST), tuple(refused), dates), files
+
+
+def changes(before: Look | None, now: Look, out: Path) -> set[str] | None:
+    """The files that changed between two looks; None when that cannot be told (no look before,
+    the output or the manifest touched, the walk refusing other links): then everything is read.
+
+    A file whose signature moved is read again by the build, and is the
+    same if its content hash is (an editor's save of the same bytes, a checkout).
+    """
+    if before is None or before.output != output_look(out):
+        return None
+    if now.manifest != before.manifest or now.refused != before.refused:
+        return None  # the plan is checked against the manifest again, whole; the walk's refusals are read again
+    changed = set()
+    for old, new in ((before.signatures, now.signatures), (before.templates, now.templates),
+                     (before.dates, now.dates)):
+        changed.update(rel for rel in old.keys() | new.keys() if old.get(rel) != new.get(rel))
+    return changed
+
+
+def templates(root: Path) -> dict[str, tuple | None]:
+    """The signature of each template and static file a build reads, the archive's and the default theme's.
+
+    A build compares templates by their source, and writes static files whose
+    bytes changed; this is only how a build that would do nothing knows it."""
+    found = {}
+    for base, label in ((root, ""), (theme.DEFAULT, "theme:")):
+        for top in theme.FOLDERS:
+            for rel in tree.walk(base, top, tree.hidden, tree.never)[0]:
+                found[label + rel] = signature(base / rel)
+    return found
+
+
+def missing(produced, out: Path) -> set[str]:
+    """The files of `produced` (what the last build wrote) no longer in the output folder."""
+    return {rel for rel in produced or () if not os.path.isfile(os.path.join(out, rel))}
+
+
+def committed(session: Session, now: Look, root: Path, out: Path, manifest_updated: bool) -> None:
+    """The look this build began with, with the output as its commit left it (and the manifest, if it wrote it)."""
+    manifest = signature(root / MANIFEST) if manifest_updated else now.manifest
+    session.look = dataclasses.replace(now, output=output_look(out), manifest=manifest)
