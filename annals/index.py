@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Hashable
 
 from .history import NOT_A_CHECKOUT
-from .model import Archive, Fact
+from .model import Archive, Fact, upward
 from .periods import days_in
 from .problems import Problem, Problems
 
@@ -219,25 +219,26 @@ def build_index(archive: Archive, problems: Problems) -> Index:
     for op in sorted(archive.operations.values(), key=lambda o: (o.start or o.end or _NEVER, o.id)):
         if op.parent in archive.operations:
             children[op.parent].append(op.id)
-    children = _freeze(children)
     aliases = {alias: f.id for f in facts.values() for alias in f.aliases}
-    undated = tables["undated"].get(None, ())
-    warnings = {lane: _check_lane(archive, ids) for lane, ids in tables["lanes"].items()}
     citing = _citing(archive)
     shared = _shared(archive, ordered, citing)
-    index = Index(
-        archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
-        covering=tables["covering"], undated=undated, by_operation=_rolled_up(archive, ordered), children=children,
-        by_source=tables["by_source"], by_metric=tables["by_metric"], citing=citing,
-        disputes=_disputes(facts, tables["groups"], {i for ids in tables["groups"].values() for i in ids}, {}),
-        aliases=aliases, replacing=tables["replacing"],
-        related={page: _ranked(counts) for page, counts in shared.items()},
-        lists=_lists(archive, ordered, tables, undated, aliases),
-        groups=tables["groups"], lanes=tables["lanes"], warnings=warnings, shared=shared,
-    )
-    for found in warnings.values():
+    return _made(archive, ordered, tables, problems, by_operation=_rolled_up(archive, ordered),
+                 children=_freeze(children), citing=citing, aliases=aliases, shared=shared,
+                 disputes=_disputes(facts, tables["groups"], {i for ids in tables["groups"].values() for i in ids}, {}),
+                 related={page: _ranked(counts) for page, counts in shared.items()},
+                 lists=_lists(archive, ordered, tables, tables["undated"].get(None, ()), aliases),
+                 warnings={lane: _check_lane(archive, ids) for lane, ids in tables["lanes"].items()})
+
+
+def _made(archive: Archive, ordered, tables, problems: Problems, **rest) -> Index:
+    """The one place an Index is made, built or patched: the tables by their names, the rest as given;
+    the number checks' warnings reported."""
+    for found in rest["warnings"].values():
         problems.items.extend(found)
-    return index
+    return Index(archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
+                 covering=tables["covering"], undated=tables["undated"].get(None, ()),
+                 by_source=tables["by_source"], by_metric=tables["by_metric"], replacing=tables["replacing"],
+                 groups=tables["groups"], lanes=tables["lanes"], **rest)
 
 
 def _lists(archive: Archive, ordered, tables, undated, aliases) -> dict[str, tuple]:
@@ -303,6 +304,31 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
     # Where a fact that kept its date and its places in every table would go: nowhere new.
     stayed = {c for c in changed if c in before and c in facts and sort_key(before[c]) == sort_key(facts[c])}
     position = _Positions(ordered)
+    tables = _regrouped(old, before, facts, changed, stayed, position, keys)
+    moving = [c for c in changed if c not in stayed or before[c].operations != facts[c].operations]
+    by_operation, differ = _rerolled(old, archive, moving, position)
+    keys.update(("op-facts", op) for op in differ)
+    aliases = _realiased(old, before, facts, changed)
+    citing = _citing(archive) if any((c in before) != (c in facts) for c in changed) else old.citing
+    keys.update(("citing", i) for i in set(citing) | set(old.citing) if citing.get(i) != old.citing.get(i))
+    involved = {i for f in versions for g in _groups_of(f) for i in old.groups.get(g, ()) + tables["groups"].get(g, ())}
+    disputes = _disputes(facts, tables["groups"], involved, old.disputes)
+    keys.update(("disputes", i) for i in involved | changed if disputes.get(i) != old.disputes.get(i))
+    shared, related = _rerelated(old, archive, citing, changed, keys)
+    undated = tables["undated"].get(None, ())
+    lists = dict(old.lists, facts=ordered, months=_months(tables), years=tuple(sorted(tables["by_year"])),
+                 span=_span(facts, ordered, undated, _end_kept(old.lists["span"], versions)), undated=undated,
+                 aliases=old.lists["aliases"] if aliases is old.aliases else tuple(sorted(aliases.items())))
+    keys.update(("all", name) for name, value in lists.items() if value != old.lists[name])
+    index = _made(archive, ordered, tables, problems, by_operation=by_operation, children=old.children,
+                  citing=citing, disputes=disputes, aliases=aliases, related=related, lists=lists,
+                  warnings=_rechecked(old, archive, tables, versions), shared=shared)
+    return index, keys
+
+
+def _regrouped(old: Index, before, facts, changed, stayed, position, keys: set) -> dict:
+    """Each table of _TABLES with the changed facts moved to the groups they are in now; the keys of
+    the groups whose facts differ added to `keys`."""
     tables = {}
     for name, keys_of in _TABLES.items():
         table = {None: old.undated} if name == "undated" else getattr(old, name)
@@ -312,20 +338,21 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
         tables[name], differ = _regroup(table, before, facts, moving, keys_of, position)
         if name in _TABLE_KEYS:
             keys.update((_TABLE_KEYS[name], k) for k in differ)
-    moving = [c for c in changed if c not in stayed or before[c].operations != facts[c].operations]
-    by_operation, differ = _rerolled(old, archive, moving, position)
-    keys.update(("op-facts", op) for op in differ)
-    undated = tables["undated"].get(None, ())
-    aliases = old.aliases
-    if any(before[c].aliases != facts[c].aliases if c in before and c in facts else c in before or c in facts
-           for c in changed):
-        aliases = {alias: ident for alias, ident in old.aliases.items() if ident not in changed}
-        aliases.update((alias, c) for c in changed if c in facts for alias in facts[c].aliases)
-    citing = _citing(archive) if any((c in before) != (c in facts) for c in changed) else old.citing
-    keys.update(("citing", i) for i in set(citing) | set(old.citing) if citing.get(i) != old.citing.get(i))
-    involved = {i for f in versions for g in _groups_of(f) for i in old.groups.get(g, ()) + tables["groups"].get(g, ())}
-    disputes = _disputes(facts, tables["groups"], involved, old.disputes)
-    keys.update(("disputes", i) for i in involved | changed if disputes.get(i) != old.disputes.get(i))
+    return tables
+
+
+def _realiased(old: Index, before, facts, changed) -> dict:
+    if not any(before[c].aliases != facts[c].aliases if c in before and c in facts else c in before or c in facts
+               for c in changed):
+        return old.aliases
+    aliases = {alias: ident for alias, ident in old.aliases.items() if ident not in changed}
+    aliases.update((alias, c) for c in changed if c in facts for alias in facts[c].aliases)
+    return aliases
+
+
+def _rerelated(old: Index, archive: Archive, citing, changed, keys: set) -> tuple[dict, dict]:
+    """The facts each page shares with others, and the ranked lists made of them, for the pages the
+    changed facts were or are on; the pages whose list differs added to `keys`."""
     shared, differ = _reshared(old, archive, citing, changed)
     related = dict(old.related) if differ else old.related
     for page in differ:
@@ -335,6 +362,11 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
             related.pop(page, None)
         if related.get(page) != old.related.get(page):
             keys.add(("related", *page))
+    return shared, related
+
+
+def _rechecked(old: Index, archive: Archive, tables, versions) -> dict:
+    """The number checks of every lane a changed fact was or is in, done again."""
     warnings = dict(old.warnings)
     for lane in {lane for f in versions for lane in _lanes_of(f)}:
         ids = tables["lanes"].get(lane)
@@ -342,20 +374,7 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
             warnings[lane] = _check_lane(archive, ids)
         else:
             warnings.pop(lane, None)
-    lists = dict(old.lists, facts=ordered, months=_months(tables), years=tuple(sorted(tables["by_year"])),
-                 span=_span(facts, ordered, undated, _end_kept(old.lists["span"], versions)), undated=undated,
-                 aliases=old.lists["aliases"] if aliases is old.aliases else tuple(sorted(aliases.items())))
-    keys.update(("all", name) for name, value in lists.items() if value != old.lists[name])
-    index = Index(
-        archive=archive, ordered=ordered, by_month=tables["by_month"], by_year=tables["by_year"],
-        covering=tables["covering"], undated=undated, by_operation=by_operation, children=old.children,
-        by_source=tables["by_source"], by_metric=tables["by_metric"], citing=citing, disputes=disputes,
-        aliases=aliases, replacing=tables["replacing"], related=related,
-        lists=lists, groups=tables["groups"], lanes=tables["lanes"], warnings=warnings, shared=shared,
-    )
-    for found in warnings.values():
-        problems.items.extend(found)
-    return index, keys
+    return warnings
 
 
 def _date(archive: Archive, ident: str) -> str | None:
@@ -418,14 +437,8 @@ def _regroup(table: dict, before, facts, moving, keys_of, position) -> tuple[dic
 def _rerolled(old: Index, archive: Archive, moving, position) -> tuple[dict, set]:
     """The roll-ups of the operations the moving facts were or are in, and of every operation above them."""
     before, facts = old.archive.facts, archive.facts
-    ops, todo = set(), [op for c in moving for f in (before.get(c), facts.get(c)) if f is not None
-                        for op in f.operations]
-    while todo:
-        op = todo.pop()
-        if op is None or op in ops or op not in archive.operations:
-            continue
-        ops.add(op)
-        todo.append(archive.operations[op].parent)
+    ops = {up for c in moving for f in (before.get(c), facts.get(c)) if f is not None
+           for op in f.operations for up in upward(op, archive.operations.get)}
     if not ops:
         return old.by_operation, set()
     out = dict(old.by_operation)
@@ -468,11 +481,8 @@ def _through(listed, ops) -> dict[str, str]:
     """
     via = {op: op for op in listed if op in ops}
     for op in listed:
-        current, seen = op, []
-        while current in ops and current not in seen:  # a parent loop is validate's to report
-            seen.append(current)
-            via.setdefault(current, op)
-            current = ops[current].parent
+        for up in upward(op, ops.get):
+            via.setdefault(up, op)
     return via
 
 
@@ -497,12 +507,7 @@ _TIME = ("month", "year")
 def _tags(fact: Fact, archive: Archive, citing) -> list[tuple[str, Hashable]]:
     """The pages that list a fact: its sources, its operations and those above them, its month and year, its articles."""
     tags = [("source", s) for s in dict.fromkeys(c.source for c in fact.sources)]
-    ops, todo = [], list(fact.operations)
-    while todo:
-        op = todo.pop(0)
-        if op in archive.operations and op not in ops:  # a parent loop is validate's to report
-            ops.append(op)
-            todo.append(archive.operations[op].parent)
+    ops = {up for op in fact.operations for up in upward(op, archive.operations.get)}
     tags += [("operation", o) for o in sorted(ops)]
     years, months = listed_in(fact)
     tags += [("month", ym) for ym in months]

@@ -8,11 +8,8 @@ from __future__ import annotations
 import dataclasses
 import errno
 import hashlib
-import multiprocessing
 import os
-import pickle
 import re
-import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -31,9 +28,6 @@ from .yamlread import Map, YamlError, read_yaml
 MAX_YAML_BYTES = 256 * 1024
 # Below this many files, a process to read some of them costs more than it saves.
 PARALLEL_FROM = 2000
-# Files a process takes at a time when two read (see _Claims): about 8 ms of parsing.
-CLAIM = 32
-SEND_EVERY = 64  # files whose records the read-ahead process sends in one message
 FETCHERS = 8  # threads reading files ahead of the parser, from a slow disk (see _fetched)
 SAMPLE, SLOW_DISK = 200, 250e-6  # files read to tell, and seconds a file that make a disk slow (page cache: 20-40 µs; disk: ms)
 MAX_MARKDOWN_BYTES = 1024 * 1024
@@ -444,7 +438,7 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
 
     `progress` is told the number of files and counts them as they are read.
     With `workers` > 1 and no cache, a forked process reads files from the
-    end of the list while this one reads from the start, until they meet (see _ReadAhead).
+    end of the list while this one reads from the start, until they meet (see _read_ahead).
     """
     files, stray = content_files(root)
     problems.items.extend(stray)
@@ -455,10 +449,10 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
         progress.stage("load", len(files))
     ahead = None
     if workers > 1 and not cache and len(files) >= PARALLEL_FROM and parallel.can_fork():
-        ahead = _ReadAhead(root, files, cache)
+        ahead = _read_ahead(root, files, cache)
     loaded = []
     try:
-        for rel, fetched in _fetched(root, files if ahead is None else ahead.claims.front(files), cache):
+        for rel, fetched in _fetched(root, files if ahead is None else ahead.front(), cache):
             loaded.append((rel, _parsed(root, rel, fetched, cache)))
             if progress is not None:
                 progress.advance()
@@ -467,7 +461,7 @@ def load(root: Path, problems: Problems, progress=None, cache: dict | None = Non
             ahead.stop()
         raise
     if ahead is not None:
-        theirs = ahead.results()
+        theirs = _theirs(ahead, root, cache)
         loaded += theirs
         if progress is not None:
             progress.advance(len(theirs))
@@ -482,112 +476,26 @@ def _refused(rel: str) -> Loaded:
     return Loaded(kind, (), (), (_unread(rel, kind),))
 
 
-class _Claims:
-    """Which of a list of files each of two processes reads: this one takes them from the
-    front, the read-ahead process from the back, CLAIM at a time, until the two meet.
-
-    A fixed share left one process waiting for the other 0.1 to 0.45 s at 10,000 facts:
-    the two cores of this project's machine do not parse equally fast, nor does one
-    from run to run.
-    """
-
-    def __init__(self, count: int, context):
-        self._ends = context.RawArray("q", [0, count])  # the first file not taken from the front; the last from the back
-        self._lock = context.Lock()
-
-    def _take(self, front: bool) -> range | None:
-        with self._lock:
-            lo, hi = self._ends
-            if lo >= hi:
-                return None
-            if front:
-                self._ends[0] = min(lo + CLAIM, hi)
-                return range(lo, self._ends[0])
-            self._ends[1] = max(hi - CLAIM, lo)
-            return range(self._ends[1], hi)
-
-    def front(self, files: list[str]):
-        """The files this process reads, in order, taken as it goes."""
-        return self._taken(files, True)
-
-    def back(self, files: list[str]):
-        """The files the read-ahead process reads: the last block first, each block in order."""
-        return self._taken(files, False)
-
-    def _taken(self, files: list[str], front: bool):
-        while (taken := self._take(front)) is not None:
-            yield from (files[i] for i in taken)
-
-    @property
-    def met(self) -> int:
-        """Where the two met, once neither takes any more: the other process read the files from here on."""
-        return self._ends[1]
+def _read_ahead(root: Path, files: list[str], cache: dict | None = None) -> parallel.ReadAhead:
+    """Files of `files` read and parsed in a forked process, from the back, while this one reads
+    from the front (see parallel.ReadAhead): parsing is most of reading, and runs on one core."""
+    return parallel.ReadAhead(files, _read_part, (root, cache is not None))
 
 
-class _ReadAhead:
-    """Files of `files` read and parsed in a forked process while this one reads the others (see _Claims).
-
-    Parsing is most of reading, and runs on one core. What the other process
-    read comes back pickled, a few dozen files at a time, and a thread here
-    unpickles it while this process parses: sent whole at the end, it kept
-    both waiting 0.25 to 0.4 s at 10,000 facts, to pickle and to unpickle it.
-    The cyclic collector is off while the archive is read, and must be: with
-    it on, unpickling took five times as long. Files the other process took
-    and did not send (it failed) are read here, so a problem is reported as ever.
-    """
-
-    def __init__(self, root: Path, files: list[str], cache: dict | None = None):
-        self.root = root
-        self.files = files
-        self.cache = cache  # filled with what the other process read, as if read here
-        context = multiprocessing.get_context("fork")
-        self.claims = _Claims(len(files), context)
-        receive, send = context.Pipe(duplex=False)
-        self._process = parallel.Child(_read_part, (root, files, self.claims, send, cache is not None))
-        send.close()
-        self._got: dict[str, Loaded] = {}
-        self._receiver = threading.Thread(target=self._receive, args=(receive,), daemon=True)
-        self._receiver.start()
-
-    def _receive(self, receive) -> None:
-        try:
-            while True:
-                self._got.update(pickle.loads(receive.recv_bytes()))
-        except (EOFError, OSError, pickle.UnpicklingError):
-            pass  # the other process is done, or failed: results() reads what did not come
-        finally:
-            receive.close()
-
-    def stop(self) -> None:
-        self._process.stop()
-        self._receiver.join()
-
-    def results(self) -> list[tuple[str, Loaded]]:
-        """(path, what it yields) for each file the other process took, in order; read here if it did not send it.
-
-        Called once this process takes no more files: all that are left are the other's."""
-        self._process.wait()
-        self._receiver.join()
-        got, cache = self._got, self.cache
-        if cache is not None:
-            cache.update((rel, hit) for rel, hit in got.items() if hit[0] is not None)
-        return [(rel, got[rel][1] if rel in got else _read_cached(self.root, rel, cache))
-                for rel in self.files[self.claims.met:]]
+def _read_part(root: Path, signed: bool, files: Iterable[str]):
+    """What the read-ahead process yields for the files it takes: (path, (signature, records)), with
+    the signature when `signed` (for the cache of the process that started it)."""
+    cache = {} if signed else None
+    return ((rel, (fetched[0], _parsed(root, rel, fetched, cache))) for rel, fetched in _fetched(root, files, cache))
 
 
-def _read_part(root: Path, files: list[str], claims: _Claims, send, signed: bool) -> None:
-    """A _ReadAhead process: reads the files it takes and sends what they yield, SEND_EVERY at a time,
-    each with its signature when `signed` (for the cache of the process that started this one)."""
-    try:
-        cache = {} if signed else None
-        read = ((rel, (fetched[0], _parsed(root, rel, fetched, cache)))
-                for rel, fetched in _fetched(root, claims.back(files), cache))
-        for batch in iter(lambda: list(islice(read, SEND_EVERY)), []):
-            send.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
-    except BaseException:  # noqa: BLE001 - the process that started this one reads the rest, and reports
-        pass
-    finally:
-        send.close()
+def _theirs(ahead: parallel.ReadAhead, root: Path, cache: dict | None) -> list[tuple[str, Loaded]]:
+    """(path, what it yields) for each file the read-ahead process took, in order; read here if it
+    did not send it (it failed), so that a problem is reported as ever."""
+    got, rest = ahead.results()
+    if cache is not None:
+        cache.update((rel, hit) for rel, hit in got.items() if hit[0] is not None)
+    return [(rel, got[rel][1] if rel in got else _read_cached(root, rel, cache)) for rel in rest]
 
 
 def _fetched(root: Path, files: Iterable[str], cache: dict | None, slow: float = SLOW_DISK):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .periods import Period
 from .problems import Loc
@@ -69,6 +69,23 @@ class Operation:
     summary: str | None = None
     sources: tuple[Citation, ...] = ()
     locs: Mapping[str, Loc] = field(default_factory=dict, compare=False, repr=False)
+
+
+def upward(ident: str | None, find: Callable[[str], Operation | None]) -> list[str]:
+    """`ident` and every operation above it, innermost first: the one walk up the parents.
+
+    It stops at an id `find` does not know (None) and before the first
+    operation met twice: a loop of parents is validate's to report, and every
+    other walker must end all the same.
+    """
+    out: list[str] = []
+    while ident is not None and ident not in out:
+        op = find(ident)
+        if op is None:
+            break
+        out.append(ident)
+        ident = op.parent
+    return out
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Hashable
 from . import cite, exports, urls, versions
 from .charts import Chart, Figure, build_chart, chartable, record, scales_for
 from .index import Index, Key, is_span, listed_in
-from .model import Archive
+from .model import Archive, upward
 from .periods import Point
 from .problems import Problems
 from .schema import did_you_mean
@@ -577,14 +577,7 @@ def _spread(fact) -> list:
 
 def _enclosing(r: Reader, op_id: str) -> list:
     """The operations around one, innermost first: their pages list the fact too."""
-    out, seen = [], {op_id}
-    parent = r.get("operation", op_id).parent
-    while parent is not None and parent not in seen:  # a parent loop is validate's to report
-        seen.add(parent)
-        op = r.get("operation", parent)
-        out.append(op)
-        parent = op.parent
-    return out
+    return [r.get("operation", up) for up in upward(op_id, lambda ident: r.get("operation", ident))[1:]]
 
 
 @dataclass(frozen=True, eq=False)

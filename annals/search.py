@@ -11,6 +11,8 @@ by it and because a year typed must match the fact's date, never a year in
 the name of an operation ("France 2019" is not a fact of 2019):
 - claim: the claim;
 - dates: the fact's date, each month it covers (2017-06, June) and each year it touches;
+- within: the year, and the month, that hold the whole of the fact's date, if one does: search.js
+  ranks a figure for April above a twelve-month span that takes April in;
 - figure: its figure's numbers, as written;
 - names: its operations (names, other names and ids, and those of the operations enclosing them),
   places, originator, speaker, the metric's label and unit;
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 
 from . import urls
+from .model import upward
 from .periods import MONTHS
 
 GLOBAL = "ANNALS_SEARCH"
@@ -42,19 +45,24 @@ def _when_words(when) -> list[str]:
     return words
 
 
+def _within_words(when) -> list[str]:
+    """The year and the month that hold the whole of `when`, where one does."""
+    if when is None or when.first.year != when.last.year:
+        return []
+    words = [str(when.first.year)]
+    if when.precision != "year" and when.month_count() == 1:
+        y, m = when.first.year, when.first.month
+        words += [f"{MONTHS[m - 1]} {y}", f"{y:04d}-{m:02d}"]
+    return words
+
+
 def _operation_words(reader, ids) -> list[str]:
     """Names, other names and ids of a fact's operations and of every operation enclosing them."""
-    words, seen, todo = [], set(), list(ids)
-    while todo:
-        ident = todo.pop(0)
-        if ident in seen:
-            continue
-        seen.add(ident)
-        op = reader.get("operation", ident)
-        words += [op.name, op.id, *op.aliases]
-        if op.parent is not None:
-            todo.append(op.parent)
-    return words
+    def find(ident):
+        return reader.get("operation", ident)
+
+    ops = dict.fromkeys(up for ident in ids for up in upward(ident, find))
+    return [word for ident in ops for op in (find(ident),) for word in (op.name, op.id, *op.aliases)]
 
 
 def _joined(words) -> str:
@@ -73,7 +81,8 @@ def entry(reader, ident: str) -> dict:
         names += [metric.label, metric.unit]
     return {"path": urls.fact(ident), "claim": fact.claim,
             "when": fact.when.label() if fact.when else "undated",
-            "dates": _joined(_when_words(fact.when)), "figure": _joined(figure),
+            "dates": _joined(_when_words(fact.when)), "within": _joined(_within_words(fact.when)),
+            "figure": _joined(figure),
             "names": _joined(names), "quotes": _joined(c.quote for c in fact.sources)}
 
 

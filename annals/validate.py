@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from .markup import FACT_REF as _FACT_REF, Markdown, Resolver
-from .model import Archive, Article, Citation, Fact, Operation, Source, Withdrawn
+from .model import Archive, Article, Citation, Fact, Operation, Source, Withdrawn, upward
 from .problems import Loc, Problems
 from .schema import did_you_mean
 
@@ -88,13 +88,10 @@ def _operations(archive: Archive, problems: Problems, broken) -> None:
         if op.start and op.end and op.end.last < op.start.first:
             problems.error(op.locs["end"], f"end {op.end.iso()} is before start {op.start.iso()}")
     for op in archive.operations.values():
-        seen, current = [op.id], op.parent
-        while current in archive.operations:
-            if current in seen:
-                problems.error(op.locs["parent"], f"operation parents form a loop: {' → '.join(seen + [current])}")
-                break
-            seen.append(current)
-            current = archive.operations[current].parent
+        chain = upward(op.id, archive.operations.get)
+        last = archive.operations[chain[-1]].parent
+        if last in chain:
+            problems.error(op.locs["parent"], f"operation parents form a loop: {' → '.join(chain + [last])}")
 
 
 def _facts(archive: Archive, facts, problems: Problems, broken) -> None:

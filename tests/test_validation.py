@@ -664,7 +664,7 @@ def _event(n: int) -> str:
 
 
 def test_an_archive_read_on_two_processes_reports_what_one_process_reports(tmp_path):
-    """From load.PARALLEL_FROM files, a second process reads the last part of them (load._ReadAhead)."""
+    """From load.PARALLEL_FROM files, a second process reads the last part of them (parallel.ReadAhead)."""
     from annals import load as loading
     from annals.problems import Problems
 
@@ -691,44 +691,44 @@ def test_files_the_other_process_could_not_send_are_read_by_this_one(tmp_path):
     import os
     import signal
 
-    from annals import load as loading
+    from annals import load as loading, parallel
 
     files = {f"content/facts/2016/e-{n:04d}.yaml": _event(n) for n in range(2000)}
     root = make_site(tmp_path, files)
     rels, _ = loading.content_files(root)
-    ahead = loading._ReadAhead(root, rels)
-    assert ahead._process.pid != os.getpid()
-    while ahead.claims.met > len(rels) - 3 * loading.CLAIM:
+    ahead = loading._read_ahead(root, rels)
+    assert ahead.process.pid != os.getpid()
+    while ahead.claims.met > len(rels) - 3 * parallel.CLAIM:
         time.sleep(0.001)  # it has taken files from the end
     # What it read is more than a pipe holds: it cannot have sent it all before it is killed.
-    os.kill(ahead._process.pid, signal.SIGKILL)
-    assert ahead._process.wait() == -signal.SIGKILL
-    mine = list(ahead.claims.front(rels))  # this process takes every file the other did not
-    theirs = ahead.results()
+    os.kill(ahead.process.pid, signal.SIGKILL)
+    assert ahead.process.wait() == -signal.SIGKILL
+    mine = list(ahead.front())  # this process takes every file the other did not
+    theirs = loading._theirs(ahead, root, None)
     assert 0 < len(theirs) < len(rels) and mine + [rel for rel, _ in theirs] == rels
     assert theirs == [(rel, loading.read_file(rel, (root / rel).read_bytes())) for rel in rels[len(mine):]]
 
 
 def test_two_processes_share_the_files_as_fast_as_each_reads(tmp_path):
-    """Each process takes files as it goes (load._Claims): one that is held up reads fewer, and the
+    """Each process takes files as it goes (parallel.Claims): one that is held up reads fewer, and the
     two parts still make the whole list, in order."""
     import os
     import signal
 
-    from annals import load as loading
+    from annals import load as loading, parallel
 
     files = {f"content/facts/2016/e-{n:04d}.yaml": _event(n) for n in range(2000)}
     root = make_site(tmp_path, files)
     rels, _ = loading.content_files(root)
-    ahead = loading._ReadAhead(root, rels)
-    os.kill(ahead._process.pid, signal.SIGSTOP)  # held up: this process reads on alone
+    ahead = loading._read_ahead(root, rels)
+    os.kill(ahead.process.pid, signal.SIGSTOP)  # held up: this process reads on alone
     try:
         taken = 0
-        for taken, _ in enumerate(ahead.claims.front(rels), 1):
+        for taken, _ in enumerate(ahead.front(), 1):
             pass
     finally:
-        os.kill(ahead._process.pid, signal.SIGCONT)
-    theirs = ahead.results()
+        os.kill(ahead.process.pid, signal.SIGCONT)
+    theirs = loading._theirs(ahead, root, None)
     assert len(theirs) < len(rels) // 4 < len(rels) * 3 // 4 < taken
     assert taken + len(theirs) == len(rels) and [rel for rel, _ in theirs] == rels[taken:]
     assert theirs == [(rel, loading.read_file(rel, (root / rel).read_bytes())) for rel in rels[taken:]]
