@@ -85,6 +85,7 @@ class Scale:
     totals_max: float
     levels_max: float = 0.0
     left: float = LEFT  # the least margin for tick labels: the widest of the charts shown together
+    whole: bool = True  # every figure a whole number: no tick between two (no 2.5 districts)
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,9 @@ def scale_for(series: Iterable[Iterable[Figure]]) -> Scale | None:
     last = max((f.fact.when.last.year, f.fact.when.last.month) for f in figures)
     top = {shape: max((float(f.fact.measure.most) for f in figures if f.shape == shape), default=0.0)
            for shape in ("bar", "marker", "point")}
-    return Scale(months_between(first, last), top["bar"], top["marker"], top["point"])
+    whole = all(v % 1 == 0 for f in figures
+                for v in (f.fact.measure.value, f.fact.measure.low, f.fact.measure.high) if v is not None)
+    return Scale(months_between(first, last), top["bar"], top["marker"], top["point"], whole=whole)
 
 
 def scales_for(series: list[list[Figure]]) -> list[Scale | None]:
@@ -292,18 +295,21 @@ def _margin(scale: Scale) -> float:
     """The room a scale's tick labels need left of the plot."""
     widest = 0.0
     for top in (scale.bars_max, scale.totals_max, scale.levels_max):
-        ticks, end = nice_ticks(top)
+        ticks, end = nice_ticks(top, scale.whole)
         widest = max([widest] + [text_width(short_number(v, units(end))) for v in ticks])
     return max(scale.left, math.ceil(widest + TICK_GAP + 2))
 
 
-def nice_ticks(top: float) -> tuple[list[int | Decimal], float]:
-    """Round gridline values from zero past `top`, and the value the axis ends at."""
+def nice_ticks(top: float, whole: bool = False) -> tuple[list[int | Decimal], float]:
+    """Round gridline values from zero past `top`, and the value the axis ends at. For `whole` figures
+    (counts of districts, of countries) every step is a whole number: a tick at 2.5 would name a
+    figure no fact can have."""
     if top <= 0:
         return [0, 1], 1
     rough = top / 4
     power = 10 ** math.floor(math.log10(rough))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= rough)
+    step = next(m * power for m in (1, 2, 2.5, 5, 10)
+                if m * power >= rough and not (whole and not float(m * power).is_integer()))
     end = math.ceil(top / step) * step
     count = round(end / step)
     values = [step * i for i in range(count + 1)]
@@ -410,7 +416,7 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None, unit: str
         return None
     scale = scale or own
     months = scale.months
-    bar_ticks, bar_end = nice_ticks(scale.bars_max)
+    bar_ticks, bar_end = nice_ticks(scale.bars_max, scale.whole)
     left = _margin(scale)
     width = chart_width(len(months), left, unit)
     right = width - RIGHT
@@ -434,8 +440,8 @@ def build_chart(figures: Iterable[Figure], scale: Scale | None = None, unit: str
 
     # Dots as wide as their month at most, so that a month's dot never covers the next one's.
     dot_r = DOT_R if slot_w >= 16 else max(2.0, _r(slot_w * 0.45 - 1))
-    totals_panel, markers, lines, y = _dots(by_shape["marker"], scale.totals_max, frame, dot_r, y)
-    levels_panel, points, level_lines, y = _dots(by_shape["point"], scale.levels_max, frame, dot_r, y)
+    totals_panel, markers, lines, y = _dots(by_shape["marker"], scale.totals_max, frame, dot_r, y, scale.whole)
+    levels_panel, points, level_lines, y = _dots(by_shape["point"], scale.levels_max, frame, dot_r, y, scale.whole)
 
     if by_shape["bracket"]:
         y += PANEL_TITLE
@@ -491,12 +497,12 @@ def _gaps(months, have, position, slot_w, baseline) -> list[Gap]:
     return gaps
 
 
-def _dots(figures: list[Figure], top: float, frame: _Frame, dot_r: float, y: float):
+def _dots(figures: list[Figure], top: float, frame: _Frame, dot_r: float, y: float, whole: bool = False):
     """A panel of dots on a scale of its own (running totals, or levels), each series joined by a line;
     and the y below it. A range is a whisker, the line joining it at its middle."""
     if not figures:
         return None, [], [], y
-    ticks, end = nice_ticks(top)
+    ticks, end = nice_ticks(top, whole)
     unit = units(end)
     y += PANEL_TITLE
     base = y + TOTALS_HEIGHT

@@ -422,7 +422,21 @@ def cite_web(w: Work) -> str:
     params.append(("access-date", ""))
     if w.quote:
         params.append(("quote", _wiki(w.quote)))
-    return "{{cite web " + " ".join(f"|{name}={value}" for name, value in params) + "}}"
+    return "{{cite web " + " ".join(f"|{name}={value}" for name, value in params) + "}}" + _wiki_sources(w)
+
+
+def _wiki_sources(w: Work) -> str:
+    """Where a source has an archived copy, the sources after the template, in the same <ref>.
+
+    {{cite web}} has no slot for the sources of the page it cites: its archive-url
+    is a copy of the cited page itself, and a bot or a reader would take it so.
+    """
+    sources = w.cited.sources if w.cited else ()
+    if not any(s.archived for s in sources):
+        return ""
+    label = "Source" if len(sources) == 1 else "Sources"
+    named = "; ".join(source_text(s, _wiki, lambda u: u.translate(_URL_TABLE)) for s in sources)
+    return f" {label}: {named}."
 
 
 # -- what Zotero, search engines and social sites read from the page ---------------

@@ -73,8 +73,10 @@ def fact_line(r, ident: str) -> str:
 
 
 def _cited_source(source, quote: str) -> dict:
+    # The archived copy goes wherever the source is named: it is what a reader opens once `url` is gone.
     return {"source": source.id, "title": source.title, "publisher": source.publisher,
-            "url": source.url, "quote": quote}
+            "url": source.url, "archived": source.archived,
+            "archived_date": source.archived_date.iso() if source.archived_date else None, "quote": quote}
 
 
 def _document(r, ids, **scope) -> bytes:
@@ -127,6 +129,7 @@ _TEXT = {"type": "string", "minLength": 1}
 _ID = {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}
 _DATE = {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
 _DAY = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_WEB = {"type": "string", "format": "uri", "pattern": "^https?://"}  # as the loader takes a source's addresses
 
 FACT_SCHEMA = _object({
     "id": _ID,
@@ -155,7 +158,11 @@ FACT_SCHEMA = _object({
     "speaker_role": _nullable(_TEXT),
     "sources": {"type": "array", "minItems": 1, "items": _object({
         "source": _ID, "title": _TEXT, "publisher": _nullable(_TEXT),
-        "url": _nullable({"type": "string", "format": "uri"}), "quote": _TEXT})},
+        "url": _nullable(_WEB),
+        "archived": {**_nullable(_WEB),
+                     "description": "a web archive's copy of the source, for when its url stops answering"},
+        "archived_date": {**_nullable(_DATE), "description": "when that copy was taken"},
+        "quote": _TEXT})},
     "rank": {"enum": ["preferred", "normal", "deprecated"]},
     "rank_reason": _nullable(_TEXT),
     "replaced_by": _nullable(_ID),
@@ -199,7 +206,7 @@ def facts_schema(r, _key) -> bytes:
 CSV_COLUMNS = ("id", "permalink", "claim", "kind", "when", "precision", "first_day", "last_day",
                "operations", "places", "metric", "value", "low", "high", "unit", "aggregation", "approx", "since",
                "originator", "speaker", "speaker_role", "sources", "quotes", "rank", "rank_reason", "replaced_by",
-               "disputed_with", "aliases", "last_changed")
+               "disputed_with", "aliases", "last_changed", "archived", "archived_date")
 
 
 def _csv_row(record: dict, fact) -> list[str]:
@@ -217,8 +224,16 @@ def _csv_row(record: dict, fact) -> list[str]:
         "sources": "; ".join(s["source"] for s in record["sources"]),
         "quotes": "\n".join(s["quote"] for s in record["sources"]),
         "disputed_with": "; ".join(record["disputed_with"]), "aliases": "; ".join(record["aliases"]),
+        **{k: _per_source(record["sources"], k) for k in ("archived", "archived_date")},
     }
     return ["" if row[c] is None else str(row[c]) for c in CSV_COLUMNS]
+
+
+def _per_source(sources: list[dict], key: str) -> str | None:
+    """One line per source, in the order of `sources` as `quotes` is, empty where a source has none;
+    nothing at all where none has one, so that most rows stay as short as they were."""
+    values = [s[key] or "" for s in sources]
+    return "\n".join(values) if any(values) else None
 
 
 def _bounds_as_written(measure) -> dict:
@@ -331,6 +346,8 @@ def _lastmod(r, path: str) -> str | None:
         ids = dict.fromkeys(i for i, _ in r.get("article", key).cites if i in r.get("all", "facts"))
     elif listed is not None:
         ids = [i if isinstance(i, str) else i[0] for i in r.get(listed, key)]
+        if kind == "month":  # it lists the figures over a span covering it too, some months only those
+            ids += r.get("covering", key)
     dates = [r.get("changed", i) for i in ids]
     if record is not None:
         dates.append(r.get("file-changed", r.get(record, key).loc.path))

@@ -86,7 +86,11 @@ def last_changed(root: Path, folder: str = "content") -> dict[str, str]:
 
 def state(root: Path) -> dict[str, str]:
     """`last_changed`, and FACTS -> the digest of the log (see the module's docstring)."""
-    log = read_log(root)
+    return state_of(read_log(root))
+
+
+def state_of(log: Log) -> dict[str, str]:
+    """`state` of a log already read: a build that reads it once for both hands the same log to versions.read."""
     return {**log.dates, FACTS: log.digest} if log.digest else log.dates
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import os
 import shutil
@@ -171,14 +170,14 @@ def addresses(pages: list[Page]) -> dict[str, str]:
 def check(options: Options) -> Problems:
     problems = Problems()
     try:
-        with _lasting():  # as a build reads: unpickling what the read-ahead process sent took 0.3 s, not 0.07, without it
+        with parallel.lasting():  # as a build reads: unpickling what the read-ahead process sent took 0.3 s, not 0.07, without it
             _, index = read_archive(options, problems)
         pages, _ = check_pages(options, index, problems, warn_unrecorded=True)
         # Templates the last build compiled are loaded from its cache, which `check` leaves as it is.
         renderer = Renderer(options.root, options.root / CACHE / "templates", read_only=True)
         check_templates(options.root, renderer, pages, problems)
     finally:
-        gc.unfreeze()
+        parallel.unfreeze()
     return problems
 
 
@@ -212,13 +211,13 @@ def build(options: Options, progress: Silent | None = None, session: Session | N
     """
     progress = progress or Silent()
     try:
-        with _output_locked(options, progress), _young_only():
+        with _output_locked(options, progress), parallel.young_only():
             try:
                 if session is None:
                     return _build_resumed(options, progress)
                 return _build_in(options, progress, session, changed, first)
             finally:
-                gc.unfreeze()  # what _lasting froze, and the render froze for its workers
+                parallel.unfreeze()  # what lasting() froze, and the render froze for its workers
     except publish.InTheWay as error:
         raise OutputRefused(str(error)) from None
     except OSError as error:
@@ -239,7 +238,7 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
         if Problems(list(seen.warnings)).fails(options.strict):
             raise BuildFailed(sorted(seen.warnings))
         return Report(pages=seen.pages, warnings=list(seen.warnings))
-    with _lasting():  # unpickled with the collector off, as the read-ahead's records are (see there)
+    with parallel.lasting():  # unpickled with the collector off, as the read-ahead's records are (see there)
         session = saved.resume(options.root, options.out, config, seen)
     if session.good is not None:  # pages whose file went from the output: written again whatever changed
         session.pending |= {page.path for page in session.good.pages if urls.output_file(page.path) in missing}
@@ -329,7 +328,7 @@ def _build(options: Options, progress: Silent, session: Session, changed: set[st
     problems = Problems()
     renderer, recompiled = session.renderer_for(options.root)
     compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
-    with _child_of_the_build(compiling):
+    with parallel.stopped_on_failure(compiling):
         read, patched = _read_or_patch(options, session, changed, problems, progress, ahead, dates)
         progress.stage("plan")
         planned = _plan(options, session, read, patched, problems)
@@ -359,7 +358,7 @@ def _read_or_patch(options: Options, session: Session, changed: set[str] | None,
     """The archive read, checked and indexed; patched from the session's last good build where only
     facts changed. With the keys that changed since that build, when it can tell. And whether it patched."""
     session.failed, failed = True, session.failed
-    with _lasting():
+    with parallel.lasting():
         if session.good is not None and changed is not None and not failed:
             found = Problems()
             read = _patch(options, session, changed, found, dates)
@@ -388,58 +387,6 @@ def _remember(options: Options, session: Session, read: Read, planned: Plan, rep
         report.manifest_updated = permalinks.update(options.root, planned.published, set(addresses(planned.pages)))
     session.good = Good(read.archive, read.index, tuple(planned.pages), planned.outputs, read.checked)
     session.failed, session.warnings = False, tuple(report.warnings)
-
-
-@contextlib.contextmanager
-def _child_of_the_build(child):
-    """A forked helper that must not outlive the build: stopped if the build fails, however it fails."""
-    try:
-        yield
-    except BaseException:
-        if child is not None:
-            child.stop()
-        raise
-
-
-@contextlib.contextmanager
-def _lasting():
-    """What is made inside lives as long as the build: the cyclic garbage collector leaves it alone.
-
-    Records and the index are hundreds of thousands of objects, and each full
-    collection while they were made walked all of them again: 1.4 s of a
-    10,000-fact build, of which this leaves 0.5 s (gc.callbacks). Frozen, they
-    are not walked by later collections either, nor written to by one in a
-    forked worker, which would copy each page of memory they lie on. Objects
-    freed by their count go as ever, frozen or not; `build` hands them back to
-    the collector when it ends.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
-@contextlib.contextmanager
-def _young_only():
-    """While a build runs, the cyclic collector looks at young objects only, never at all of them.
-
-    Rendering leaves a few dozen objects in cycles a page (Jinja's macros and
-    contexts), which young collections free while they are young. What lives
-    on, the values derived and the fragments drawn, was walked by every full
-    collection: six of them took 0.6 s of the first process's render of 10,000
-    facts (gc.callbacks), and young ones alone leave the build's peak memory
-    as it was. The thresholds are put back when the build ends.
-    """
-    young, middle, full = gc.get_threshold()
-    gc.set_threshold(young, middle, 1 << 30)  # a full collection only after a billion young ones
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, middle, full)
 
 
 def finish(options: Options, session: Session, most: int | None = None,

@@ -10,7 +10,6 @@ itself and sends back only what the state must remember.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import threading
@@ -139,7 +138,7 @@ def render(job: Job, todo: list[int], executor: Executor | None, advance: Callab
             job.renderer.env.get_template(name)  # compiled once here, inherited by every worker
         except Exception:
             pass  # reported by the page that uses it
-    gc.freeze()  # a worker's collections would otherwise write to, and so copy, every page it inherits
+    parallel.freeze_for_workers()
     here = [i for i in todo if job.pages[i].kind != "fact"]
     facts = [i for i in todo if job.pages[i].kind == "fact"]
     workers = parallel.capacity(executor)

@@ -90,9 +90,10 @@ class History:
         return self.by_address[(ident, number)]
 
 
-def read(archive: Archive, root: Path, dates: dict[str, str] | None) -> Archive:
-    """The archive with git's dates (`dates`, when the caller has them already) and every fact's versions."""
-    log = history.read_log(root)
+def read(archive: Archive, root: Path, dates: dict[str, str] | None, log: history.Log | None = None) -> Archive:
+    """The archive with git's dates (`dates`, when the caller has them already) and every fact's versions,
+    from `log` when the caller has read it already (see history.state_of), else from git."""
+    log = log if log is not None else history.read_log(root)
     changes = [c for c in log.changes if _is_fact(c.path) or (c.old is not None and _is_fact(c.old))]
     blobs = history.read_blobs(root, (c.blob for c in changes if _is_fact(c.path)))
     if dates is not None:  # the caller's, from history.state: without the log's digest, which is no file's date

@@ -579,3 +579,43 @@ def test_a_date_of_no_archived_copy_is_refused(site):
     run = annals(root, "check")
     assert run.code == 1
     assert "content/sources/src-1.yaml:3: archived_date: give the archived copy's address too" in run.err
+
+
+def test_every_format_names_the_copy_of_a_source_that_has_only_a_copy(site):
+    root = site(ARCHIVED)
+    assert annals(root).code == 0
+    doc = fact_page(root / "_site", "f-gone")
+    gone = "https://web.archive.org/web/2019/https://example.org/gone"
+    named = f"A page only the archive keeps, archived at {gone}"
+    assert named in doc.xpath("//p[@class='citation']")[0].text_content()
+    assert named in json.loads(cite_block(doc, "CSL-JSON"))[0]["note"]
+    assert named in cite_block(doc, "RIS")
+    note = bibtexparser.parse_string(cite_block(doc, "biblatex")).entries[0].fields_dict["note"].value
+    assert rf"archived at \url{{{gone}}}" in note
+    assert wiki_sources(cite_block(doc, "Wikipedia"))[1] == f"Source: {named}."
+
+
+def wiki_sources(text: str) -> tuple[dict[str, str], str]:
+    """A {{cite web}} followed by its sources, in one <ref>: the template's fields, and the text after it as shown."""
+    code = mwparserfromhell.parse(text)
+    (template,) = code.filter_templates(recursive=False)
+    assert str(code).startswith(str(template)) and template.name.strip() == "cite web"
+    after = mwparserfromhell.parse(str(code)[len(str(template)):])
+    return wiki_fields(str(template)), html.unescape(after.strip_code(normalize=True, collapse=True)).strip()
+
+
+def test_cite_web_names_the_archived_copies_of_the_sources_after_the_template(site):
+    root = site(ARCHIVED)
+    assert annals(root).code == 0
+    text = cite_block(fact_page(root / "_site", "f-june"), "Wikipedia")
+    fields, after = wiki_sources(text)
+    # The template's own fields as for any fact: archive-url would name a copy of the fact's page, not the source's.
+    assert fields["url"] == "https://example.org/archive/facts/f-june/" and "archive-url" not in fields
+    assert fields["quote"] == "100 weapons in June"
+    assert after == f"Source: A report, https://example.org/reports/one, archived 3 May 2020 at {WAYBACK}."
+    links = {str(link.url) for link in mwparserfromhell.parse(text).filter_external_links()}
+    assert {"https://example.org/reports/one", WAYBACK} <= links  # MediaWiki links both, without the punctuation
+    # A fact whose sources have no archived copy is the template alone.
+    root = site({"content/sources/src-1.yaml": "title: A report\nkind: report\nurl: https://example.org/reports/one\n"})
+    assert annals(root).code == 0
+    assert wiki_sources(cite_block(fact_page(root / "_site", "f-june"), "Wikipedia"))[1] == ""

@@ -139,6 +139,78 @@ def test_csv_quotes_as_rfc_4180_says(site):
     assert row["last_changed"] == ""  # no git history here
 
 
+# -- sources with archived copies, in every export that names a source --------------------
+
+WAYBACK = "https://web.archive.org/web/20200503101112/https://example.org/reports/one"
+ARCHIVED = {
+    "content/sources/src-1.yaml": f"""\
+        title: A report
+        kind: report
+        url: https://example.org/reports/one
+        archived: {WAYBACK}
+        archived_date: 2020-05-03
+        """,
+    "content/sources/src-2.yaml": "title: A page only the archive keeps\nkind: web-page\n"
+                                  "archived: https://web.archive.org/web/2019/https://example.org/gone\n",
+    "content/sources/src-3.yaml": "title: A plain report\nkind: report\n",
+    "content/facts/2017/f-event.yaml": """\
+        claim: Something happened.
+        when: 2017-06-09
+        operations: [op-b]
+        sources:
+          - source: src-3
+            quote: "something"
+          - source: src-1
+            quote: "happened"
+          - source: src-2
+            quote: "it did"
+        """,
+    "content/facts/2017/f-plain.yaml": "claim: Something else.\nwhen: 2017-06\noperations: [op-b]\n"
+                                       "sources:\n  - source: src-3\n    quote: \"else\"\n",
+}
+
+
+def test_every_data_file_names_a_sources_archived_copy_and_matches_the_schema(site):
+    root = site(ARCHIVED)
+    assert annals(root).code == 0
+    out = root / "_site"
+    check = validator(out)
+    for path in ("data/facts.json", "timeline/2017/06/facts.json", "operations/op-a/facts.json"):
+        data = json.loads((out / path).read_text())
+        check.validate(data)
+        facts = {f["id"]: f for f in data["facts"]}
+        assert [(s["source"], s["url"], s["archived"], s["archived_date"]) for s in facts["f-event"]["sources"]] == [
+            ("src-3", None, None, None), ("src-1", "https://example.org/reports/one", WAYBACK, "2020-05-03"),
+            ("src-2", None, "https://web.archive.org/web/2019/https://example.org/gone", None)], path
+        assert facts["f-plain"]["sources"][0]["archived"] is None
+    fact = json.loads((out / "data/facts.json").read_text())["facts"][0]
+    for broken in ("web archive", 2020):  # an address, not words or a number
+        source = {**fact["sources"][0], "archived": broken}
+        assert not check.is_valid({"$schema": "x", "archive": "A", "base_url": "https://a.example/", "licence": "L",
+                                   "language": "en", "count": 1, "facts": [{**fact, "sources": [source]}]})
+
+
+def test_csv_names_each_sources_archived_copy_in_the_order_of_sources(site):
+    root = site(ARCHIVED)
+    assert annals(root).code == 0
+    rows = {r["id"]: r for r in read_csv(root / "_site/data/facts.csv")}
+    event = rows["f-event"]
+    assert event["sources"] == "src-3; src-1; src-2"
+    assert event["archived"].split("\n") == ["", WAYBACK, "https://web.archive.org/web/2019/https://example.org/gone"]
+    assert event["archived_date"].split("\n") == ["", "2020-05-03", ""]
+    assert (rows["f-plain"]["archived"], rows["f-plain"]["archived_date"]) == ("", "")  # none: nothing
+    header = (root / "_site/data/facts.csv").read_bytes().decode().split("\r\n")[0].split(",")
+    assert header[-3:] == ["last_changed", "archived", "archived_date"]  # the columns before them stay where they were
+
+
+def test_the_feed_names_a_sources_archived_copy(site):
+    root = site(ARCHIVED)
+    assert annals(root).code == 0
+    feed = feedparser.parse((root / "_site/feed.xml").read_bytes())
+    (entry,) = [e for e in feed.entries if e.id.endswith("/facts/f-event/")]
+    assert f"https://example.org/reports/one, archived 3 May 2020 at {WAYBACK}" in entry.summary
+
+
 # -- Atom feed -----------------------------------------------------------------------
 
 def test_feed_parses_with_an_entry_per_fact(embedded_build):

@@ -203,3 +203,20 @@ def test_the_workflows_use_the_current_major_version_of_each_action_and_the_whol
     # every fact's versions come from git's history, which a shallow checkout cuts off
     checkout = next(s for s in jobs["build"]["steps"] if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
+
+
+def test_every_facts_json_names_its_schema_at_the_address_it_is_published_at(site):
+    import jsonschema
+    root = site()
+    assert annals(root, "--base-url", "https://owner.github.io/repo/").code == 0
+    out = root / "_site"
+    schema = json.loads((out / "data/facts.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for rel in ("data/facts.json", "timeline/2017/06/facts.json", "operations/op-a/facts.json"):
+        data = json.loads((out / rel).read_text())
+        assert data["$schema"] == "https://owner.github.io/repo/data/facts.schema.json", rel
+        assert next(iter(data)) == "$schema", rel  # first, where editors and validators look for it
+        validator.validate(data)
+    # and the schema requires it, so a file without it does not pass
+    del data["$schema"]
+    assert not validator.is_valid(data)

@@ -278,7 +278,7 @@ def test_a_deprecated_fact_and_its_replacement_link_each_other(site):
     old = page(root, "facts/cases-2018-first")
     link = old.xpath('//p[@class="notice"]//a[@class="replaced-by"]')[0]
     assert link.get("href") == "../cases-2018-revised/" and link.text == "8,400 cases in 2018, the revised count."
-    assert "It is replaced by 8,400 cases in 2018, the revised count. (8,400 cases)." in text(old)
+    assert "It is replaced by the fact that gives 8,400 cases: 8,400 cases in 2018, the revised count." in text(old)
     new = page(root, "facts/cases-2018-revised")
     (back,) = new.xpath('//div[contains(@class, "replaces")]//a[@class="claim"]')
     assert back.get("href") == "../../facts/cases-2018-first/"

@@ -188,8 +188,8 @@ def test_a_preview_started_on_its_last_output_warms_the_shared_pages_and_writes_
 
 
 def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
-    """A build keeps the collector off what it reads and freezes it (pipeline._lasting), also for its
-    forked workers, and makes no full collection while it renders (pipeline._young_only); whether it
+    """A build keeps the collector off what it reads and freezes it (parallel.lasting), also for its
+    forked workers, and makes no full collection while it renders (parallel.young_only); whether it
     builds, fails or runs with the collector already off, nothing stays frozen and the thresholds are
     put back. `check` reads the same way."""
     import gc

@@ -3,6 +3,7 @@ cited on its own, kept through renames and deletions, guarded by permalinks.txt 
 read from git in one pass; without git's history the rest builds, and says so once."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -206,6 +207,26 @@ def test_a_shallow_clone_says_once_that_versions_are_unavailable_and_builds_the_
 
 def _first_version_line(root: Path) -> int:
     return next(i for i, line in enumerate((root / "permalinks.txt").read_text().splitlines(), 1) if "/v/" in line)
+
+
+def test_a_plain_copy_of_an_archive_with_versions_says_once_they_are_unavailable(three, tmp_path):
+    """A download of the repository (GitHub's zip, say): its permalinks.txt lists versions git cannot show here."""
+    assert annals(three).code == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(three, copy, ignore=shutil.ignore_patterns(".git", "_site", ".annals*"))
+    run = annals(copy)
+    assert run.code == 0, run.err
+    listed = sum("/v/" in line for line in (copy / "permalinks.txt").read_text().splitlines())
+    assert listed == 4
+    assert run.problems == [f"permalinks.txt:{_first_version_line(copy)}: warning: {listed} version pages of facts "
+                            "listed here are not built: there is no git history here (a plain copy, not a git "
+                            "checkout, or git is not installed), so no fact lists its versions"]
+    assert not (copy / "_site/facts/f-june/v").exists()
+    assert (copy / "_site/facts/f-june/index.html").is_file() and (copy / "_site/timeline/2017/06/index.html").is_file()
+    assert "No versions are listed: there is no git history here" in text(page(copy, "facts/f-june"),
+                                                                          "//section[@id='versions']")
+    # --locked, as CI builds, passes too: nothing the manifest lists is dropped for want of history
+    assert annals(copy, "--locked", "--out", str(copy / "_ci")).problems == run.problems
 
 
 def test_a_plain_copy_builds_without_a_word_of_versions_it_never_had(tmp_path):

@@ -313,7 +313,7 @@ def test_no_page_of_the_second_archive_says_operation_or_a_word_of_the_embedded_
 
 def test_the_second_archive_speaks_of_seasons(league):
     home = (league / "index.html").read_text()
-    assert "across 3 seasons" in home and ">By season</a>" in home and "3 seasons and their sub-seasons" in home
+    assert "across 3 seasons" in home and ">By season</a>" in home and "3 seasons, sub-seasons included" in home
     assert "by words, figures (1084 or 1,084), season or month</span>" in home
     search = (league / "search/index.html").read_text()
     assert "numbers (1084 or 1,084), season or month (August 2023, 2023-08)" in search
