@@ -316,15 +316,15 @@ def feed(r, _key) -> bytes:
 
 def sitemap(r, paths) -> bytes:
     """Absolute URLs of the HTML pages the plan lists (its key), in plan order, each with the time it
-    last changed where git knows one (see _lastmod)."""
+    last changed where git knows one (see lastmod)."""
     base = r.get("site").base_url
-    dates = [_lastmod(r, p) for p in paths]
+    dates = [lastmod(r, p) for p in paths]
     newest = max((d for d in dates if d), default=None)
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f"<urlset xmlns={quoteattr(SITEMAP_NS)}>"]
     for path, date in zip(paths, dates):
         date = date if date or urls.parse(path) not in _WHOLE else newest
-        lastmod = f"<lastmod>{date}</lastmod>" if date else ""
-        lines.append(f"<url><loc>{escape(urls.absolute(base, path))}</loc>{lastmod}</url>")
+        stamp = f"<lastmod>{date}</lastmod>" if date else ""
+        lines.append(f"<url><loc>{escape(urls.absolute(base, path))}</loc>{stamp}</url>")
     return ("\n".join(lines) + "\n</urlset>\n").encode("utf-8")
 
 
@@ -332,7 +332,19 @@ def sitemap(r, paths) -> bytes:
 _WHOLE = [(kind, None) for kind in ("home", "timeline", "operations", "sources", "articles", "metrics", "search")]
 
 
-def _lastmod(r, path: str) -> str | None:
+def page_date(r, path: str) -> str | None:
+    """The date a page's head gives it: as the sitemap does, a page about the whole archive as new as
+    its newest fact."""
+    if urls.parse(path) in _WHOLE:
+        return r.derive(_newest)
+    return lastmod(r, path)
+
+
+def _newest(r) -> str | None:
+    return max((d for d in (r.get("changed", i) for i in r.get("all", "facts")) if d), default=None)
+
+
+def lastmod(r, path: str) -> str | None:
     """When what a page shows last changed: the newest git date of its record's file and of the facts it
     lists. None where git knows none of them."""
     kind, key = urls.parse(path) or (None, None)

@@ -745,6 +745,11 @@ CONTEXTS: dict[str, Callable[[Reader, Any], dict]] = {
 }
 
 
+# Pages dated by what they list (see exports.page_date); a fact, an article or a version has its own date.
+_DATED_AS_LISTED = {"home", "timeline", "year", "month", "operations", "operation", "sources", "source",
+                    "articles", "metrics", "metric", "search"}
+
+
 # Files that are data, not HTML (JSON, CSV): kind -> function(reader, key) -> bytes.
 # They read the index through the same Reader, so their dependencies are recorded too.
 PRODUCERS: dict[str, Callable[[Reader, Any], bytes]] = {
@@ -763,6 +768,8 @@ def produce(page: Page, index: Index, memo: Memo | None = None) -> tuple[bytes, 
 def context(page: Page, index: Index, memo: Memo | None = None) -> tuple[dict, Reader]:
     reader = Reader(index, memo)
     ctx = CONTEXTS[page.kind](reader, page.key)
+    if page.kind in _DATED_AS_LISTED and "changed" not in ctx:  # for its head: the sitemap's date
+        ctx["changed"] = exports.page_date(reader, page.path)
     reader.get("site")
     ctx["site"] = index.archive.site
     return ctx, reader

@@ -80,13 +80,13 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
 
 
 def _read(options: Options, problems: Problems, progress: Silent, files: dict | None,
-          loaded: Callable[[Archive], None] = lambda archive: None, dates: dict[str, str] | None = None) -> Read:
+          loaded: Callable[[Archive], None] = lambda archive: None, git: history.Log | None = None) -> Read:
     """`loaded(archive)` is called once the files are read, which takes every core there is, and the rest does not.
-    `dates` are git's (see history), when the caller has them already."""
+    `git` is the history's log (see history), when the caller has read it already."""
     archive = load(options.root, problems, progress, files, options.workers)
     loaded(archive)
     progress.stage("history")
-    archive = versions.read(archive, options.root, dates)  # git's dates and every fact's versions
+    archive = versions.read(archive, options.root, None, git)  # git's dates and every fact's versions
     progress.stage("validate")
     before = len(problems.items)
     validate(archive, options.root, problems)
@@ -104,12 +104,13 @@ def _with_base_url(archive: Archive, options: Options) -> Archive:
 
 
 def _patch(options: Options, session: Session, changed: set[str], problems: Problems,
-           dates: dict[str, str] | None) -> Read | None:
+           git: history.Log | None) -> Read | None:
     """The last good build with only the changed facts read, checked and indexed again; None if it cannot be.
 
-    `dates` are git's now, when known (the command line's); else an edited
-    file has no date git vouches for until it is committed (see history)."""
+    `git` is the history's log now, when known (the command line's); else an
+    edited file has no date git vouches for until it is committed (see history)."""
     good = session.good
+    dates = git.dates if git is not None else None
     facts = loading.update(options.root, good.archive, changed, session.files)
     if facts is None:
         return None
@@ -231,7 +232,8 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
     warned of, having read no more than the session's glance."""
     config = _session_config(options)
     seen = saved.glance(options.root, options.out, config)
-    now, _ = saved.look_now(options.root, history.state(options.root))
+    git = history.read_log(options.root)  # read once: for the look, and for the versions if it reads again
+    now, _ = saved.look_now(options.root, history.state_of(git))
     changed = saved.changes(seen.look if seen else None, now, options.out)
     missing = saved.missing(seen.produced if seen else (), options.out)
     if changed == set() and not seen.pending and not missing:
@@ -242,7 +244,8 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
         session = saved.resume(options.root, options.out, config, seen)
     if session.good is not None:  # pages whose file went from the output: written again whatever changed
         session.pending |= {page.path for page in session.good.pages if urls.output_file(page.path) in missing}
-    report = _build_in(options, progress, session, changed if session.good else None, None, now.dates)
+        session.vouched = changed is not None and seen.look.templates == now.templates
+    report = _build_in(options, progress, session, changed if session.good else None, None, git)
     saved.committed(session, now, options.root, options.out, report.manifest_updated)
     saved.save(session, options.root, options.out, config)
     return report
@@ -267,11 +270,11 @@ def save_session(options: Options, session: Session) -> None:
 
 
 def _build_in(options: Options, progress: Silent, session: Session, changed: set[str] | None, first,
-              dates: dict[str, str] | None = None) -> Report:
+              git: history.Log | None = None) -> Report:
     existed = options.out.exists()
     ahead = _folders_ahead(options, session, existed)
     try:
-        report = _build(options, progress, session, changed, first, existed, ahead, dates)
+        report = _build(options, progress, session, changed, first, existed, ahead, git)
     except BaseException:
         ahead.done(failed=True)
         raise
@@ -322,17 +325,17 @@ class Plan:
 
 
 def _build(options: Options, progress: Silent, session: Session, changed: set[str] | None,
-           first, existed: bool, ahead: FoldersAhead, dates: dict[str, str] | None) -> Report:
+           first, existed: bool, ahead: FoldersAhead, git: history.Log | None) -> Report:
     """Read (or patch) → validate → index → plan and check → find stale pages → render → write → remember."""
     started = time.perf_counter()
     problems = Problems()
     renderer, recompiled = session.renderer_for(options.root)
     compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
     with parallel.stopped_on_failure(compiling):
-        read, patched = _read_or_patch(options, session, changed, problems, progress, ahead, dates)
+        read, patched = _read_or_patch(options, session, changed, problems, progress, ahead, git)
         progress.stage("plan")
         planned = _plan(options, session, read, patched, problems)
-        if planned.anew or recompiled:
+        if planned.anew or (recompiled and not session.vouched):
             _wait(compiling)  # the templates it compiles, loaded by the check from the cache it fills
             check_templates(options.root, renderer, planned.pages, problems)
         if problems.fails(options.strict):
@@ -354,19 +357,19 @@ def _wait(child) -> None:
 
 
 def _read_or_patch(options: Options, session: Session, changed: set[str] | None, problems: Problems,
-                   progress: Silent, ahead: FoldersAhead, dates: dict[str, str] | None) -> tuple[Read, bool]:
+                   progress: Silent, ahead: FoldersAhead, git: history.Log | None) -> tuple[Read, bool]:
     """The archive read, checked and indexed; patched from the session's last good build where only
     facts changed. With the keys that changed since that build, when it can tell. And whether it patched."""
     session.failed, failed = True, session.failed
     with parallel.lasting():
         if session.good is not None and changed is not None and not failed:
             found = Problems()
-            read = _patch(options, session, changed, found, dates)
+            read = _patch(options, session, changed, found, git)
             if read is not None:
                 problems.items.extend(found.items)
                 return read, True
         read = _read(options, problems, progress, session.files,
-                     lambda archive: ahead.start(lambda: _fact_folders(archive)), dates)
+                     lambda archive: ahead.start(lambda: _fact_folders(archive)), git)
         if session.good is not None and not problems.errors:
             read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
         return read, False

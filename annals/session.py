@@ -67,6 +67,9 @@ class Session:
     in_place: bool = False
     warnings: tuple[Problem, ...] = ()  # what the last good build warned of, said again by one that does nothing
     look: "Look | None" = None  # what `changes` compares with, taken as the last good build began
+    # The templates and static files are those the last good build checked, untouched since (the look
+    # of a session resumed from disk says so): compiled anew in this process, they need no check again.
+    vouched: bool = False
 
     def renderer_for(self, root: Path) -> tuple[Renderer, bool]:
         """The compiled templates, compiled again if a template changed; and whether they were."""
@@ -117,13 +120,19 @@ def _paths(root: Path, out: Path) -> tuple[Path, Path]:
     return root / CACHE / f"session-{tag}.glance", root / CACHE / f"session-{tag}.pickle"
 
 
-def _code() -> str:
-    """A digest of Annals' own code: a session another version left is no session."""
+def _digest_of_the_code() -> str:
+    """A digest of Annals' own code: a session another version left is no session.
+
+    Taken once, as the package is imported: the code this process runs, even if the files change
+    under a preview that runs on (its session, saved, is then no session for the new code)."""
     digest = hashlib.blake2b(VERSION.to_bytes(2, "big"), digest_size=8)
     package = Path(__file__).resolve().parent
     for path in sorted(package.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+_CODE = _digest_of_the_code()
 
 
 def save(session: Session, root: Path, out: Path, config: str) -> None:
@@ -138,8 +147,8 @@ def save(session: Session, root: Path, out: Path, config: str) -> None:
     small, whole = _paths(root, out)
     small.unlink(missing_ok=True)  # a glance never vouches for the whole of another save
     try:
-        _write(whole, (_code(), config, token, kept))
-        _write(small, (_code(), config, glance))
+        _write(whole, (_CODE, config, token, kept))
+        _write(small, (_CODE, config, glance))
     except (pickle.PicklingError, TypeError, AttributeError):
         # Something in it pickle cannot name (a template's own filter, say): no session, a whole build next time.
         forget(root, out)
@@ -163,7 +172,7 @@ def glance(root: Path, out: Path, config: str) -> Glance | None:
     try:
         with open(_paths(root, out)[0], "rb") as handle:
             code, saved_config, found = pickle.load(handle)
-        return found if code == _code() and saved_config == config and isinstance(found, Glance) else None
+        return found if code == _CODE and saved_config == config and isinstance(found, Glance) else None
     except Exception:  # noqa: BLE001 - damaged, cut short, of another layout: no memory is always safe
         return None
 
@@ -175,7 +184,7 @@ def resume(root: Path, out: Path, config: str, seen: Glance | None) -> Session:
     try:
         with open(_paths(root, out)[1], "rb") as handle:
             code, saved_config, token, kept = pickle.load(handle)
-        if code != _code() or saved_config != config or token != seen.token:
+        if code != _CODE or saved_config != config or token != seen.token:
             return Session()
         files, state, good, text = kept
         return Session(files=files, state=state, good=good, pending=set(seen.pending), warnings=seen.warnings,

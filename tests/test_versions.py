@@ -284,7 +284,7 @@ def test_every_version_is_read_in_one_pass_of_git(tmp_path):
     made = list((root / "_site/facts").glob("*/v/*/index.html"))
     assert len(made) == 3000
     ran = calls.read_text().splitlines()
-    assert len(ran) <= 8, ran
+    assert len(ran) <= 4, ran
     assert sum("cat-file --batch" in line for line in ran) == 1
     doc = page(root, "facts/f000001")
     assert len(doc.xpath("//section[@id='versions']//li")) == 3

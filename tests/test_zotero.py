@@ -110,9 +110,6 @@ def test_every_other_page_saves_as_a_web_page_of_the_archive_at_its_permalink(em
     assert item["url"] == PERMALINKS + path
 
 
-@pytest.mark.xfail(strict=True, reason="pages.context gives these pages no `changed` (their last change) for "
-                                       "base.html's DC.date, so Zotero dates them by the first <time> on the page: "
-                                       "a listed fact's period")
 @pytest.mark.parametrize("path", ["sources/mosul-airstrikes-record-level/", "timeline/2017/06/",
                                   "operations/mosul-offensive/", ""])
 def test_every_other_page_is_dated_by_its_last_change(embedded_items, path):
