@@ -49,11 +49,13 @@
   // Where a word may be found, and what a match there weighs: the claim first, an operation's
   // name or a place well after it. A year or a month typed is looked for in the fact's date (a
   // four-digit number also in its figure and claim, whole), never in a name: "france 2019" is
-  // not a fact of 2017 because an operation is called "... 2019".
+  // not a fact of 2017 because an operation is called "... 2019". A fact whose date lies within
+  // the year or month typed comes before a span that only takes it in: "april 2021" lists April's
+  // figures before the rolling twelve-month figures that cover April.
   var ANY = [["claim", 8], ["figure", 6], ["dates", 3], ["names", 2], ["quotes", 1]];
-  var YEAR = [["dates", 7], ["figure", 6], ["claim", 4]];
+  var YEAR = [["within", 8], ["dates", 7], ["figure", 6], ["claim", 4]];
   var MONTH = [["dates", 7], ["claim", 4]];  // a lone month's name: "may" is a word too
-  var DATE = [["dates", 7]];
+  var DATE = [["within", 8], ["dates", 7]];
   var MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
     "september", "october", "november", "december"];
 
@@ -86,7 +88,7 @@
     return out;
   }
 
-  var FIELDS = ["claim", "dates", "figure", "names", "quotes"];
+  var FIELDS = ["claim", "dates", "within", "figure", "names", "quotes"];
   var facts = data.facts.map(function (fact, order) {
     var entry = { fact: fact, order: order };
     FIELDS.forEach(function (name) { entry[name] = " " + words(fact[name] || "").join(" ") + " "; });
