@@ -292,7 +292,9 @@ def feed(r, _key) -> bytes:
     times = [t for t, _ in items]
     # An undated fact outside git is as new as the newest entry: never the clock.
     newest = max((t for t in times if t), default=NO_DATE)
-    order = sorted(range(len(items)), key=lambda i: (times[i] or newest, i), reverse=True)
+    # Of entries as new, the later fact first, and a fact of no known date after the dated ones.
+    ids, undated = r.get("all", "facts"), set(r.get("all", "undated"))
+    order = sorted(range(len(items)), key=lambda i: (times[i] or newest, ids[i] not in undated, i), reverse=True)
     head = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f"<feed xmlns={quoteattr(ATOM_NS)} xml:lang={quoteattr(site.language)}>",

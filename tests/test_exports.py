@@ -239,6 +239,8 @@ def test_feed_dates_without_git_come_from_the_facts(site):
     assert updated == {"f-event": "2017-07-09T00:00:00Z", "f-june": "2017-06-30T00:00:00Z",
                        "undated": "2017-07-09T00:00:00Z"}
     assert feed.feed.updated == "2017-07-09T00:00:00Z"
+    # Newest first; the fact of no known date, as new as the newest, after the dated ones as new.
+    assert [e.id.rsplit("/", 2)[1] for e in feed.entries] == ["f-event", "undated", "f-june"]
 
 
 def test_every_page_links_the_feed_and_the_data(embedded_build):
