@@ -77,9 +77,10 @@ def ignored(name: str) -> bool:
     return name.startswith(".") or name.endswith("~") or name.startswith("#")
 
 
-def content_files(root: Path) -> tuple[list[str], list[Problem]]:
+def content_files(root: Path, texts: list[str] | None = None) -> tuple[list[str], list[Problem]]:
     """Every content file to read (relative paths, sorted); files that look misplaced; and links
-    refused, in content/ and in templates/ and static/, which the build reads too (see annals.tree)."""
+    refused, in content/ and in templates/ and static/, which the build reads too (see annals.tree).
+    `texts`, if given, is filled with the sources' full texts, which the quote checks read."""
     content = root / "content"
     found, stray = [], []
     if not content.is_dir() and not content.is_symlink():
@@ -94,6 +95,8 @@ def content_files(root: Path) -> tuple[list[str], list[Problem]]:
             found.append(rel)
         elif not _allowed_extra(rel):
             stray.append(Problem(Loc(rel, 1), _stray_message(rel)))
+        elif texts is not None:
+            texts.append(rel)
     return found, sorted(stray + refused)
 
 

@@ -234,8 +234,10 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
     seen = saved.glance(options.root, options.out, config)
     git = history.read_log(options.root)  # read once: for the look, and for the versions if it reads again
     now, _ = saved.look_now(options.root, history.state_of(git))
-    changed = saved.changes(seen.look if seen else None, now, options.out)
     missing = saved.missing(seen.produced if seen else (), options.out)
+    if seen is not None and not saved.trusted(seen, options.out):
+        seen = None  # the output is not what the session's build left there: build it whole
+    changed = saved.changes(seen.look if seen else None, now, options.out)
     if changed == set() and not seen.pending and not missing:
         if Problems(list(seen.warnings)).fails(options.strict):
             raise BuildFailed(sorted(seen.warnings))
@@ -247,12 +249,14 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
         session.vouched = changed is not None and seen.look.templates == now.templates
     report = _build_in(options, progress, session, changed if session.good else None, None, git)
     saved.committed(session, now, options.root, options.out, report.manifest_updated)
-    saved.save(session, options.root, options.out, config)
+    lost = saved.save(session, options.root, options.out, config)
+    if lost is not None:
+        report.warnings.append(Problem(Loc(CACHE + "/"), lost, "warning"))
     return report
 
 
 def _session_config(options: Options) -> str:
-    return f"{options.offline}|{options.offline_zip}|{options.base_url}"
+    return f"{options.offline}|{options.offline_zip}|{options.base_url}|{options.locked}"
 
 
 def resume_session(options: Options) -> Session:
@@ -484,6 +488,8 @@ def write_site(options: Options, index: Index, planned: Plan, problems: Problems
     writer = Writer(options.out, in_memory=session.in_place, existed=existed, folders_made=folders_made)
     writer.begin()
     job = _job(options, index, planned.pages, session, writer)
+    if job.zip_entries == {} and keys is not None:  # the last zip gone or not ours: every page goes in anew
+        keys, session.readers = None, None
     report = Report(pages=len(planned.pages))
     try:
         todo, later = _stale(job, state, keys, session, look_at_every_page, first)

@@ -18,6 +18,8 @@ against their content hash where they disagree, and the files whose git date mov
 """
 from __future__ import annotations
 
+import contextlib
+
 import dataclasses
 import hashlib
 import os
@@ -25,7 +27,7 @@ import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import load as loading, publish, theme, tree
+from . import load as loading, publish, theme, tree, urls
 from .index import Index, Key
 from .model import Archive
 from .pages import Memo, Page
@@ -135,11 +137,11 @@ def _digest_of_the_code() -> str:
 _CODE = _digest_of_the_code()
 
 
-def save(session: Session, root: Path, out: Path, config: str) -> None:
+def save(session: Session, root: Path, out: Path, config: str) -> str | None:
     """Leave the session on disk for the next build of `out`: the whole of it, then its glance,
-    each written whole and moved into place."""
+    each written whole and moved into place. What went wrong, if it could not be written."""
     if session.good is None or session.state is None or session.failed or session.look is None:
-        return
+        return None
     token = os.urandom(8).hex()
     glance = Glance(token, session.look, session.warnings, tuple(sorted(session.pending)),
                     tuple(sorted(session.state.produced or ())), len(session.good.pages))
@@ -152,6 +154,11 @@ def save(session: Session, root: Path, out: Path, config: str) -> None:
     except (pickle.PicklingError, TypeError, AttributeError):
         # Something in it pickle cannot name (a template's own filter, say): no session, a whole build next time.
         forget(root, out)
+    except OSError as error:  # the site is written: only the memory of it is lost, said, and a whole build next
+        with contextlib.suppress(OSError):
+            forget(root, out)
+        return f"could not keep this build's session ({error.strerror or error}): the next build builds everything"
+    return None
 
 
 def _write(path: Path, value) -> None:
@@ -208,14 +215,18 @@ def signature(path: Path) -> tuple | None:
 
 
 def output_look(out: Path) -> tuple | None:
-    """The output folder and its marker as a commit left them: each commit makes both anew."""
-    return (signature(out), signature(out / publish.MARKER)) if out.exists() else None
+    """The output folder and its marker as a commit left them (each commit makes both anew), and the
+    offline zip, which holds every page: deleted or damaged, it is made whole again."""
+    if not out.exists():
+        return None
+    return signature(out), signature(out / publish.MARKER), signature(out / urls.offline_zip())
 
 
 def look_now(root: Path, dates: dict[str, str]) -> tuple[Look, list[str]]:
     """The inputs as they are now, before the build reads them; and the content files found."""
-    files, refused = loading.content_files(root)
-    signatures = {rel: signature(root / rel) for rel in files}
+    texts: list[str] = []  # a source's full text changed is a change too: its quotes are checked again
+    files, refused = loading.content_files(root, texts)
+    signatures = {rel: signature(root / rel) for rel in (*files, *texts)}
     return Look(signatures, templates(root), signature(root / MANIFEST), tuple(refused), dates), files
 
 
@@ -248,6 +259,12 @@ def templates(root: Path) -> dict[str, tuple | None]:
             for rel in tree.walk(base, top, tree.hidden, tree.never)[0]:
                 found[label + rel] = signature(base / rel)
     return found
+
+
+def trusted(seen: Glance, out: Path) -> bool:
+    """Whether the output folder is the one the glance's build committed: replaced since (restored
+    from a copy, written by another archive's build), its pages are not what the session says."""
+    return seen.look.output == output_look(out)
 
 
 def missing(produced, out: Path) -> set[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .markup import FACT_REF as _FACT_REF, Markdown, Resolver
 from .model import Archive, Article, Citation, Fact, Operation, Source, Withdrawn, upward
-from .problems import Loc, Problems
+from .problems import Loc, Problem, Problems
 from .schema import did_you_mean
 
 FACT_REF = re.compile(_FACT_REF)
@@ -28,6 +28,7 @@ def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | 
     The preview passes `only` when nothing but those facts changed since a
     build that passed: every other fact's checks would find what they found then.
     """
+    _group_words_as_fields(archive, problems)
     broken = _broken(archive)
     facts = _all(archive, archive.facts, Fact) if only is None else [archive.facts[i] for i in sorted(only)
                                                                        if i in archive.facts]
@@ -40,6 +41,25 @@ def validate(archive: Archive, root: Path, problems: Problems, only: set[str] | 
     _figures(archive, facts, problems)
     _replacements(archive, problems, broken)
     _markdown(archive, facts, root, problems, broken, others=only is None)
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field '([^']*)' in (fact|article)\b")
+
+
+def _group_words_as_fields(archive: Archive, problems: Problems) -> None:
+    """A fact or an article that names its groups by the archive's own word for them (`outbreaks:`)
+    is told the field is `operations:`, which the loader, reading each file alone, cannot know."""
+    groups = archive.site.groups if archive.site is not None else None
+    if groups is None:
+        return
+    words = {groups.singular, groups.plural}
+    for at, problem in enumerate(problems.items):
+        found = _UNKNOWN_FIELD.match(problem.message)
+        if found and found.group(1) in words:
+            problems.items[at] = Problem(problem.loc, (
+                f"unknown field '{found.group(1)}' in {found.group(2)}: a {found.group(2)} names its "
+                f"{groups.plural} under `operations:`, e.g. operations: [<id of a file in content/operations/>]"),
+                problem.severity)
 
 
 def _broken(archive: Archive) -> set[tuple[str, str | None]]:

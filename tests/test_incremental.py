@@ -310,3 +310,69 @@ def test_a_cold_build_has_its_templates_compiled_by_another_process_meanwhile(tm
     shutil.rmtree(cache)
     assert annals(root, "--out", str(compiled_here), "-j", "1", "-q").code == 0
     assert tree(root / "_site") == tree(compiled_here)
+
+
+# -- what a session on disk may not be trusted with ------------------------------------------------
+
+def test_an_output_folder_put_back_from_a_copy_is_built_whole(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    shutil.copytree(root / "_site", tmp_path / "copy")
+    edit(root, "content/site.yaml", "title: Test Archive", "title: Renamed Archive")
+    assert annals(root).code == 0
+    shutil.rmtree(root / "_site")
+    shutil.copytree(tmp_path / "copy", root / "_site")  # an older site, as a deploy tool or a backup puts it back
+    run = annals(root, "-v")
+    assert run.code == 0 and len(rendered(run)) > 20
+    assert "Renamed Archive" in (root / "_site/index.html").read_text()
+    same_as_from_nothing(root, tmp_path)
+
+
+def test_a_zip_deleted_or_damaged_is_made_whole_again(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    whole = zipped(root / "_site/annals-offline.zip")
+    for damage in ("delete", "garbage"):
+        zip_path = root / "_site/annals-offline.zip"
+        zip_path.unlink() if damage == "delete" else zip_path.write_bytes(b"not a zip")
+        assert annals(root).code == 0
+        assert zipped(zip_path) == whole, damage
+    same_as_from_nothing(root, tmp_path)
+
+
+def test_a_sources_full_text_changed_is_checked_again(tmp_path):
+    root = make_site(tmp_path, {
+        "content/sources/src-1.yaml": "title: A report\nkind: report\ntext_file: src-1/full.txt\n",
+        "content/sources/src-1/full.txt": "In June, 100 weapons in June were released; something happened.\n"})
+    assert annals(root).code == 0, annals(root).err
+    edit(root, "content/sources/src-1/full.txt", "100 weapons in June", "a hundred weapons")
+    run = annals(root)
+    assert run.code == 1
+    assert any(p.startswith(FACT + ":") and "quote does not occur in the text of source 'src-1'" in p
+               for p in run.problems), run.err
+
+
+def test_locked_holds_in_a_resumed_build(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    text = (root / FACT).read_text().replace("100 weapons were released", "A new fact;")
+    (root / "content/facts/2017/f-new.yaml").write_text(text)
+    assert annals(root, "--offline").code == 0  # which records nothing
+    for claim in ("A new fact;", "A new fact, edited;"):  # resumed, then resumed and patched
+        edit(root, "content/facts/2017/f-new.yaml", "A new fact;", claim)
+        run = annals(root, "--offline", "--locked")
+        assert run.code == 1 and any("/facts/f-new/" in p and "--locked" in p for p in run.problems), run.err
+
+
+def test_a_session_that_cannot_be_kept_is_a_warning_not_a_failure(tmp_path):
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    [whole] = (root / ".annals-cache").glob("session-*.pickle")
+    (whole.parent / (whole.name + ".tmp")).mkdir()  # in the way of the next save, as a full disk would be
+    edit(root, FACT, "100 weapons were released", "One hundred weapons were released")
+    run = annals(root)
+    assert run.code == 0 and "Traceback" not in run.err
+    assert "could not keep this build's session" in run.err
+    assert "One hundred weapons" in (root / "_site/facts/f-june/index.html").read_text()
+    (whole.parent / (whole.name + ".tmp")).rmdir()
+    same_as_from_nothing(root, tmp_path)

@@ -416,3 +416,15 @@ def test_the_scroll_hint_shows_only_on_a_chart_wider_than_the_screen(browser, ph
                 assert charts and [c for c in charts if c["hint"] != c["wider"]] == [], (width, path)
     finally:
         page.close()
+
+
+def test_a_fact_that_names_its_groups_by_the_archives_word_is_told_the_field(tmp_path):
+    site = textwrap.dedent(MINIMAL["content/site.yaml"]) + "groups: {singular: outbreak, plural: outbreaks, path: outbreaks}\n"
+    fact = textwrap.dedent(MINIMAL["content/facts/2017/f-june.yaml"]).replace("operations: [op-b]", "outbreaks: [op-b]")
+    assert "outbreaks: [op-b]" in fact
+    root = make_site(tmp_path, {"content/site.yaml": site, "content/facts/2017/f-june.yaml": fact})
+    run = annals(root, "check")
+    assert run.code == 1 and "Traceback" not in run.err
+    [problem] = [p for p in run.problems if "outbreaks" in p]
+    assert problem.startswith("content/facts/2017/f-june.yaml:")
+    assert "a fact names its outbreaks under `operations:`" in problem and "did you mean" not in problem
