@@ -234,10 +234,10 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
     seen = saved.glance(options.root, options.out, config)
     git = history.read_log(options.root)  # read once: for the look, and for the versions if it reads again
     now, _ = saved.look_now(options.root, history.state_of(git))
-    missing = saved.missing(seen.produced if seen else (), options.out)
     if seen is not None and not saved.trusted(seen, options.out):
         seen = None  # the output is not what the session's build left there: build it whole
-    changed = saved.changes(seen.look if seen else None, now, options.out)
+    missing = saved.missing(seen.produced if seen else (), options.out)
+    changed = saved.changes(seen.look if seen else None, now)
     if changed == set() and not seen.pending and not missing:
         if Problems(list(seen.warnings)).fails(options.strict):
             raise BuildFailed(sorted(seen.warnings))

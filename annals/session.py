@@ -230,14 +230,15 @@ def look_now(root: Path, dates: dict[str, str]) -> tuple[Look, list[str]]:
     return Look(signatures, templates(root), signature(root / MANIFEST), tuple(refused), dates), files
 
 
-def changes(before: Look | None, now: Look, out: Path) -> set[str] | None:
+def changes(before: Look | None, now: Look) -> set[str] | None:
     """The files that changed between two looks; None when that cannot be told (no look before,
-    the output or the manifest touched, the walk refusing other links): then everything is read.
+    the manifest touched, the walk refusing other links): then everything is read. (An output
+    folder not as the look's build left it is no look at all: see `trusted`.)
 
     A file whose signature moved is read again by the build, and is the
     same if its content hash is (an editor's save of the same bytes, a checkout).
     """
-    if before is None or before.output != output_look(out):
+    if before is None:
         return None
     if now.manifest != before.manifest or now.refused != before.refused:
         return None  # the plan is checked against the manifest again, whole; the walk's refusals are read again
