@@ -320,9 +320,10 @@ def update_index(old: Index, archive: Archive, changed: set[str], problems: Prob
                  span=_span(facts, ordered, undated, _end_kept(old.lists["span"], versions)), undated=undated,
                  aliases=old.lists["aliases"] if aliases is old.aliases else tuple(sorted(aliases.items())))
     keys.update(("all", name) for name, value in lists.items() if value != old.lists[name])
+    # The keys pages read, interned, carried over (a copy: the old index is a session's, kept as it was).
     index = _made(archive, ordered, tables, problems, by_operation=by_operation, children=old.children,
                   citing=citing, disputes=disputes, aliases=aliases, related=related, lists=lists,
-                  warnings=_rechecked(old, archive, tables, versions), shared=shared)
+                  warnings=_rechecked(old, archive, tables, versions), shared=shared, keys=dict(old.keys))
     return index, keys
 
 

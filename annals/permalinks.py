@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import history, urls
+from . import history, starter, urls
 from .load import decode
 from .problems import Loc, Problems
 
@@ -64,10 +64,18 @@ def check(published: dict[str, int], planned: set[str], claims, problems: Proble
     dropped = [(path, line) for path, line in sorted(published.items(), key=lambda item: item[1])
                if path not in planned and not claims.covers(path)]
     facts = [path for path in published if urls.fact_id(path) is not None]
+    examples = _examples_replaced(facts, {path for path, _ in dropped})
+    if examples:
+        problems.error(Loc(NAME, 1), f"this file lists the example facts `annals new` wrote ({_named(examples)}), "
+                       f"which this archive no longer has, and {len(dropped) - len(examples)} other URLs it no longer "
+                       f"builds: the examples were replaced by this archive's own. If the examples were never "
+                       f"published, delete {NAME}: the next `annals build` (or `python build.py`) writes it again "
+                       f"with this archive's own URLs; commit it with your content. If they were, keep each "
+                       f"address: content/withdrawn/<id>.yaml for a fact, a line of content/redirects.yaml for a page")
+        return True
     if _copied(published, facts, {path for path, _ in dropped}):
-        named = ", ".join(f"/{path}" for path in sorted(facts)[:3]) + (", ..." if len(facts) > 3 else "")
         problems.error(Loc(NAME, 1), f"this archive builds none of the {len(facts)} fact pages this file lists "
-                       f"({named}), nor {len(dropped) - len(facts)} of its other URLs: it looks like a new archive "
+                       f"({_named(facts)}), nor {len(dropped) - len(facts)} of its other URLs: it looks like a new archive "
                        f"started from a copy of another, whose published URLs it still holds. A new archive starts "
                        f"without {NAME}: delete it, and the first `annals build` (or `python build.py`) writes one "
                        f"listing this archive's own URLs; commit it with your content. If this archive did publish "
@@ -115,6 +123,20 @@ def _versionless(published: dict[str, int], planned, why: str, problems: Problem
                                              f"listed here {'are' if len(left) != 1 else 'is'} not built: {why}")
     elif why == history.SHALLOW:
         problems.warning(Loc(history.FACTS), why)
+
+
+def _named(paths: list[str]) -> str:
+    return ", ".join(f"/{path}" for path in sorted(paths)[:3]) + (", ..." if len(paths) > 3 else "")
+
+
+def _examples_replaced(facts: list[str], dropped: set[str]) -> list[str]:
+    """The example fact pages of `annals new` the manifest lists, if this build drops every one of them
+    and no other fact page: the manifest of a new archive built as it was written, since made the
+    editor's own. Else none."""
+    ids = starter.example_facts()
+    examples = [path for path in facts if urls.fact_id(path) in ids]
+    others = [path for path in facts if path in dropped and urls.fact_id(path) not in ids]
+    return examples if examples and dropped.issuperset(examples) and not others else []
 
 
 def _copied(published: dict[str, int], facts: list[str], dropped: set[str]) -> bool:

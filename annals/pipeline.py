@@ -8,7 +8,6 @@ import contextlib
 import dataclasses
 import hashlib
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from .render import Renderer
 from .session import Good, Session
 from .state import CACHE, State
 from .validate import validate
-from .write import FoldersAhead, OutputRefused, Writer, check_output, write_fault
+from .write import FoldersAhead, OutputRefused, SpareAhead, Writer, check_output, write_fault
 
 
 @dataclass(frozen=True)
@@ -80,13 +79,15 @@ def read_archive(options: Options, problems: Problems, progress: Silent | None =
 
 
 def _read(options: Options, problems: Problems, progress: Silent, files: dict | None,
-          loaded: Callable[[Archive], None] = lambda archive: None, git: history.Log | None = None) -> Read:
+          loaded: Callable[[Archive], None] = lambda archive: None, git: history.Log | None = None,
+          known: dict | None = None) -> Read:
     """`loaded(archive)` is called once the files are read, which takes every core there is, and the rest does not.
-    `git` is the history's log (see history), when the caller has read it already."""
+    `git` is the history's log (see history), when the caller has read it already; `known`, the versions
+    read already (see versions.read)."""
     archive = load(options.root, problems, progress, files, options.workers)
     loaded(archive)
     progress.stage("history")
-    archive = versions.read(archive, options.root, None, git)  # git's dates and every fact's versions
+    archive = versions.read(archive, options.root, None, git, known)  # git's dates and every fact's versions
     progress.stage("validate")
     before = len(problems.items)
     validate(archive, options.root, problems)
@@ -242,14 +243,19 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
         if Problems(list(seen.warnings)).fails(options.strict):
             raise BuildFailed(sorted(seen.warnings))
         return Report(pages=seen.pages, warnings=list(seen.warnings))
-    with parallel.lasting():  # unpickled with the collector off, as the read-ahead's records are (see there)
-        session = saved.resume(options.root, options.out, config, seen)
+    ahead = _ahead(options, Session(), options.out.exists())  # begun first: the session takes a while to load
+    try:
+        with parallel.lasting():  # unpickled with the collector off, as the read-ahead's records are (see there)
+            session = saved.resume(options.root, options.out, config, seen)
+    except BaseException:
+        ahead.done(failed=True)
+        raise
     if session.good is not None:  # pages whose file went from the output: written again whatever changed
         session.pending |= {page.path for page in session.good.pages if urls.output_file(page.path) in missing}
         session.vouched = changed is not None and seen.look.templates == now.templates
-    report = _build_in(options, progress, session, changed if session.good else None, None, git)
+    report = _build_in(options, progress, session, changed if session.good else None, None, git, ahead)
     saved.committed(session, now, options.root, options.out, report.manifest_updated)
-    lost = saved.save(session, options.root, options.out, config)
+    lost = saved.save(session, options.root, options.out, config, report.patched)
     if lost is not None:
         report.warnings.append(Problem(Loc(CACHE + "/"), lost, "warning"))
     return report
@@ -265,18 +271,19 @@ def resume_session(options: Options) -> Session:
     return saved.resume(options.root, options.out, config, saved.glance(options.root, options.out, config))
 
 
-def save_session(options: Options, session: Session) -> None:
-    """Leave the session on disk, for the next build of options.out (by build.py or the preview) to resume."""
+def save_session(options: Options, session: Session, patched: bool = False) -> None:
+    """Leave the session on disk, for the next build of options.out (by build.py or the preview) to resume;
+    `patched`: its one build since it was resumed patched the index (see session.save)."""
     if session.look is None:  # a preview's: its next start reads everything anyway, and looks only at the output
         now, _ = saved.look_now(options.root, history.state(options.root))
         saved.committed(session, now, options.root, options.out, False)
-    saved.save(session, options.root, options.out, _session_config(options))
+    saved.save(session, options.root, options.out, _session_config(options), patched)
 
 
 def _build_in(options: Options, progress: Silent, session: Session, changed: set[str] | None, first,
-              git: history.Log | None = None) -> Report:
+              git: history.Log | None = None, ahead: "FoldersAhead | SpareAhead | None" = None) -> Report:
     existed = options.out.exists()
-    ahead = _folders_ahead(options, session, existed)
+    ahead = ahead or _ahead(options, session, existed)
     try:
         report = _build(options, progress, session, changed, first, existed, ahead, git)
     except BaseException:
@@ -298,18 +305,18 @@ def _output_locked(options: Options, progress: Silent):
         yield
 
 
-def _folders_ahead(options: Options, session: Session | None, existed: bool) -> FoldersAhead:
-    """The fact pages' folders made while the archive is indexed, by a first build into a new folder."""
-    if options.workers <= 1 or (session is not None and session.good is not None) or existed:
+def _ahead(options: Options, session: Session, existed: bool) -> FoldersAhead | SpareAhead:
+    """What a process of its own makes of the output while the build reads and renders: the fact pages'
+    folders, for a first build into a new folder; the spare's mirror of an output folder there already."""
+    if options.workers <= 1 or session.in_place or (session.good is not None and not existed):
         return FoldersAhead(None)
     try:
         check_output(options.out, options.root)  # refused here, nothing is made: the build refuses it later
     except OutputRefused:
         return FoldersAhead(None)
-    spare = publish.spare(options.out)
-    if spare.exists():
-        shutil.rmtree(spare)  # what a killed first build left: no part of this one
-    return FoldersAhead(spare)
+    if existed:
+        return SpareAhead(options.out)
+    return FoldersAhead.replacing(publish.spare(options.out))  # what was there is no part of this build
 
 
 def _fact_folders(archive: Archive) -> list[str]:
@@ -329,11 +336,13 @@ class Plan:
 
 
 def _build(options: Options, progress: Silent, session: Session, changed: set[str] | None,
-           first, existed: bool, ahead: FoldersAhead, git: history.Log | None) -> Report:
+           first, existed: bool, ahead: FoldersAhead | SpareAhead, git: history.Log | None) -> Report:
     """Read (or patch) → validate → index → plan and check → find stale pages → render → write → remember."""
     started = time.perf_counter()
     problems = Problems()
     renderer, recompiled = session.renderer_for(options.root)
+    if recompiled and session.vouched and session.state is not None:
+        renderer.know(session.state.templates)  # the templates the last build walked, untouched since
     compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
     with parallel.stopped_on_failure(compiling):
         read, patched = _read_or_patch(options, session, changed, problems, progress, ahead, git)
@@ -347,7 +356,7 @@ def _build(options: Options, progress: Silent, session: Session, changed: set[st
         check_output(options.out, options.root)
         _wait(compiling)
         report = write_site(options, read.index, planned, problems, session, read.keys, progress,
-                            planned.anew or recompiled, first, existed=existed, folders_made=ahead.makes_folders)
+                            planned.anew or (recompiled and not session.vouched), first, existed=existed, ahead=ahead)
     report.patched = patched
     _remember(options, session, read, planned, report)
     progress.finish()
@@ -361,7 +370,7 @@ def _wait(child) -> None:
 
 
 def _read_or_patch(options: Options, session: Session, changed: set[str] | None, problems: Problems,
-                   progress: Silent, ahead: FoldersAhead, git: history.Log | None) -> tuple[Read, bool]:
+                   progress: Silent, ahead: FoldersAhead | SpareAhead, git: history.Log | None) -> tuple[Read, bool]:
     """The archive read, checked and indexed; patched from the session's last good build where only
     facts changed. With the keys that changed since that build, when it can tell. And whether it patched."""
     session.failed, failed = True, session.failed
@@ -373,7 +382,7 @@ def _read_or_patch(options: Options, session: Session, changed: set[str] | None,
                 problems.items.extend(found.items)
                 return read, True
         read = _read(options, problems, progress, session.files,
-                     lambda archive: ahead.start(lambda: _fact_folders(archive)), git)
+                     lambda archive: ahead.start(lambda: _fact_folders(archive)), git, session.versions)
         if session.good is not None and not problems.errors:
             read = dataclasses.replace(read, keys=_differing(session.good.index, read.index, session))
         return read, False
@@ -475,7 +484,7 @@ _ABSENT = object()
 
 def write_site(options: Options, index: Index, planned: Plan, problems: Problems, session: Session,
                keys: set | None, progress: Silent, look_at_every_page: bool = True, first=None, *,
-               existed: bool, folders_made: bool) -> Report:
+               existed: bool, ahead: FoldersAhead | SpareAhead | None = None) -> Report:
     """Render what changed and copy static files into options.out, all at once or not at all.
 
     A web build also makes the offline edition, as one zip: pages that were
@@ -485,7 +494,7 @@ def write_site(options: Options, index: Index, planned: Plan, problems: Problems
     when the plan or the templates changed. Unknown, every page is rendered.
     """
     state, keys = _state_for(options, index, session, keys, existed)
-    writer = Writer(options.out, in_memory=session.in_place, existed=existed, folders_made=folders_made)
+    writer = Writer(options.out, in_memory=session.in_place, existed=existed, ahead=ahead)
     writer.begin()
     job = _job(options, index, planned.pages, session, writer)
     if job.zip_entries == {} and keys is not None:  # the last zip gone or not ours: every page goes in anew

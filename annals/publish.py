@@ -210,6 +210,40 @@ class Mirror:
         return kept or not ours
 
 
+def mirror_ahead(live: Path, into: Path, listing: Path) -> None:
+    """The spare made the output's mirror, but for its marker, before a build knows what it will change;
+    then `listing`, last, naming the files found there that Annals did not write (see write.SpareAhead).
+
+    Nothing listed where the marker lists nothing (an older Annals'): the commit walks both trees itself."""
+    ours = Record.read(live).written
+    if ours is None:
+        return
+    mirror = Mirror(lambda rel: False, lambda rel: rel not in ours)
+    mirror.run(live, into)
+    _replace_text(listing, "".join(f"{rel}\0" for rel in mirror.found))
+
+
+def mirrored_listing(listing: Path) -> list[str] | None:
+    """What `mirror_ahead` listed, once; None if it did not finish."""
+    try:
+        text = listing.read_text(encoding="utf-8")
+        listing.unlink()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return [rel for rel in text.split("\0") if rel]
+
+
+def prune(root: str, rel: str) -> None:
+    """The folders of `rel` under root removed, from the deepest, while they are empty."""
+    folder = os.path.dirname(rel)
+    while folder:
+        try:
+            os.rmdir(os.path.join(root, folder))
+        except OSError:
+            return
+        folder = os.path.dirname(folder)
+
+
 def _remove(entry: os.DirEntry) -> None:
     if entry.is_dir(follow_symlinks=False):
         shutil.rmtree(entry.path)
@@ -253,6 +287,8 @@ def _in_the_way(out: Path, spare_root: Path, rel: str) -> str:
 
 def foreign_summary(found: list[str], written: set[str]) -> dict[str, int]:
     """The files found that Annals did not write, those in a folder of their own counted under it ('.git/')."""
+    if not found:
+        return {}  # nearly always: the folders of every file written need not be worked out
     ours = set()
     for rel in written:
         folder = rel.rpartition("/")[0]

@@ -292,7 +292,7 @@ def next_state(state: State, config: str, job: Job, done: list[Rendered],
                 readers.get(k, set()).discard(path)
             for k in after - before:
                 readers.setdefault(k, set()).add(path)
-    return State(config=config, pages=pages, produced=set(job.writer.produced))
+    return State(config=config, pages=pages, produced=set(job.writer.produced), templates=job.renderer.outlines())
 
 
 def default_workers() -> int:

@@ -305,6 +305,18 @@ class Renderer:
             self._walk(name)
         return self._fingerprints[name]
 
+    def outlines(self) -> dict[str, tuple[str, bool]]:
+        """What was worked out of each template walked: its fingerprint, and whether it reads `offline`."""
+        return {name: (self._fingerprints[name], self._reads_offline[name]) for name in self._fingerprints}
+
+    def know(self, outlines: dict[str, tuple[str, bool]]) -> None:
+        """Take `outlines` as this renderer's own: the templates' sources are those they were worked
+        out from (the build that did is the session's, and its look says no template changed since),
+        so none is parsed again to say what it already said."""
+        for name, (fingerprint, reads) in outlines.items():
+            self._fingerprints.setdefault(name, fingerprint)
+            self._reads_offline.setdefault(name, reads)
+
     def reads_offline(self, name: str) -> bool:
         """Whether the template, or one it extends, includes or imports, reads `offline`."""
         if name not in self._reads_offline:

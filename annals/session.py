@@ -8,9 +8,14 @@ they are facts it patches the index, which says which keys changed, and
 renders the pages that read one. That is the one way a build finds what is
 stale, in the preview and on the command line alike.
 
-On disk the session is one pickle in .annals-cache/, for one output folder.
-It is Annals' own cache (a pickle is never read from anywhere else), written
-whole and moved into place; one that cannot be read, or that another
+On disk a session, for one output folder, is three files in .annals-cache/:
+a whole pickle (the base), a journal of what each build since changed of it
+(see annals.delta: a build that patched one fact among ten thousand writes
+kilobytes, not forty megabytes), and a glance. Each is written whole and
+moved into place, the glance last, naming the base and journal it goes with;
+the journal is folded into a new base once it grows past a quarter of the
+base (and JOURNAL_FLOOR), or past JOURNAL_MOST builds. It is Annals' own
+cache (a pickle is never read from anywhere else); one that cannot be read, or that another
 version of Annals wrote, is no session at all, and the build is a whole
 build, which is always right. What changed since is worked out by `changes`:
 the files whose signature (size, times, inode) is not the one read, checked
@@ -27,7 +32,7 @@ import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import load as loading, publish, theme, tree, urls
+from . import delta, load as loading, publish, theme, tree, urls
 from .index import Index, Key
 from .model import Archive
 from .pages import Memo, Page
@@ -35,7 +40,9 @@ from .problems import Problem
 from .render import Renderer
 from .state import CACHE, State
 
-VERSION = 1
+VERSION = 2
+JOURNAL_MOST = 12  # builds a journal holds before it is folded into the base: each is applied on every resume
+JOURNAL_FLOOR = 1 << 20  # bytes a journal may reach over a small base (written whole, it would be as quick)
 MANIFEST = "permalinks.txt"  # read by the plan's checks: a change to it plans and checks again
 
 
@@ -72,6 +79,8 @@ class Session:
     # The templates and static files are those the last good build checked, untouched since (the look
     # of a session resumed from disk says so): compiled anew in this process, they need no check again.
     vouched: bool = False
+    based: "Based | None" = None  # what is on disk, for a save to write only what changed since
+    versions: dict = field(default_factory=dict)  # every fact's versions read from git (see versions.read)
 
     def renderer_for(self, root: Path) -> tuple[Renderer, bool]:
         """The compiled templates, compiled again if a template changed; and whether they were."""
@@ -92,6 +101,29 @@ class Session:
 
 
 @dataclass(frozen=True)
+class Based:
+    """The session as it stands on disk: its base's token and size, the journal's deltas, and the parts
+    of it as they were then (those a build changes in place copied), for the next delta to be taken from."""
+
+    token: str
+    size: int
+    journal: tuple[bytes, ...]
+    kept: tuple
+
+
+def _kept(session: Session) -> tuple:
+    """The parts of a session that are saved: the files read, the pages' state, the good build, the memo's
+    text, the versions read from git."""
+    return session.files, session.state, session.good, session.memo.text(), session.versions
+
+
+def _based(token: str, size: int, journal: tuple[bytes, ...], kept: tuple) -> Based:
+    files, state, good, text, versions = kept
+    # The files and versions read are filled in place by the next build: as they are now, copied.
+    return Based(token, size, journal, (dict(files), state, good, text, dict(versions)))
+
+
+@dataclass(frozen=True)
 class Look:
     """What a build saw of its inputs before it read them: each content file's signature, each
     template's and static file's, the manifest's, the links the walk refused, git's dates; and
@@ -109,7 +141,8 @@ class Look:
 class Glance:
     """The small part of a saved session: enough to tell that nothing changed without loading the rest."""
 
-    token: str  # the same in both parts of one save
+    token: str  # the base's
+    journal: str | None  # the journal's token, if the base has one
     look: Look
     warnings: tuple[Problem, ...]
     pending: tuple[str, ...]
@@ -117,9 +150,10 @@ class Glance:
     pages: int
 
 
-def _paths(root: Path, out: Path) -> tuple[Path, Path]:
+def _paths(root: Path, out: Path) -> tuple[Path, Path, Path]:
+    """The glance, the base and the journal."""
     tag = hashlib.blake2b(str(out.resolve()).encode(), digest_size=6).hexdigest()
-    return root / CACHE / f"session-{tag}.glance", root / CACHE / f"session-{tag}.pickle"
+    return tuple(root / CACHE / f"session-{tag}.{part}" for part in ("glance", "pickle", "journal"))
 
 
 def _digest_of_the_code() -> str:
@@ -137,28 +171,58 @@ def _digest_of_the_code() -> str:
 _CODE = _digest_of_the_code()
 
 
-def save(session: Session, root: Path, out: Path, config: str) -> str | None:
-    """Leave the session on disk for the next build of `out`: the whole of it, then its glance,
-    each written whole and moved into place. What went wrong, if it could not be written."""
+def save(session: Session, root: Path, out: Path, config: str, patched: bool = False) -> str | None:
+    """Leave the session on disk for the next build of `out`: what changed since the base, after a
+    build that `patched` the last one (any other made its records and index anew, and comparing them
+    would take as long as writing them), or the whole of it; then its glance. What went wrong, if it
+    could not be written."""
     if session.good is None or session.state is None or session.failed or session.look is None:
         return None
-    token = os.urandom(8).hex()
-    glance = Glance(token, session.look, session.warnings, tuple(sorted(session.pending)),
-                    tuple(sorted(session.state.produced or ())), len(session.good.pages))
-    kept = (session.files, session.state, session.good, session.memo.text())
-    small, whole = _paths(root, out)
-    small.unlink(missing_ok=True)  # a glance never vouches for the whole of another save
+    kept = _kept(session)
+    small = _paths(root, out)[0]
+    small.unlink(missing_ok=True)  # a glance never vouches for the files of another save
     try:
-        _write(whole, (_CODE, config, token, kept))
-        _write(small, (_CODE, config, glance))
+        based = (patched and _journaled(session.based, kept, root, out, config)) or _whole(kept, root, out, config)
+        _write(small, (_CODE, config, Glance(
+            based.token, _journal_token(based.journal), session.look, session.warnings, tuple(sorted(session.pending)),
+            tuple(sorted(session.state.produced or ())), len(session.good.pages))))
     except (pickle.PicklingError, TypeError, AttributeError):
         # Something in it pickle cannot name (a template's own filter, say): no session, a whole build next time.
         forget(root, out)
+        return None
     except OSError as error:  # the site is written: only the memory of it is lost, said, and a whole build next
         with contextlib.suppress(OSError):
             forget(root, out)
         return f"could not keep this build's session ({error.strerror or error}): the next build builds everything"
+    session.based = based
     return None
+
+
+def _journal_token(journal: tuple[bytes, ...]) -> str | None:
+    return hashlib.blake2b(b"".join(journal), digest_size=8).hexdigest() if journal else None
+
+
+def _journaled(based: Based | None, kept: tuple, root: Path, out: Path, config: str) -> Based | None:
+    """The journal with this build's delta added, written; None when the base should be written anew."""
+    if based is None:
+        return None
+    seen: dict = {}
+    step = pickle.dumps(tuple(delta.delta(a, b, seen=seen) for a, b in zip(based.kept, kept)),
+                        protocol=pickle.HIGHEST_PROTOCOL)
+    journal = (*based.journal, step)
+    if len(journal) > JOURNAL_MOST or sum(map(len, journal)) > max(based.size // 4, JOURNAL_FLOOR):
+        return None
+    now = _based(based.token, based.size, journal, kept)
+    _write(_paths(root, out)[2], (_CODE, config, based.token, journal))
+    return now
+
+
+def _whole(kept: tuple, root: Path, out: Path, config: str) -> Based:
+    _, whole, journal = _paths(root, out)
+    journal.unlink(missing_ok=True)
+    token = os.urandom(8).hex()
+    _write(whole, (_CODE, config, token, kept))
+    return _based(token, whole.stat().st_size, (), kept)
 
 
 def _write(path: Path, value) -> None:
@@ -185,17 +249,32 @@ def glance(root: Path, out: Path, config: str) -> Glance | None:
 
 
 def resume(root: Path, out: Path, config: str, seen: Glance | None) -> Session:
-    """The whole session whose glance was `seen`; else an empty one, for a whole build."""
+    """The whole session whose glance was `seen` (its base, and the journal applied to it); else an
+    empty one, for a whole build."""
     if seen is None:
         return Session()
+    _, whole, journaled = _paths(root, out)
     try:
-        with open(_paths(root, out)[1], "rb") as handle:
+        with open(whole, "rb") as handle:
             code, saved_config, token, kept = pickle.load(handle)
+            size = handle.tell()
         if code != _CODE or saved_config != config or token != seen.token:
             return Session()
-        files, state, good, text = kept
+        journal: tuple[bytes, ...] = ()
+        if seen.journal is not None:
+            with open(journaled, "rb") as handle:
+                code, saved_config, base, journal = pickle.load(handle)
+            if code != _CODE or saved_config != config or base != token:
+                return Session()
+            if _journal_token(journal) != seen.journal:
+                return Session()
+            for step in journal:
+                made: dict = {}  # within one step: what two parts share, they share again
+                kept = tuple(delta.applied(a, d, made) for a, d in zip(kept, pickle.loads(step)))
+        files, state, good, text, versions = kept
         return Session(files=files, state=state, good=good, pending=set(seen.pending), warnings=seen.warnings,
-                       look=seen.look, memo=Memo.resumed(text))
+                       look=seen.look, memo=Memo.resumed(text), based=_based(token, size, journal, kept),
+                       versions=versions)
     except Exception:  # noqa: BLE001 - as in glance
         return Session()
 

@@ -23,3 +23,6 @@ class State:
     config: str = ""
     pages: dict[str, PageState] = field(default_factory=dict)
     produced: set[str] | None = None  # files the last build wrote; None when unknown
+    # Each template's fingerprint and whether it reads `offline`, as the renderer worked them out
+    # (see Renderer.outlines): a build in another process, its templates untouched, takes them as they are.
+    templates: dict[str, tuple[str, bool]] = field(default_factory=dict)

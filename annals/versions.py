@@ -90,16 +90,23 @@ class History:
         return self.by_address[(ident, number)]
 
 
-def read(archive: Archive, root: Path, dates: dict[str, str] | None, log: history.Log | None = None) -> Archive:
+def read(archive: Archive, root: Path, dates: dict[str, str] | None, log: history.Log | None = None,
+         known: dict | None = None) -> Archive:
     """The archive with git's dates (`dates`, when the caller has them already) and every fact's versions,
-    from `log` when the caller has read it already (see history.state_of), else from git."""
+    from `log` when the caller has read it already (see history.state_of), else from git.
+
+    `known`, a session's, holds each version already read, by its blob and path: only the others
+    are asked of git and read (after a commit, the versions it made), and it is left holding the
+    versions of this history alone. A version is a function of its file's bytes and path, which
+    its blob and path name."""
     log = log if log is not None else history.read_log(root)
     changes = [c for c in log.changes if _is_fact(c.path) or (c.old is not None and _is_fact(c.old))]
-    blobs = history.read_blobs(root, (c.blob for c in changes if _is_fact(c.path)))
+    known = {} if known is None else known
+    blobs = history.read_blobs(root, (c.blob for c in changes if _is_fact(c.path) and (c.blob, c.path) not in known))
     if dates is not None:  # the caller's, from history.state: without the log's digest, which is no file's date
         dates = {rel: date for rel, date in dates.items() if rel != history.FACTS}
-    return dataclasses.replace(archive, changed=log.dates if dates is None else dates,
-                               history=build(changes, blobs, archive.facts, log.unavailable))
+    found = build(changes, blobs, archive.facts, log.unavailable, known)
+    return dataclasses.replace(archive, changed=log.dates if dates is None else dates, history=found)
 
 
 def _is_fact(path: str) -> bool:
@@ -113,8 +120,10 @@ class _Growing:
     removed: history.Change | None = None
 
 
-def build(changes, blobs: dict[str, bytes], facts: Mapping[str, Fact], unavailable: str | None) -> History:
-    """Follow each fact's file through `changes` (oldest first) and read it as each version left it."""
+def build(changes, blobs: dict[str, bytes], facts: Mapping[str, Fact], unavailable: str | None,
+          known: dict | None = None) -> History:
+    """Follow each fact's file through `changes` (oldest first) and read it as each version left it
+    (from `blobs`, or as `known` holds it: see read)."""
     live: dict[str, _Growing] = {}
     ended: dict[str, _Growing] = {}  # deleted, by their last id: a file of that id again continues them
     counts: dict[str, int] = {}
@@ -133,15 +142,48 @@ def build(changes, blobs: dict[str, bytes], facts: Mapping[str, Fact], unavailab
         grown.versions.append((ident, counts[ident], change))
         live[change.path] = grown
     lineages: dict[str, Lineage] = {}
+    reading = _Versions(blobs, known if known is not None else {})
     for grown in [*ended.values(), *live.values()]:
-        lineage = _lineage(grown, blobs, facts)
+        lineage = _lineage(grown, reading, facts)
         other = lineages.get(lineage.id)
         if other is not None:  # two files of one name at once (a duplicate id, in some commit): listed as one
             merged = tuple(sorted(other.versions + lineage.versions, key=lambda v: (v.date, v.number)))
             lineage = Lineage(lineage.id, merged, lineage.path or other.path, lineage.removed or other.removed)
         lineages[lineage.id] = lineage
     by_address = {(v.fact, v.number): v for lineage in lineages.values() for v in lineage.versions}
+    reading.keep_used()
     return History(unavailable, lineages, by_address)
+
+
+class _Versions:
+    """Each version's file read once: from its bytes, or as a build before read them (see read)."""
+
+    def __init__(self, blobs: dict[str, bytes], known: dict):
+        self._blobs, self._known, self._used = blobs, known, set()
+
+    def read(self, change, now: Fact | None) -> tuple[Fact | None, str | None, str | None]:
+        key = (change.blob, change.path)
+        self._used.add(key)
+        found = self._known.get(key)
+        if found is None:
+            data = self._blobs.get(change.blob)
+            if data is None:
+                return None, None, "git does not hold this version's file (a partial clone?)"
+            digest = loading.digest(data)
+            if now is not None and now.loc.path == change.path and now.digest == digest:
+                found = (digest, now, None, None)  # the version the archive holds: read once, by the loader
+            else:
+                found = (digest, *_read(change, data))
+            self._known[key] = found
+        digest, record, text, problem = found
+        if now is not None and now.loc.path == change.path and now.digest == digest:
+            return now, None, None
+        return record, text, problem
+
+    def keep_used(self) -> None:
+        """Let go of the versions no longer in the history (a rewritten one): what is known stays small."""
+        for key in self._known.keys() - self._used:
+            del self._known[key]
 
 
 def _end(grown: _Growing | None, change, ended: dict[str, _Growing]) -> None:
@@ -154,12 +196,12 @@ def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
-def _lineage(grown: _Growing, blobs: dict[str, bytes], facts: Mapping[str, Fact]) -> Lineage:
+def _lineage(grown: _Growing, reading: _Versions, facts: Mapping[str, Fact]) -> Lineage:
     last = grown.versions[-1][0]
     out: list[Version] = []
     before: Fact | None = None
     for ident, number, change in grown.versions:
-        record, text, problem = _read(change, blobs.get(change.blob), facts.get(ident))
+        record, text, problem = reading.read(change, facts.get(ident))
         if not out:
             what: tuple[str, ...] = ("first version",)
         elif record is None or before is None:
@@ -177,12 +219,8 @@ def _lineage(grown: _Growing, blobs: dict[str, bytes], facts: Mapping[str, Fact]
                    (removed.commit, history.utc(removed.time), removed.subject) if removed else None)
 
 
-def _read(change, data: bytes | None, now: Fact | None) -> tuple[Fact | None, str | None, str | None]:
+def _read(change, data: bytes) -> tuple[Fact | None, str | None, str | None]:
     """A version's fact, or (None, its text, why) if it cannot be read as one."""
-    if data is None:
-        return None, None, "git does not hold this version's file (a partial clone?)"
-    if now is not None and now.loc.path == change.path and now.digest == loading.digest(data):
-        return now, None, None  # the version the archive holds: read once
     loaded = loading.read_file(change.path, data)
     found = [r for r in loaded.records if isinstance(r, Fact)]
     if found:

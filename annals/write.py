@@ -102,10 +102,23 @@ class FoldersAhead:
             return
         out.mkdir(parents=True)
 
+    @classmethod
+    def replacing(cls, out: Path) -> "FoldersAhead":
+        """Folders made ahead in `out`, where a folder there already (a spare a killed first build left,
+        or the last build's, its output folder deleted since) is put aside in one rename and removed by
+        the process that makes the folders, once they are made: removing ten thousand folders took a second."""
+        if out.exists() and parallel.can_fork():
+            out.rename(out.with_name(f"{out.name}{_DISCARDED}{os.urandom(4).hex()}"))
+        return cls(out)
+
     @property
     def makes_folders(self) -> bool:
         """Whether the folders are made (or being made) by this, rather than by the writer."""
         return self.out is not None
+
+    def mirrored(self) -> None:
+        """A new output has no spare to mirror it (see SpareAhead)."""
+        return None
 
     def start(self, folders: Callable[[], Iterable[str]]) -> None:
         """Make `folders()` (paths inside `out`), worked out by the process that makes them."""
@@ -124,6 +137,50 @@ class FoldersAhead:
         self.out = None
 
 
+class SpareAhead:
+    """The spare made the output's mirror by a process of its own, while the build reads and renders.
+
+    An output folder there already is swapped whole for the spare beside it
+    (see publish), which must first hold what the output holds. Walking both
+    trees for that, at the commit, took 0.3 s of a build that changed one
+    fact among 10,000, 1.5 s when there was no spare yet (after a first
+    build: ten thousand folders to make), 3 s at 100,000. The walk needs
+    nothing of what the build changes: made ahead, the spare holds all of
+    the output and a list of the files Annals did not write, and the commit
+    puts what it staged on top and takes away what is no longer produced.
+    Where it cannot be made ahead (no fork, no swap), the commit walks both trees itself.
+    """
+
+    makes_folders = False
+
+    def __init__(self, out: Path):
+        self._child = None
+        self._listing = publish.workplace(out) / "mirrored"
+        if not out.is_dir() or not publish.can_swap(out) or not parallel.can_fork():
+            return
+        self._listing.unlink(missing_ok=True)
+        self._child = parallel.Child(publish.mirror_ahead, (out, publish.spare(out), self._listing))
+
+    def start(self, folders) -> None:
+        """Nothing more to make: the spare was started on at once."""
+
+    def mirrored(self) -> list[str] | None:
+        """Wait for the spare: the files of the output Annals did not write; None if it was not made."""
+        if self._child is None:
+            return None
+        code, self._child = self._child.wait(), None
+        return publish.mirrored_listing(self._listing) if code == 0 else None
+
+    def done(self, failed: bool) -> None:
+        """Stop it if the build failed before its commit waited for it (the spare stays as it is: any will do)."""
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
+
+
+_DISCARDED = ".discarded-"  # a folder FoldersAhead put aside, for its process to remove
+
+
 def _make_folders(out: str, folders: Callable[[], Iterable[str]]) -> None:
     for rel in folders():
         path = os.path.join(out, rel)
@@ -133,6 +190,10 @@ def _make_folders(out: str, folders: Callable[[], Iterable[str]]) -> None:
             pass
         except FileNotFoundError:
             os.makedirs(path, exist_ok=True)
+    head, name = os.path.split(out)
+    for entry in os.scandir(head):  # what was put aside, by this build or one killed before it removed it
+        if entry.name.startswith(name + _DISCARDED):
+            shutil.rmtree(entry.path, ignore_errors=True)
 
 
 class Writer:
@@ -148,7 +209,7 @@ class Writer:
     """
 
     def __init__(self, out: Path, in_memory: bool = False, existed: bool | None = None,
-                 folders_made: bool = False):
+                 ahead: "FoldersAhead | SpareAhead | None" = None):
         self.out = out
         self.spare = publish.spare(out)
         self.produced: set[str] = set()
@@ -167,7 +228,8 @@ class Writer:
         self.held: dict[str, bytes] | None = {} if in_memory and not self.fresh else None
         self._pid = os.getpid()
         self._folders: set[str] = set()  # made by this writer (in this process: workers fork with it)
-        self._folders_made = folders_made  # by FoldersAhead, most of them: open first, make on failing
+        self._ahead = ahead
+        self._folders_made = ahead is not None and ahead.makes_folders  # most of them: open first, make on failing
 
     def begin(self) -> None:
         if self.staging.exists():
@@ -279,7 +341,44 @@ class Writer:
 
     def _swap(self, record: publish.Record, ours: frozenset[str]) -> int:
         staged, produced = set(self.staged), self.produced
-        taken: list[str] = []  # the editor's files where this build writes
+        mirrored = self._ahead.mirrored() if self._ahead is not None else None
+        if mirrored is not None and record.written is not None:
+            removed, taken, found = self._on_the_mirror(ours, staged, mirrored)
+        else:
+            removed, taken, found = self._mirror(record, ours, staged)
+        if taken:
+            raise publish.InTheWay(f"{self.out / taken[0]} was not written by Annals, and this build must write "
+                                   f"there{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}: "
+                                   "move it, then build again")
+        for rel in self.staged:
+            publish.place(self._staged(rel), self.spare, rel, self.out)
+        summary = publish.foreign_summary(found, produced)
+        self.found = [f"{head}{f' ({count} files)' if count > 1 else ''}"
+                      for head, count in summary.items() if head not in record.foreign]
+        publish.Record(frozenset(produced), frozenset(summary)).write(self.spare)
+        publish.swap_in(self.spare, self.out)
+        return removed
+
+    def _on_the_mirror(self, ours: frozenset[str], staged: set[str],
+                       foreign: list[str]) -> tuple[int, list[str], list[str]]:
+        """What _mirror does, on a spare made the output's mirror ahead (see SpareAhead): Annals' files no
+        longer produced taken away, and the editor's files found where this build writes."""
+        removed = 0
+        for rel in ours - self.produced - staged:
+            path = os.path.join(self.spare, rel)
+            if os.path.isfile(path) or os.path.islink(path):
+                os.unlink(path)
+                publish.prune(str(self.spare), rel)
+                removed += 1
+        taken = [rel for rel in foreign if rel in staged]
+        return removed, taken, [rel for rel in foreign if rel not in self.produced]
+
+    def _mirror(self, record: publish.Record, ours: frozenset[str],
+                staged: set[str]) -> tuple[int, list[str], list[str]]:
+        """The spare brought up to date by walking both trees: (files removed, the editor's files where
+        this build writes, the editor's files kept)."""
+        produced = self.produced
+        taken: list[str] = []
         removed = [0]
 
         def drop(rel: str) -> bool:
@@ -294,18 +393,7 @@ class Writer:
 
         mirror = publish.Mirror(drop, lambda rel: rel not in produced and rel not in ours)
         mirror.run(self.out, self.spare)
-        if taken:
-            raise publish.InTheWay(f"{self.out / taken[0]} was not written by Annals, and this build must write "
-                                   f"there{f' (and {len(taken) - 1} more)' if len(taken) > 1 else ''}: "
-                                   "move it, then build again")
-        for rel in self.staged:
-            publish.place(self._staged(rel), self.spare, rel, self.out)
-        found = publish.foreign_summary(mirror.found, produced)
-        self.found = [f"{head}{f' ({count} files)' if count > 1 else ''}"
-                      for head, count in found.items() if head not in record.foreign]
-        publish.Record(frozenset(produced), frozenset(found)).write(self.spare)
-        publish.swap_in(self.spare, self.out)
-        return removed[0]
+        return removed[0], taken, mirror.found
 
     def _replace_in_place(self, record: publish.Record, ours: frozenset[str]) -> int:
         folders: set[str] = set()

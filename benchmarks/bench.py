@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -232,21 +233,35 @@ def main() -> None:
 
 
 def history_step(size: int, out: Path) -> None:
-    """A cold build of `size` facts of three versions each, and the seconds its history step took (`-v`)."""
+    """A cold build of `size` facts of three versions each, and the seconds its history step took (`-v`);
+    then the same for the build after one fact's fourth version is committed."""
     trash = out / ".trash"
     root = out / f"history-{size}"
     put_aside(root, trash)
-    history_repo.write(root, size, versions=3)
-    started = time.perf_counter()
-    done = subprocess.run(BUILD + ["--root", str(root), "-v"], capture_output=True, text=True, env=USER_ENV)
-    cold = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(done.stderr)
-    step = float(next(line for line in done.stderr.splitlines() if line.startswith("history:")).split()[-1][:-1])
+    recs = history_repo.write(root, size, versions=3)
+    cold, step = _history_build(root)
     pages = sum(1 for _ in (root / "_site").rglob("index.html"))
     print(f"{size:,} facts of 3 versions, {pages:,} pages: history step {step:.2f} s of a {cold:.2f} s cold build "
           f"({100 * step / cold:.0f}%)", flush=True)
+    victim = synthetic.fact_path(root, recs[len(recs) // 2])
+    victim.write_text(re.sub(r"(?m)^claim: .*$", "claim: A fourth wording of this fact.", victim.read_text()))
+    git = ["git", "-C", str(root), "-c", "user.name=Bench", "-c", "user.email=bench@example.org",
+           "-c", "commit.gpgsign=false"]
+    subprocess.run(git + ["commit", "-qam", "A fourth version of one fact"], check=True, env=USER_ENV)
+    again, step = _history_build(root)
+    print(f"after a commit of one fact's fourth version: history step {step:.2f} s of a {again:.2f} s build", flush=True)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def _history_build(root: Path) -> tuple[float, float]:
+    """A build's wall seconds, and its history step's."""
+    started = time.perf_counter()
+    done = subprocess.run(BUILD + ["--root", str(root), "-v"], capture_output=True, text=True, env=USER_ENV)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    lines = [line for line in done.stderr.splitlines() if line.startswith("history:")]
+    return seconds, float(lines[0].split()[-1][:-1]) if lines else 0.0
 
 
 def hugo_builds(sites: dict[str, Path], trash: Path) -> dict[str, float | None]:

@@ -368,11 +368,15 @@ def test_a_session_that_cannot_be_kept_is_a_warning_not_a_failure(tmp_path):
     root = make_site(tmp_path)
     assert annals(root).code == 0
     [whole] = (root / ".annals-cache").glob("session-*.pickle")
-    (whole.parent / (whole.name + ".tmp")).mkdir()  # in the way of the next save, as a full disk would be
+    # In the way of the next save, whole or its journal, as a full disk would be.
+    blocked = [whole.with_name(whole.name + ".tmp"), whole.with_name(whole.stem + ".journal.tmp")]
+    for folder in blocked:
+        folder.mkdir()
     edit(root, FACT, "100 weapons were released", "One hundred weapons were released")
     run = annals(root)
     assert run.code == 0 and "Traceback" not in run.err
     assert "could not keep this build's session" in run.err
     assert "One hundred weapons" in (root / "_site/facts/f-june/index.html").read_text()
-    (whole.parent / (whole.name + ".tmp")).rmdir()
+    for folder in blocked:
+        folder.rmdir()
     same_as_from_nothing(root, tmp_path)

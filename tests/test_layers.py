@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "annals"
 LAYERS = [
     # what everything may use: no knowledge of an archive
     {"problems", "periods", "progress", "yamlsyntax", "edition", "history", "markup", "watch", "publish", "urls",
-     "parallel", "starter"},
+     "delta", "parallel", "starter"},
     {"model", "yamlread", "tree"},
     {"schema", "theme"},
     {"fields"},

@@ -248,3 +248,24 @@ def test_a_dropped_fact_is_still_named_one_by_one(tmp_path):
         f"permalinks.txt:{line}: /facts/example-event/" for line in
         [n for n, text in enumerate((folder / "permalinks.txt").read_text().splitlines(), 1)
          if text == "/facts/example-event/"]]
+
+
+def test_examples_replaced_after_a_first_build_are_called_so(tmp_path):
+    """Built once as it was written, then made the editor's own: the manifest still lists the examples."""
+    folder = tmp_path / "archive"
+    assert annals(tmp_path, "new", str(folder)).code == 0
+    assert annals(folder).code == 0
+    mine = re.sub(r"(?m)^claim: .*$", "claim: My own first fact.",
+                  (folder / "content/facts/2000/example-event.yaml").read_text())
+    for path in [*(folder / "content/facts").rglob("*.yaml"), folder / "content/articles/example-article.md"]:
+        path.unlink()
+    (folder / "content/facts/2000/my-first.yaml").write_text(mine)
+    for command in (["check"], ["build"]):
+        done = annals(folder, *command)
+        assert done.code == 1
+        (problem,) = done.problems
+        assert problem.startswith("permalinks.txt:1: this file lists the example facts `annals new` wrote (")
+        assert "copy of another" not in problem and "delete permalinks.txt" in problem
+    (folder / "permalinks.txt").unlink()
+    assert annals(folder).code == 0
+    assert "/facts/my-first/" in (folder / "permalinks.txt").read_text()

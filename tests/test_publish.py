@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, annals, write_files
+from conftest import REPO, annals, make_site, write_files
 
 DRIVER = r"""
 import os, signal, sys, time
@@ -123,13 +123,15 @@ def published_once(site) -> tuple[Path, Path]:
     return root, out
 
 
-def test_a_kill_at_any_point_of_the_commit_leaves_one_whole_site_and_the_next_build_recovers(site, tmp_path):
+# One process, which walks both trees at the commit; two, the spare made ahead (see write.SpareAhead).
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_kill_at_any_point_of_the_commit_leaves_one_whole_site_and_the_next_build_recovers(site, tmp_path, jobs):
     root, out = published_once(site)
     before = tree(out)
     saved = tmp_path / "saved"
     shutil.copytree(root, saved, symlinks=True)
     write_files(root, {**NEW_FACT, **EDITED})
-    whole = driven(root)
+    whole = driven(root, "-j", jobs)
     assert whole.returncode == 0, whole.stderr
     after, calls = tree(out), commit_calls(whole)
     assert after != before and calls > 20
@@ -140,7 +142,7 @@ def test_a_kill_at_any_point_of_the_commit_leaves_one_whole_site_and_the_next_bu
         shutil.rmtree(root)
         shutil.copytree(saved, root, symlinks=True)
         write_files(root, {**NEW_FACT, **EDITED})
-        killed = driven(root, KILL_AT=str(point))
+        killed = driven(root, "-j", jobs, KILL_AT=str(point))
         assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
         assert tree(out) in (before, after), f"a mix of two sites after a kill at step {point} of {calls}"
         no_working_files(root, out, after_a_kill=True)
@@ -374,3 +376,43 @@ def test_a_project_folder_that_refuses_changes_ends_in_one_line(site, unwritable
     assert run.code == 2 and "Traceback" not in run.err and run.err.count("\n") == 1
     assert "cannot write" in run.err
     assert not out.exists()
+
+
+# -- the spare made ahead (write.SpareAhead), held to the walk of both trees at the commit -------------------
+
+def test_a_spare_made_ahead_commits_what_the_walk_of_both_trees_commits(tmp_path):
+    """Two copies of one project through the same edits: one built with the spare made the output's
+    mirror by a process of its own while the build reads and renders, one by a single process that
+    walks both trees at the commit. The outputs, the spares and what the builds say are the same."""
+    made = {}
+    for jobs in ("1", "2"):
+        (tmp_path / f"jobs-{jobs}").mkdir()
+        made[jobs] = make_site(tmp_path / f"jobs-{jobs}")
+    steps = [
+        {},  # the first build, into a new folder
+        {"static/extra.txt": "a static file"},
+        {**NEW_FACT, "static/extra.txt": None},  # a file Annals wrote and no longer makes
+        EDITED,
+    ]
+    for n, files in enumerate(steps):
+        runs = {}
+        for jobs, root in made.items():
+            write_files(root, files)
+            if n == 2:
+                write_files(root / "_site", FOREIGN)  # the editor's, found once, kept always
+            runs[jobs] = annals(root, "-j", jobs)
+            assert runs[jobs].code == 0, runs[jobs].err
+        said = {jobs: run.out.replace(f"jobs-{jobs}", "").rsplit(" in ", 1)[0] for jobs, run in runs.items()}
+        assert runs["1"].err.replace("jobs-1", "") == runs["2"].err.replace("jobs-2", "") and said["1"] == said["2"]
+        assert tree(made["1"] / "_site") == tree(made["2"] / "_site"), f"step {n}"
+        assert tree(made["1"] / "._site.annals/spare") == tree(made["2"] / "._site.annals/spare"), f"step {n}"
+        no_working_files(made["2"], made["2"] / "_site")
+    assert "left alone" in runs["2"].err or all((made["2"] / "_site" / rel).is_file() for rel in FOREIGN)
+    # An editor's file where the build must write is refused with the spare made ahead too.
+    root = made["2"]
+    write_files(root / "_site", {"timeline/2019": "the editor's"})
+    write_files(root, {"content/facts/2019/f-late.yaml": NEW_FACT["content/facts/2018/f-new.yaml"]
+                       .replace("2018-01", "2019-01").replace("January 2018", "January 2019")})
+    refused = annals(root, "-j", "2")
+    assert refused.code == 2 and str(root / "_site/timeline/2019") in refused.err
+

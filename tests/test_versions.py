@@ -289,3 +289,41 @@ def test_every_version_is_read_in_one_pass_of_git(tmp_path):
     doc = page(root, "facts/f000001")
     assert len(doc.xpath("//section[@id='versions']//li")) == 3
     assert re.search(r"claim, figure", text(doc, "//section[@id='versions']//li[1]"))
+
+
+def test_a_build_after_a_commit_reads_only_the_versions_it_made(tmp_path):
+    """The session keeps every version read, by blob and path: after a commit, git is asked for the files
+    that commit made alone, and the site is the one a build from nothing makes."""
+    root = tmp_path / "archive"
+    recs = history_repo.write(root, 200, versions=3)
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    asked = tmp_path / "asked"
+    real = subprocess.run(["which", "git"], capture_output=True, text=True, check=True).stdout.strip()
+    (shims / "git").write_text(f'#!/bin/sh\ncase "$*" in *"cat-file --batch"*) tee -a {asked} | {real} "$@";; '
+                               f'*) exec {real} "$@";; esac\n')
+    (shims / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
+
+    def build() -> int:
+        asked.write_text("")
+        done = subprocess.run([sys.executable, str(REPO / "build.py"), "--root", str(root), "-q"], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        return len(asked.read_text().splitlines())
+
+    assert build() >= 600  # every version's file, the first time
+    rel = history_repo.synthetic.fact_path(root, recs[7]).relative_to(root).as_posix()
+    (root / rel).write_text(re.sub(r"(?m)^claim: .*$", "claim: A fourth wording of this fact.",
+                                   (root / rel).read_text()))
+    commit(root, "A fourth version of one fact", "2026-12-01T10:00:00Z")
+    assert build() == 1  # the one file that commit made
+    ident = recs[7].id
+    assert len(list((root / f"_site/facts/{ident}/v").glob("*/index.html"))) == 4
+    cold = tmp_path / "cold"
+    shutil.copytree(root, cold, ignore=shutil.ignore_patterns("_site", ".annals-cache", "._site.annals"))
+    shutil.copy(root / "permalinks.txt", cold / "permalinks.txt")
+    assert annals(cold).code == 0
+    built = {p.relative_to(root / "_site"): p.read_bytes() for p in (root / "_site").rglob("*") if p.is_file()}
+    fresh = {p.relative_to(cold / "_site"): p.read_bytes() for p in (cold / "_site").rglob("*") if p.is_file()}
+    assert built.keys() == fresh.keys() and [p for p in built if built[p] != fresh[p]] == []
