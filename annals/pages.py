@@ -134,8 +134,16 @@ class Memo:
         (25 MB in 0.13 s at 10,000 facts), and the data files' lines for ten
         thousand facts took 2.5 s to derive again. Records and rows are
         derived again instead: pickled, they cost more than they save."""
-        return {key: found for key, found in self.entries.items()
-                if _is_text(found[0]) and _by_name(key[0]) and (key[0] is not _each or _by_name(key[1][0]))}
+        named: dict = {}  # each kind of value asked once: a session's memo holds a few hundred thousand
+        out = {}
+        for key, found in self.entries.items():
+            make = key[0] if key[0] is not _each else key[1][0]
+            kept = named.get(make)
+            if kept is None:
+                kept = named[make] = _by_name(key[0]) and _by_name(make)
+            if kept and _is_text(found[0]):
+                out[key] = found
+        return out
 
     def count_readers(self) -> None:
         """Count which entries read each key, for a session that builds again and again (the preview):
@@ -190,7 +198,7 @@ def _by_name(make) -> bool:
 
 
 def _is_text(value) -> bool:
-    return isinstance(value, str) or (isinstance(value, tuple) and all(isinstance(v, str) for v in value))
+    return isinstance(value, str) or (isinstance(value, tuple) and all(map(isinstance, value, repeat(str))))
 
 
 def plan(index: Index, problems: Problems, claims: "Claims | None" = None) -> list[Page]:

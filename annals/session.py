@@ -14,10 +14,11 @@ a whole pickle (the base), a journal of what each build since changed of it
 kilobytes, not forty megabytes), and a glance. Each is written whole and
 moved into place, the glance last, naming the base and journal it goes with;
 the journal is folded into a new base once it grows past a quarter of the
-base (and JOURNAL_FLOOR), or past JOURNAL_MOST builds. It is Annals' own
-cache (a pickle is never read from anywhere else); one that cannot be read, or that another
-version of Annals wrote, is no session at all, and the build is a whole
-build, which is always right. What changed since is worked out by `changes`:
+base (and JOURNAL_FLOOR), or past JOURNAL_MOST builds, and by any build that
+did not patch the last one. It is Annals' own cache (a pickle is never read
+from anywhere else); one that cannot be read, or that another version of
+Annals wrote, is no session at all, and the build is a whole build, which
+is always right. What changed since is worked out by `changes`:
 the files whose signature (size, times, inode) is not the one read, checked
 against their content hash where they disagree, and the files whose git date moved.
 """

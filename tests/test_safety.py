@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import textwrap
 import time
 from pathlib import Path
@@ -356,6 +357,23 @@ def test_a_first_build_on_two_processes_makes_the_same_folders_and_files_as_one_
     assert annals(root, "-j", "2").code == 0
     assert annals(root, "-j", "1", "--out", str(tmp_path / "one")).code == 0
     # Every folder made ahead holds its page: no empty folder, nothing more, nothing less.
+    assert tree(root / "_site") == tree(tmp_path / "one")
+
+
+def test_a_spare_left_beside_a_deleted_output_is_no_part_of_the_next_first_build(site, tmp_path):
+    """The output deleted since the last build, its spare stays beside it: the next build puts it
+    aside and its folders-ahead process removes it, once the folders are made."""
+    root = site({**MORE_FACTS, "static/extra.txt": "a file of the first site alone"})
+    assert annals(root, "-j", "2").code == 0
+    (root / "static/extra.txt").unlink()
+    assert annals(root, "-j", "2").code == 0  # the spare now holds the first site, extra.txt with it
+    spare = root / "._site.annals/spare"
+    assert (spare / "static/extra.txt").is_file()
+    shutil.rmtree(root / "_site")
+    assert annals(root, "-j", "2").code == 0
+    assert not (root / "_site/static/extra.txt").exists()
+    assert not [p.name for p in spare.parent.iterdir() if ".discarded-" in p.name]
+    assert annals(root, "-j", "1", "--out", str(tmp_path / "one")).code == 0
     assert tree(root / "_site") == tree(tmp_path / "one")
 
 
