@@ -26,6 +26,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import pickle
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,6 +167,9 @@ class Mirror:
     drop: Callable[[str], bool]
     foreign: Callable[[str], bool]
     found: list[str] = field(default_factory=list)  # files kept that Annals did not write
+    # Each folder of the output and its modification time, taken before it was listed, when asked
+    # for: a file added, removed or renamed over in it since moves that time on (see mirror_ahead).
+    stamps: dict[str, int] | None = None
 
     def run(self, live: Path, into: Path) -> None:
         into.mkdir(parents=True, exist_ok=True)
@@ -173,6 +177,8 @@ class Mirror:
 
     def _folder(self, live: str, spare: str, prefix: str) -> bool:
         """Whether the folder keeps anything (an empty folder is kept as it is)."""
+        if self.stamps is not None:
+            self.stamps[prefix] = os.stat(live).st_mtime_ns
         with os.scandir(spare) as entries:
             theirs = {e.name: e for e in entries}
         kept = False
@@ -210,27 +216,46 @@ class Mirror:
         return kept or not ours
 
 
+@dataclass(frozen=True)
+class Mirrored:
+    """What mirror_ahead saw of the output: the files Annals did not write, and each folder's time."""
+
+    found: tuple[str, ...]
+    stamps: dict[str, int]
+
+    def still(self, live: Path) -> bool:
+        """Whether the output is as the mirror saw it: no file added, removed or renamed over in any
+        of its folders since (someone's git in _site/.git, a deploy script). A file written in place
+        is the spare's too, which holds the same file under a second name."""
+        try:
+            return all(os.stat(os.path.join(live, rel)).st_mtime_ns == time for rel, time in self.stamps.items())
+        except OSError:
+            return False
+
+
 def mirror_ahead(live: Path, into: Path, listing: Path) -> None:
     """The spare made the output's mirror, but for its marker, before a build knows what it will change;
-    then `listing`, last, naming the files found there that Annals did not write (see write.SpareAhead).
+    then `listing`, last, saying what it saw (see Mirrored, and write.SpareAhead).
 
     Nothing listed where the marker lists nothing (an older Annals'): the commit walks both trees itself."""
     ours = Record.read(live).written
     if ours is None:
         return
-    mirror = Mirror(lambda rel: False, lambda rel: rel not in ours)
+    mirror = Mirror(lambda rel: False, lambda rel: rel not in ours, stamps={})
     mirror.run(live, into)
-    _replace_text(listing, "".join(f"{rel}\0" for rel in mirror.found))
+    tmp = listing.with_name(listing.name + ".tmp")
+    tmp.write_bytes(pickle.dumps(Mirrored(tuple(mirror.found), mirror.stamps), protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(tmp, listing)
 
 
-def mirrored_listing(listing: Path) -> list[str] | None:
+def mirrored_listing(listing: Path) -> Mirrored | None:
     """What `mirror_ahead` listed, once; None if it did not finish."""
     try:
-        text = listing.read_text(encoding="utf-8")
+        found = pickle.loads(listing.read_bytes())
         listing.unlink()
-    except (OSError, UnicodeDecodeError):
+    except Exception:  # noqa: BLE001 - Annals' own file, cut short or missing: the commit walks both trees
         return None
-    return [rel for rel in text.split("\0") if rel]
+    return found if isinstance(found, Mirrored) else None
 
 
 def prune(root: str, rel: str) -> None:

@@ -148,7 +148,9 @@ class SpareAhead:
     nothing of what the build changes: made ahead, the spare holds all of
     the output and a list of the files Annals did not write, and the commit
     puts what it staged on top and takes away what is no longer produced.
-    Where it cannot be made ahead (no fork, no swap), the commit walks both trees itself.
+    Where it cannot be made ahead (no fork, no swap), and where the output
+    changed while the build ran (a file added, removed or renamed over in
+    any of its folders: git at work in _site/.git), the commit walks both trees itself.
     """
 
     makes_folders = False
@@ -164,8 +166,8 @@ class SpareAhead:
     def start(self, folders) -> None:
         """Nothing more to make: the spare was started on at once."""
 
-    def mirrored(self) -> list[str] | None:
-        """Wait for the spare: the files of the output Annals did not write; None if it was not made."""
+    def mirrored(self) -> "publish.Mirrored | None":
+        """Wait for the spare: what it saw of the output; None if it was not made."""
         if self._child is None:
             return None
         code, self._child = self._child.wait(), None
@@ -342,9 +344,9 @@ class Writer:
     def _swap(self, record: publish.Record, ours: frozenset[str]) -> int:
         staged, produced = set(self.staged), self.produced
         mirrored = self._ahead.mirrored() if self._ahead is not None else None
-        if mirrored is not None and record.written is not None:
-            removed, taken, found = self._on_the_mirror(ours, staged, mirrored)
-        else:
+        if mirrored is not None and record.written is not None and mirrored.still(self.out):
+            removed, taken, found = self._on_the_mirror(ours, staged, list(mirrored.found))
+        else:  # no mirror made ahead, or the output changed since by another hand: the walk takes it all in
             removed, taken, found = self._mirror(record, ours, staged)
         if taken:
             raise publish.InTheWay(f"{self.out / taken[0]} was not written by Annals, and this build must write "

@@ -80,8 +80,14 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, int]:
     return seconds, usage.ru_maxrss
 
 
+# What a build leaves in the project: a cold build starts without any of it. The working folder
+# beside the output (its spare) is put aside with the rest, and deleted with the rest at the end:
+# deleted by the build, its ten thousand folders slowed the builds after it (see README.md).
+LEFT_BY_A_BUILD = ("_site", "._site.annals", ".annals-cache", "permalinks.txt")
+
+
 def annals_builds(root: Path, recs, trash: Path, revision: int = 1) -> dict[str, float]:
-    for leftover in ("_site", ".annals-cache", "permalinks.txt"):
+    for leftover in LEFT_BY_A_BUILD:
         put_aside(root / leftover, trash)
     cmd = BUILD + ["--root", str(root), "-q"]
     cold, peak = timed(cmd)
@@ -95,7 +101,7 @@ def annals_builds(root: Path, recs, trash: Path, revision: int = 1) -> dict[str,
     (root / "templates/month.html").write_text(theme_month.replace("</h1>", f" </h1><!-- {revision} -->", 1))
     template, _ = timed(cmd)
     put_aside(root / "templates", trash)
-    for leftover in ("_site", ".annals-cache"):
+    for leftover in LEFT_BY_A_BUILD[:3]:
         put_aside(root / leftover, trash)
     bare, _ = timed(WITHOUT_ZIP + ["--root", str(root), "-q"])
     return {"cold": cold, "noop": noop, "edit": edit, "template": template, "bare": bare, "peak_mib": peak / 1024}

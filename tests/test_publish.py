@@ -416,3 +416,38 @@ def test_a_spare_made_ahead_commits_what_the_walk_of_both_trees_commits(tmp_path
     refused = annals(root, "-j", "2")
     assert refused.code == 2 and str(root / "_site/timeline/2019") in refused.err
 
+
+
+def test_what_another_hand_changes_in_the_output_while_a_build_runs_is_kept(site, tmp_path):
+    """git at work in _site/.git while a build runs (a file renamed over, one added, one removed):
+    the spare made ahead saw the output before, and the commit, seeing it changed, walks it again."""
+    root, out = published_once(site)
+    write_files(root, EDITED)
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PAUSE_IN_COMMIT": str(signals)}
+    build = subprocess.Popen([sys.executable, "-c", DRIVER, "--root", str(root), "-j", "2"], env=env, cwd=REPO,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        listing = root / "._site.annals/mirrored"
+        for _ in range(3000):  # the build waits before its commit, and the spare is made
+            if (signals / "ready").exists() and listing.exists():
+                break
+            time.sleep(0.01)
+        assert listing.exists()
+        (out / ".git/HEAD.lock").write_text("ref: refs/heads/elsewhere\n")
+        os.replace(out / ".git/HEAD.lock", out / ".git/HEAD")
+        (out / ".git/during").write_text("written while the build ran")
+        (out / ".git/objects/ab/cdef").unlink()
+        (signals / "go").write_text("")
+        assert build.wait(timeout=120) == 0
+    finally:
+        (signals / "go").write_text("")
+        build.kill()
+    assert "Traceback" not in build.stderr.read()
+    assert (out / ".git/HEAD").read_text() == "ref: refs/heads/elsewhere\n"
+    assert (out / ".git/during").read_text() == "written while the build ran"
+    assert not (out / ".git/objects/ab/cdef").exists()
+    assert "Something else happened" in (out / "facts/f-event/index.html").read_text()
+    write_files(root, NEW_FACT)
+    assert annals(root).code == 0 and (out / ".git/during").is_file()  # and the next build keeps them too
