@@ -121,3 +121,14 @@ def test_two_versions_are_compared_in_pairs_of_cold_builds(tmp_path):
     assert re.search(r"^median of 2: .* \(each pair's: [\d.]+, [\d.]+\)$", done.stdout, re.M)
     for side in ("before", "after"):  # each built cold, into a site of its own, for every pair
         assert len(list((tmp_path / "work").glob(f"site-{side}-*/facts/*/index.html"))) == 2 * 60
+
+
+def test_the_history_step_is_measured_cold_and_after_a_commit(tmp_path):
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks/bench.py"), "--history", "60", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    cold, after = out.stdout.strip().splitlines()[-2:]
+    assert re.fullmatch(r"60 facts of 3 versions, [\d,]+ pages: "
+                        r"history step [\d.]+ s of a [\d.]+ s cold build \(\d+%\)", cold), cold
+    assert re.fullmatch(r"after a commit of one fact's fourth version: history step [\d.]+ s of a [\d.]+ s build",
+                        after), after
