@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import history, starter, urls
-from .load import decode
+from .records import decode
 from .problems import Loc, Problems
 
 NAME = "permalinks.txt"

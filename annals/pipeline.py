@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import edition, history, load as loading, parallel, permalinks, publish, rebuild, session as saved, theme, urls
-from . import versions
-from .index import Index, Key, build_index, update_index
+from . import edition, history, load as loading, parallel, permalinks, publish, rebuild, records, session as saved
+from . import theme, urls, versions
+from .index import Index, build_index, update_index
 from .load import load
 from .model import Archive
-from .pages import Memo, Page, claimed, plan
+from .pages import Page, claimed, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
 from .render import Renderer
@@ -126,7 +126,7 @@ def _patch(options: Options, session: Session, changed: set[str], problems: Prob
         archive = dataclasses.replace(archive, changed=dates)
     elif paths & set(good.archive.changed):
         archive = dataclasses.replace(archive, changed={p: t for p, t in good.archive.changed.items() if p not in paths})
-    kept = [p for p in good.checked if loading.kind_of(p.loc.path) == "fact" and p.loc.path not in paths]
+    kept = [p for p in good.checked if records.kind_of(p.loc.path) == "fact" and p.loc.path not in paths]
     checking = Problems(list(kept))
     validate(archive, options.root, checking, only=set(facts))
     if checking.errors:

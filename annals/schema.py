@@ -257,7 +257,7 @@ def record(node: Node | None, fields: tuple[Field, ...], problems: Problems, wha
     """Convert a mapping node by its fields; report every problem, then raise Incomplete if any.
 
     Incomplete carries what did convert, so that one run can still check the
-    references a broken record makes (see load.Broken). A node that is no
+    references a broken record makes (see model.Broken). A node that is no
     mapping at all raises a plain Invalid.
     """
     if not isinstance(node, Map):

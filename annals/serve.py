@@ -37,7 +37,7 @@ from typing import Callable
 from urllib.parse import unquote
 
 from . import theme, urls, watch
-from .load import kind_of
+from .records import kind_of
 from .pages import Interrupted
 from .pipeline import Options, build, finish, render_again, resume_session, save_session
 from .problems import BuildFailed, Loc, Problem

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from . import history, load as loading, urls
+from . import history, records, urls
 from .model import Archive, Fact
 from .periods import Point
 
@@ -110,7 +110,7 @@ def read(archive: Archive, root: Path, dates: dict[str, str] | None, log: histor
 
 
 def _is_fact(path: str) -> bool:
-    return loading.kind_of(path) == "fact"
+    return records.kind_of(path) == "fact"
 
 
 @dataclass
@@ -169,7 +169,7 @@ class _Versions:
             data = self._blobs.get(change.blob)
             if data is None:
                 return None, None, "git does not hold this version's file (a partial clone?)"
-            digest = loading.digest(data)
+            digest = records.digest(data)
             if now is not None and now.loc.path == change.path and now.digest == digest:
                 found = (digest, now, None, None)  # the version the archive holds: read once, by the loader
             else:
@@ -221,7 +221,7 @@ def _lineage(grown: _Growing, reading: _Versions, facts: Mapping[str, Fact]) -> 
 
 def _read(change, data: bytes) -> tuple[Fact | None, str | None, str | None]:
     """A version's fact, or (None, its text, why) if it cannot be read as one."""
-    loaded = loading.read_file(change.path, data)
+    loaded = records.read_file(change.path, data)
     found = [r for r in loaded.records if isinstance(r, Fact)]
     if found:
         return found[0], None, None

@@ -17,7 +17,7 @@ import pytest
 
 from annals import fields, reference
 from annals.cli import _parser
-from annals.load import read_file
+from annals.records import read_file
 from conftest import REPO, annals
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

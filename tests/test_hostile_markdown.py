@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import markdown_bombs
-from annals.load import MAX_MARKDOWN_BYTES, MAX_YAML_BYTES
+from annals.records import MAX_MARKDOWN_BYTES, MAX_YAML_BYTES
 from annals.markup import Markdown
 from conftest import MINIMAL, REPO, make_site
 

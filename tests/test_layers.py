@@ -20,6 +20,7 @@ LAYERS = [
     {"model", "yamlread", "tree"},
     {"schema", "theme"},
     {"fields"},
+    {"records"},  # what one file yields
     {"load"},  # load
     {"validate", "versions"},  # validate; every fact's versions, read from git
     {"index", "permalinks"},  # index

@@ -8,7 +8,8 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from annals import exports, urls
-from annals.load import assemble, read_file
+from annals.load import assemble
+from annals.records import read_file
 from annals.periods import Period, Point, days_in, parse_point
 from annals.problems import Problems
 from annals.validate import validate

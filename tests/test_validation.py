@@ -96,7 +96,7 @@ def test_merge_key_is_just_an_unknown_field(site):
 
 
 def test_yaml_11_typing_never_applied_to_text(site):
-    from annals.load import read_file
+    from annals.records import read_file
     text = ("claim: NO\nplaces: [yes, Off, 1:20, 01234, 1.10, 0x1F, ~x, .inf, 2017-06-15]\n"
             "originator: null-island\nsources:\n  - source: src-1\n    quote: 1e3\n")
     loaded = read_file(FACT, text.encode())
@@ -113,7 +113,7 @@ def test_yaml_11_typing_never_applied_to_text(site):
 
 
 def test_number_written_as_decimal_keeps_its_digits(site):
-    from annals.load import read_file
+    from annals.records import read_file
     loaded = read_file(FACT, GOOD_FACT.replace("value: 100", "value: 1.10").encode())
     assert loaded.problems == ()
     assert str(loaded.records[0].measure.value) == "1.10"
@@ -691,7 +691,7 @@ def test_files_the_other_process_could_not_send_are_read_by_this_one(tmp_path):
     import os
     import signal
 
-    from annals import load as loading, parallel
+    from annals import load as loading, parallel, records
 
     files = {f"content/facts/2016/e-{n:04d}.yaml": _event(n) for n in range(2000)}
     root = make_site(tmp_path, files)
@@ -706,7 +706,7 @@ def test_files_the_other_process_could_not_send_are_read_by_this_one(tmp_path):
     mine = list(ahead.front())  # this process takes every file the other did not
     theirs = loading._theirs(ahead, root, None)
     assert 0 < len(theirs) < len(rels) and mine + [rel for rel, _ in theirs] == rels
-    assert theirs == [(rel, loading.read_file(rel, (root / rel).read_bytes())) for rel in rels[len(mine):]]
+    assert theirs == [(rel, records.read_file(rel, (root / rel).read_bytes())) for rel in rels[len(mine):]]
 
 
 def test_two_processes_share_the_files_as_fast_as_each_reads(tmp_path):
@@ -715,7 +715,7 @@ def test_two_processes_share_the_files_as_fast_as_each_reads(tmp_path):
     import os
     import signal
 
-    from annals import load as loading, parallel
+    from annals import load as loading, parallel, records
 
     files = {f"content/facts/2016/e-{n:04d}.yaml": _event(n) for n in range(2000)}
     root = make_site(tmp_path, files)
@@ -731,7 +731,7 @@ def test_two_processes_share_the_files_as_fast_as_each_reads(tmp_path):
     theirs = loading._theirs(ahead, root, None)
     assert len(theirs) < len(rels) // 4 < len(rels) * 3 // 4 < taken
     assert taken + len(theirs) == len(rels) and [rel for rel, _ in theirs] == rels[taken:]
-    assert theirs == [(rel, loading.read_file(rel, (root / rel).read_bytes())) for rel in rels[taken:]]
+    assert theirs == [(rel, records.read_file(rel, (root / rel).read_bytes())) for rel in rels[taken:]]
 
 
 @pytest.mark.parametrize("value", ["https://[example.org/archive/", "https://example.org]:80/archive/"])

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from annals import urls
-from annals.load import read_file
+from annals.records import read_file
 from annals.model import Groups
 from conftest import MINIMAL, REPO, annals, make_site, write_files
 
