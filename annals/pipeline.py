@@ -255,7 +255,7 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
         session.vouched = changed is not None and seen.look.templates == now.templates
     report = _build_in(options, progress, session, changed if session.good else None, None, git, ahead)
     saved.committed(session, now, options.root, options.out, report.manifest_updated)
-    lost = saved.save(session, options.root, options.out, config, report.patched)
+    lost = saved.save(session, options.root, options.out, config)
     if lost is not None:
         report.warnings.append(Problem(Loc(CACHE + "/"), lost, "warning"))
     return report
@@ -271,13 +271,12 @@ def resume_session(options: Options) -> Session:
     return saved.resume(options.root, options.out, config, saved.glance(options.root, options.out, config))
 
 
-def save_session(options: Options, session: Session, patched: bool = False) -> None:
-    """Leave the session on disk, for the next build of options.out (by build.py or the preview) to resume;
-    `patched`: its one build since it was resumed patched the index (see session.save)."""
+def save_session(options: Options, session: Session) -> None:
+    """Leave the session on disk, for the next build of options.out (by build.py or the preview) to resume."""
     if session.look is None:  # a preview's: its next start reads everything anyway, and looks only at the output
         now, _ = saved.look_now(options.root, history.state(options.root))
         saved.committed(session, now, options.root, options.out, False)
-    saved.save(session, options.root, options.out, _session_config(options), patched)
+    saved.save(session, options.root, options.out, _session_config(options))
 
 
 def _build_in(options: Options, progress: Silent, session: Session, changed: set[str] | None, first,
@@ -343,12 +342,13 @@ def _build(options: Options, progress: Silent, session: Session, changed: set[st
     renderer, recompiled = session.renderer_for(options.root)
     if recompiled and session.vouched and session.state is not None:
         renderer.know(session.state.templates)  # the templates the last build walked, untouched since
+    templates_changed = recompiled and not session.vouched
     compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
     with parallel.stopped_on_failure(compiling):
         read, patched = _read_or_patch(options, session, changed, problems, progress, ahead, git)
         progress.stage("plan")
         planned = _plan(options, session, read, patched, problems)
-        if planned.anew or (recompiled and not session.vouched):
+        if planned.anew or templates_changed:
             _wait(compiling)  # the templates it compiles, loaded by the check from the cache it fills
             check_templates(options.root, renderer, planned.pages, problems)
         if problems.fails(options.strict):
@@ -356,7 +356,7 @@ def _build(options: Options, progress: Silent, session: Session, changed: set[st
         check_output(options.out, options.root)
         _wait(compiling)
         report = write_site(options, read.index, planned, problems, session, read.keys, progress,
-                            planned.anew or (recompiled and not session.vouched), first, existed=existed, ahead=ahead)
+                            planned.anew or templates_changed, first, existed=existed, ahead=ahead)
     report.patched = patched
     _remember(options, session, read, planned, report)
     progress.finish()
@@ -403,6 +403,7 @@ def _remember(options: Options, session: Session, read: Read, planned: Plan, rep
         report.manifest_updated = permalinks.update(options.root, planned.published, set(addresses(planned.pages)))
     session.good = Good(read.archive, read.index, tuple(planned.pages), planned.outputs, read.checked)
     session.failed, session.warnings = False, tuple(report.warnings)
+    session.patched_only = session.patched_only and report.patched
 
 
 def finish(options: Options, session: Session, most: int | None = None,

@@ -81,6 +81,10 @@ class Session:
     # of a session resumed from disk says so): compiled anew in this process, they need no check again.
     vouched: bool = False
     based: "Based | None" = None  # what is on disk, for a save to write only what changed since
+    # Every build since `based` patched the one before: the records and index are mostly those on
+    # disk, and a save writes what changed. One that read everything made them anew: comparing them
+    # would take as long as writing them whole.
+    patched_only: bool = True
     versions: dict = field(default_factory=dict)  # every fact's versions read from git (see versions.read)
 
     def renderer_for(self, root: Path) -> tuple[Renderer, bool]:
@@ -172,18 +176,20 @@ def _digest_of_the_code() -> str:
 _CODE = _digest_of_the_code()
 
 
-def save(session: Session, root: Path, out: Path, config: str, patched: bool = False) -> str | None:
-    """Leave the session on disk for the next build of `out`: what changed since the base, after a
-    build that `patched` the last one (any other made its records and index anew, and comparing them
-    would take as long as writing them), or the whole of it; then its glance. What went wrong, if it
-    could not be written."""
+def save(session: Session, root: Path, out: Path, config: str) -> str | None:
+    """Leave the session on disk for the next build of `out`: what changed since the base, when every
+    build since patched the one before (see Session.patched_only), or the whole of it; then its
+    glance. What went wrong, if it could not be written."""
     if session.good is None or session.state is None or session.failed or session.look is None:
         return None
     kept = _kept(session)
     small = _paths(root, out)[0]
     small.unlink(missing_ok=True)  # a glance never vouches for the files of another save
     try:
-        based = (patched and _journaled(session.based, kept, root, out, config)) or _whole(kept, root, out, config)
+        # The preview's session is written whole: its pages were rendered again in place between builds.
+        journaled = (_journaled(session.based, kept, root, out, config)
+                     if session.patched_only and not session.in_place else None)
+        based = journaled or _whole(kept, root, out, config)
         _write(small, (_CODE, config, Glance(
             based.token, _journal_token(based.journal), session.look, session.warnings, tuple(sorted(session.pending)),
             tuple(sorted(session.state.produced or ())), len(session.good.pages))))
@@ -195,7 +201,7 @@ def save(session: Session, root: Path, out: Path, config: str, patched: bool = F
         with contextlib.suppress(OSError):
             forget(root, out)
         return f"could not keep this build's session ({error.strerror or error}): the next build builds everything"
-    session.based = based
+    session.based, session.patched_only = based, True
     return None
 
 

@@ -170,15 +170,11 @@ class _Versions:
             if data is None:
                 return None, None, "git does not hold this version's file (a partial clone?)"
             digest = records.digest(data)
-            if now is not None and now.loc.path == change.path and now.digest == digest:
-                found = (digest, now, None, None)  # the version the archive holds: read once, by the loader
-            else:
-                found = (digest, *_read(change, data))
-            self._known[key] = found
+            # The version the archive holds is read once, by the loader; any other, here.
+            found = self._known[key] = (digest, now, None, None) if _holds(now, change, digest) else (
+                digest, *_read(change, data))
         digest, record, text, problem = found
-        if now is not None and now.loc.path == change.path and now.digest == digest:
-            return now, None, None
-        return record, text, problem
+        return (now, None, None) if _holds(now, change, digest) else (record, text, problem)
 
     def keep_used(self) -> None:
         """Let go of the versions no longer in the history (a rewritten one): what is known stays small."""
@@ -194,6 +190,11 @@ def _end(grown: _Growing | None, change, ended: dict[str, _Growing]) -> None:
 
 def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def _holds(now: Fact | None, change, digest: str) -> bool:
+    """Whether the archive's record of the fact is this version's: the same file, the same bytes."""
+    return now is not None and now.loc.path == change.path and now.digest == digest
 
 
 def _lineage(grown: _Growing, reading: _Versions, facts: Mapping[str, Fact]) -> Lineage:

@@ -152,7 +152,7 @@ def test_the_session_read_back_is_the_one_in_memory_after_each_edit(tmp_path):
         write_files(root, files)
         report = build(options, session=session, changed=set(files))
         assert report.patched
-        save_session(options, session, report.patched)
+        save_session(options, session)
         assert len(session.based.journal) == step  # written as a journal, not whole
         back = resume_session(options)
         assert same(_parts(back), _parts(session)), step
