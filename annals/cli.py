@@ -93,6 +93,9 @@ def options_from(args) -> Options:
     default = "_offline" if args.offline else PREVIEW_FOLDER if args.command == "serve" else "_site"
     out = args.out if args.out is not None else Path(default)
     out = out if out.is_absolute() else root / out
+    # A link to the folder the site is served from (_site -> /var/www/site): the build swaps a
+    # folder into place, so it builds the folder the link names, and the link stays as it was.
+    out = out.resolve() if out.is_symlink() else out
     return Options(root=root, out=out, base_url=args.base_url, offline=args.offline, strict=args.strict,
                    locked=args.locked, workers=max(1, args.jobs))
 

@@ -122,14 +122,6 @@ def _order(old: dict, new: dict) -> tuple:
     return ("all", tuple(keys))
 
 
-def _keys(old: dict, order: tuple) -> list:
-    if order[0] == "all":
-        return list(order[1])
-    _, gone, tail = order
-    drop = set(gone).union(tail)
-    return [k for k in old if k not in drop] + list(tail)
-
-
 def _same(old: Any, new: Any) -> bool:
     """Equal in every part, as ==, but for a dataclass every field: a fact's line numbers do not
     count to ==, and a record moved down its file is not the same record (its errors say where)."""
@@ -168,12 +160,18 @@ def _applied(old: Any, d: tuple, made: dict) -> Any:
     tag = d[0]
     if tag == _ENTRIES:
         _, put, order = d
-        if order is None:
-            out = dict(old)
-            for key, sub in put.items():
-                out[key] = applied(old[key], sub, made)
-            return out
-        return {key: (applied(old.get(key), put[key], made) if key in put else old[key]) for key in _keys(old, order)}
+        out = dict(old)  # copied whole and then reordered: a memo's forty thousand entries, a few at its end
+        if order is not None and order[0] == "all":
+            out = {key: old.get(key) for key in order[1]}
+        elif order is not None:
+            _, gone, tail = order
+            for key in (*gone, *tail):
+                out.pop(key, None)
+            for key in tail:
+                out[key] = old.get(key)
+        for key, sub in put.items():  # every key of put is in out by now: setting it keeps its place
+            out[key] = applied(old.get(key), sub, made)
+        return out
     if tag == _ITEMS:
         out = list(old)
         for i, sub in d[1].items():

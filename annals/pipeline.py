@@ -538,10 +538,14 @@ def _state_for(options: Options, index: Index, session: Session, keys: set | Non
 
 def _job(options: Options, index: Index, pages: list[Page], session: Session, writer: Writer) -> rebuild.Job:
     make_zip = not options.offline and options.offline_zip
-    zip_path = options.out / urls.offline_zip()
+    # Streams are copied from the last zip only when this session's last build wrote it (and, resumed
+    # from disk, the output is as its commit left it: see session.trusted). A zip it cannot vouch
+    # for may hold a stream damaged under an entry whose size and CRC still say it is the page.
+    last = edition.read_entries(options.out / urls.offline_zip()) if make_zip and session.good is not None else {}
     return rebuild.Job(index=index, pages=tuple(pages), renderer=session.renderer, writer=writer,
-                       offline=options.offline, zip_entries=edition.read_entries(zip_path) if make_zip else None,
-                       spool=edition.Spool(writer.spool) if make_zip else None, memo=session.memo)
+                       offline=options.offline, zip_entries=last if make_zip else None,
+                       spool=edition.Spool(writer.spool) if make_zip else None, memo=session.memo,
+                       memory_kept=session.in_place)
 
 
 def _stale(job: rebuild.Job, state: State, keys: set | None, session: Session, look_at_every_page: bool,

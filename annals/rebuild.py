@@ -28,6 +28,9 @@ from .write import Writer
 
 # Below this many pages, starting workers costs more than it saves.
 PARALLEL_FROM = 400
+# Under PARALLEL_FROM, pages are dealt one at a time from this many: a list of a thousand facts
+# takes 60-100 ms, a worker forked from a build of ten thousand starts in about 15.
+SPREAD_FROM = 8
 CHUNK = 64
 # Chunks dealt to each worker before its first comes back. A chunk comes back
 # to a thread of this process, which waits for the lock of the interpreter
@@ -52,6 +55,7 @@ class Job:
     offline: bool             # the writer's edition is the offline one
     zip_entries: dict[str, edition.Entry] | None  # the last zip's entries, when this build makes one
     memo: Memo                # values derived from the index, perhaps kept from the last build
+    memory_kept: bool = False  # this process's memo and fragments serve the next build (the preview's)
     spool: edition.Spool | None = None  # where the pages' new zip entries are written, when it makes one
 
 
@@ -75,7 +79,7 @@ def template_fingerprint(renderer: Renderer, page: Page) -> str:
 
 def stale_for(job: Job, state: State, changed: set, readers: dict | None, every_page: bool,
               pending=()) -> list[int]:
-    """Positions of the pages to render again, when the keys that changed are known (the preview).
+    """Positions of the pages to render again, when the keys that changed are known, longest first.
 
     Only the pages that read one of them, and those left pending, unless the plan or the templates
     changed: then every page is looked at for a template or a place of its own.
@@ -93,7 +97,9 @@ def stale_for(job: Job, state: State, changed: set, readers: dict | None, every_
     if not every_page:
         position = {page.path: i for i, page in enumerate(job.pages)} if marked else {}
         out = sorted(position[p] for p in marked if p in position)
-    return out
+    # Those that read most keys first: a list of a thousand facts reads a thousand, and takes longest.
+    # Dealt first to the render's workers (see render), the long ones do not finish last.
+    return sorted(out, key=lambda i: -len(getattr(state.pages.get(job.pages[i].path), "deps", ())))
 
 
 def render_one(job: Job, page: Page, memo: Memo) -> Rendered:
@@ -120,14 +126,19 @@ def render_one(job: Job, page: Page, memo: Memo) -> Rendered:
 def render(job: Job, todo: list[int], executor: Executor | None, advance: Callable[[int], None]) -> list[Rendered]:
     """Render the pages at `todo`, here and, given an `executor`, on its workers too.
 
-    This process renders the pages whose values other pages share (lists,
-    charts, data files) itself, so that its memo and its renderer hold them
-    for the next build of a session; the fact pages are dealt out in chunks
-    to the executor's workers, a few ahead each, and this one takes chunks
-    too once its own pages are done. A worker starts with `start_worker(job)`
-    (see annals.parallel, which makes the executor).
+    This process renders the pages whose values the next build of its
+    session keeps itself: in the preview's, which keeps all it derived in
+    memory, every page that shares values with others (lists, charts, data
+    files); in one kept on disk, which keeps only text, the data files. The
+    rest are dealt out in chunks to the executor's workers, a few ahead each,
+    and this one takes chunks too once its own pages are done. A few pages,
+    as one fact edited makes, are dealt one at a time: the two lists of an
+    operation, the home page and a chart took two thirds of the time. A
+    worker starts with `start_worker(job)` (see annals.parallel, which makes
+    the executor).
     """
-    if executor is None or len(todo) < PARALLEL_FROM:
+    few = len(todo) < PARALLEL_FROM
+    if executor is None or len(todo) < SPREAD_FROM or (few and job.memory_kept):
         out = []
         for i in todo:
             out.append(render_one(job, job.pages[i], job.memo))
@@ -139,10 +150,13 @@ def render(job: Job, todo: list[int], executor: Executor | None, advance: Callab
         except Exception:
             pass  # reported by the page that uses it
     parallel.freeze_for_workers()
-    here = [i for i in todo if job.pages[i].kind != "fact"]
-    facts = [i for i in todo if job.pages[i].kind == "fact"]
+    keep = (lambda page: not page.template) if few else (lambda page: page.kind != "fact")
+    here = [i for i in todo if keep(job.pages[i])]
+    dealt = [i for i in todo if not keep(job.pages[i])]
     workers = parallel.capacity(executor)
-    dealer = _Dealer(executor, deque(_chunks(facts, (AHEAD + 1) * (workers + 1))), AHEAD * workers, advance)
+    chunks = [[i] for i in dealt] if few else _chunks(dealt, (AHEAD + 1) * (workers + 1))
+    dealer = _Dealer(executor, deque(chunks), AHEAD * workers, advance)
+    dealer.deal()
     mine = []
     for start in range(0, len(here), CHUNK):
         mine += _rendered_here(job, here[start:start + CHUNK], advance)

@@ -236,6 +236,11 @@ def test_many_pages_render_alike_on_one_process_and_on_two(tmp_path):
     run = annals(root, "--out", str(two), "-j", "2", "-v")
     assert run.code == 0 and len(rendered(run)) > 450
     assert tree(one) == tree(two)
+    # One fact edited: its lists, data files and feed, a few pages dealt one at a time to the second process.
+    edit(root, "content/facts/2016/f-0007.yaml", "Fact number 7.", "Fact number seven.")
+    alone, shared = annals(root, "--out", str(one), "-j", "1", "-v"), annals(root, "--out", str(two), "-j", "2", "-v")
+    assert rendered(alone) == rendered(shared) and len(rendered(shared)) >= 8
+    assert tree(one) == tree(two) and "Fact number seven." in (two / "operations/op-a/index.html").read_text()
 
 
 # -- what a build prints ---------------------------------------------------------------
@@ -332,12 +337,22 @@ def test_a_zip_deleted_or_damaged_is_made_whole_again(tmp_path):
     root = make_site(tmp_path)
     assert annals(root).code == 0
     whole = zipped(root / "_site/annals-offline.zip")
-    for damage in ("delete", "garbage"):
+    for damage in ("delete", "garbage", "a byte of a stream"):
         zip_path = root / "_site/annals-offline.zip"
-        zip_path.unlink() if damage == "delete" else zip_path.write_bytes(b"not a zip")
+        if damage == "delete":
+            zip_path.unlink()
+        elif damage == "garbage":
+            zip_path.write_bytes(b"not a zip")
+        else:  # in place, the size kept: its entries still say they hold the pages, and one does not
+            with open(zip_path, "r+b") as handle:
+                handle.seek(100)
+                handle.write(bytes([handle.read(1)[0] ^ 0xFF]))
         assert annals(root).code == 0
         assert zipped(zip_path) == whole, damage
+    edit(root, FACT, "100 weapons were released", "One hundred weapons were released")
+    assert annals(root).code == 0
     same_as_from_nothing(root, tmp_path)
+    assert zipped(root / "_site/annals-offline.zip") == zipped(tmp_path / "fresh/annals-offline.zip")
 
 
 def test_a_sources_full_text_changed_is_checked_again(tmp_path):

@@ -195,3 +195,47 @@ def test_a_page_whose_marks_a_filter_changed_is_rendered_for_each_edition(site, 
     assert web != offline and (b"index.html" in offline or b"offline edition" in offline), (web, offline)
     for html in both:
         assert not re.search(rb"[\x1a-\x1f]|\\u001[a-f]|\\x1[a-f]|%1[A-F]", html)
+
+
+@pytest.mark.parametrize("count", [0, 3, 65_535, 65_536 + 7])
+def test_the_last_zip_is_read_back_as_it_was_written_or_not_at_all(tmp_path, count):
+    """What the next build copies from the last zip is each entry's stream where zipfile finds it; a zip
+    that is not one of ours, or cut short, gives nothing to copy (every page is compressed again)."""
+    spool = edition.Spool(tmp_path / "spool")
+    pages = [f"p/{n}/index.html" if n % 3 else f"été/{n}.html" for n in range(count)]
+    streams = [edition.deflate(f"<p>{n}</p>".encode(), spool) for n in range(min(count, 50))]
+    spool.flush()
+    entries = {rel: streams[n % len(streams)] for n, rel in enumerate(pages)}
+    path = tmp_path / "edition.zip"
+    with open(path, "wb") as handle:
+        edition.write_zip(handle, entries)
+    found = edition.read_entries(path)
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        assert archive.testzip() is None if count < 100 else True
+    assert sorted(found) == sorted(pages)
+    for info in infos:
+        entry = found[info.filename.removeprefix(edition.FOLDER + "/")]
+        assert (entry.crc, entry.size, entry.length) == (info.CRC, info.file_size, info.compress_size)
+        with open(entry.file, "rb") as handle:
+            handle.seek(entry.offset)
+            assert zlib.decompress(handle.read(entry.length), -15) == archive_bytes(path, info)
+        if count > 100:
+            break  # the first is enough of a big one: the directory is read whole or not at all
+    whole = path.read_bytes()
+    for cut in (len(whole) - 1, len(whole) // 2, 10, 0):
+        path.write_bytes(whole[:cut])
+        assert edition.read_entries(path) == {}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as theirs:  # another's zip: no comment of ours
+        theirs.writestr(f"{edition.FOLDER}/index.html", "<p>theirs</p>")
+    assert edition.read_entries(path) == {}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as theirs:  # ours in name, but stored, not deflated
+        theirs.writestr(f"{edition.FOLDER}/index.html", "<p>theirs</p>")
+        theirs.comment = edition.COMMENT
+    assert edition.read_entries(path) == {}
+    assert edition.read_entries(tmp_path / "none.zip") == {}
+
+
+def archive_bytes(path, info) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(info)

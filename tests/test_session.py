@@ -224,3 +224,21 @@ def test_a_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
     finally:
         gc.enable()
         gc.set_threshold(*usual)
+
+
+def test_a_base_damaged_where_it_still_unpickles_is_no_session(tmp_path):
+    """A byte of a fact's text changed in the session's base (its length kept, so it still unpickles):
+    the next build is a whole build, and publishes what the files say, not what the damage says."""
+    root = make_site(tmp_path)
+    build(options(root, "disk"))
+    base, = (root / ".annals-cache").glob("session-*.pickle")
+    data = base.read_bytes()
+    claim = b"Something happened."
+    assert claim in data
+    base.write_bytes(data.replace(claim, b"Something HAPPENED."))
+    write_files(root, {FACT: (root / FACT).read_text().replace("100 weapons were", "One hundred weapons were")})
+    report = build(options(root, "disk"))
+    assert not report.patched and len(report.rendered) > 20
+    build(options(root, "cold"))
+    assert tree(root / "disk") == tree(root / "cold")
+    assert b"HAPPENED" not in b"".join(tree(root / "disk").values())

@@ -181,3 +181,22 @@ def test_the_preview_reads_everything_again_when_a_changed_file_is_a_link(site, 
     assert loading.update(root, archive, {"content/facts/2017/f-outside.yaml"}, cache) is None
     (root / "templates/extra.html").symlink_to(folder / "secret.txt")
     assert loading.update(root, archive, {"templates/extra.html"}, cache) is None
+
+
+def test_an_output_folder_that_is_a_link_is_built_where_it_leads_and_stays_a_link(site, tmp_path):
+    """_site -> the folder a web server serves: each build puts the site there, the link kept as it was;
+    a link to the project itself is refused as the project is."""
+    root = site()
+    served = tmp_path / "www" / "site"
+    served.parent.mkdir()
+    (root / "_site").symlink_to(served, target_is_directory=True)
+    for claim in ("100 weapons were", "101 weapons were", "102 weapons were"):
+        (root / FACT).write_text((root / FACT).read_text().replace("100 weapons were", claim).replace(
+            "101 weapons were", claim))
+        run = annals(root, "-q")
+        assert run.code == 0, run.err
+        assert (root / "_site").is_symlink() and os.readlink(root / "_site") == str(served)
+        assert claim in (served / "facts/f-june/index.html").read_text(), claim
+    (root / "elsewhere").symlink_to(root, target_is_directory=True)
+    refused = annals(root, "--out", str(root / "elsewhere"))
+    assert refused.code != 0 and "Traceback" not in refused.err and (root / "elsewhere").is_symlink()
