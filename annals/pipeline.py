@@ -254,8 +254,18 @@ def _build_resumed(options: Options, progress: Silent) -> Report:
         session.pending |= {page.path for page in session.good.pages if urls.output_file(page.path) in missing}
         session.vouched = changed is not None and seen.look.templates == now.templates
     report = _build_in(options, progress, session, changed if session.good else None, None, git, ahead)
-    saved.committed(session, now, options.root, options.out, report.manifest_updated)
-    lost = saved.save(session, options.root, options.out, config)
+    # A folder built new leaves no spare for the next build to swap in: one made now, while the
+    # session is saved, saves the next build linking ten thousand files (0.7 s) while it renders.
+    first = not publish.spare(options.out).exists()
+    spare = SpareAhead(options.out, leave=frozenset([urls.offline_zip()])) if first else None
+    try:
+        saved.committed(session, now, options.root, options.out, report.manifest_updated)
+        lost = saved.save(session, options.root, options.out, config)
+        if spare is not None:
+            spare.mirrored()
+    finally:
+        if spare is not None:
+            spare.done(failed=True)
     if lost is not None:
         report.warnings.append(Problem(Loc(CACHE + "/"), lost, "warning"))
     return report

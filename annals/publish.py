@@ -233,15 +233,16 @@ class Mirrored:
             return False
 
 
-def mirror_ahead(live: Path, into: Path, listing: Path) -> None:
-    """The spare made the output's mirror, but for its marker, before a build knows what it will change;
-    then `listing`, last, saying what it saw (see Mirrored, and write.SpareAhead).
+def mirror_ahead(live: Path, into: Path, listing: Path, leave: frozenset[str] = frozenset()) -> None:
+    """The spare made the output's mirror, but for its marker and the files `leave` names, before a
+    build knows what it will change; then `listing`, last, saying what it saw (see Mirrored, and
+    write.SpareAhead).
 
     Nothing listed where the marker lists nothing (an older Annals'): the commit walks both trees itself."""
     ours = Record.read(live).written
     if ours is None:
         return
-    mirror = Mirror(lambda rel: False, lambda rel: rel not in ours, stamps={})
+    mirror = Mirror(leave.__contains__, lambda rel: rel not in ours, stamps={})
     mirror.run(live, into)
     tmp = listing.with_name(listing.name + ".tmp")
     tmp.write_bytes(pickle.dumps(Mirrored(tuple(mirror.found), mirror.stamps), protocol=pickle.HIGHEST_PROTOCOL))

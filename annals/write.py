@@ -148,6 +148,9 @@ class SpareAhead:
     nothing of what the build changes: made ahead, the spare holds all of
     the output and a list of the files Annals did not write, and the commit
     puts what it staged on top and takes away what is no longer produced.
+    A build into a new folder, which leaves no spare, starts one as it commits
+    (while it saves its session: see pipeline._build_resumed), leaving out the
+    zip: linked, its times would move on from those the session's look holds.
     Where it cannot be made ahead (no fork, no swap), and where the output
     changed while the build ran (a file added, removed or renamed over in
     any of its folders: git at work in _site/.git), the commit walks both trees itself.
@@ -155,13 +158,13 @@ class SpareAhead:
 
     makes_folders = False
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, leave: frozenset[str] = frozenset()):
         self._child = None
         self._listing = publish.workplace(out) / "mirrored"
         if not out.is_dir() or not publish.can_swap(out) or not parallel.can_fork():
             return
         self._listing.unlink(missing_ok=True)
-        self._child = parallel.Child(publish.mirror_ahead, (out, publish.spare(out), self._listing))
+        self._child = parallel.Child(publish.mirror_ahead, (out, publish.spare(out), self._listing, leave))
 
     def start(self, folders) -> None:
         """Nothing more to make: the spare was started on at once."""

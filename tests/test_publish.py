@@ -418,6 +418,24 @@ def test_a_spare_made_ahead_commits_what_the_walk_of_both_trees_commits(tmp_path
 
 
 
+def test_a_first_build_leaves_the_spare_the_next_one_swaps_in(site):
+    """A folder built new has no spare beside it: the build makes it while it saves its session, each
+    file linked, so that the next build, one fact edited, has ten thousand fewer to link as it renders."""
+    root = site()
+    assert annals(root).code == 0
+    live, spare = root / "_site", root / "._site.annals/spare"
+    # All but the marker, and the zip, which each build makes anew (linked, its times would move on).
+    files = {p.relative_to(live) for p in live.rglob("*") if p.is_file()} - {Path(".annals-output"),
+                                                                              Path("annals-offline.zip")}
+    assert files and files == {p.relative_to(spare) for p in spare.rglob("*") if p.is_file()}
+    assert all((live / rel).stat().st_ino == (spare / rel).stat().st_ino for rel in files)
+    write_files(root, EDITED)
+    run = annals(root, "-v")
+    assert run.code == 0 and " 0 removed" in run.out and "rendered /facts/f-june/" not in run.out  # patched
+    assert "Something else happened." in (live / "facts/f-event/index.html").read_text()
+    no_working_files(root, live)
+
+
 def test_what_another_hand_changes_in_the_output_while_a_build_runs_is_kept(site, tmp_path):
     """git at work in _site/.git while a build runs (a file renamed over, one added, one removed):
     the spare made ahead saw the output before, and the commit, seeing it changed, walks it again."""
