@@ -460,7 +460,7 @@ def render_again(options: Options, session: Session, paths: list[str]) -> Report
     try:
         done = rebuild.render(job, todo, None, lambda n: None)
         writer.keep_all(session.state.produced)  # all the last build made stays
-        _record(good.outputs, done, writer, problems, report)
+        _record(good.pages, good.outputs, done, writer, problems, report)
         if problems.errors:
             raise BuildFailed(problems.sorted())
         with publish.locked(options.out, lambda message: None):  # a build of the same folder waits
@@ -516,7 +516,7 @@ def write_site(options: Options, index: Index, planned: Plan, problems: Problems
         progress.stage("render", len(todo))
         with parallel.executor(options.workers, rebuild.start_worker, (job,), options.executor) as executor:
             done = rebuild.render(job, todo, executor, progress.advance)
-        _record(planned.outputs, done, writer, problems, report)
+        _record(planned.pages, planned.outputs, done, writer, problems, report)
         _add_the_rest(options, job, done, planned.outputs, progress)
         if problems.fails(options.strict):
             raise BuildFailed(problems.sorted())
@@ -594,18 +594,27 @@ def _commit(options: Options, writer: Writer, state: State, problems: Problems, 
                          + ", ".join(writer.found))
 
 
-def _record(outputs: frozenset[str], done: list, writer: Writer, problems: Problems, report: Report) -> None:
-    """Tell the writer what the pages make and what was staged; gather template problems, each once."""
+def _record(pages: list[Page], outputs: frozenset[str], done: list, writer: Writer, problems: Problems,
+            report: Report) -> None:
+    """Tell the writer what the pages make and what was staged; gather template problems, each once.
+
+    A problem many pages share is told for the first of them in the plan, whatever order the
+    render finished them in, so that the same fault reads the same on every build."""
     writer.keep_all(outputs)
-    reported = set()
+    failed = []
     for r in done:
         if r.problem is not None:
-            if r.problem.loc not in reported:
-                reported.add(r.problem.loc)
-                problems.items.append(r.problem)
+            failed.append(r)
             continue
         writer.record(urls.output_file(r.path), r.staged)
         report.rendered.append(r.path)
+    if failed:
+        position = {page.path: i for i, page in enumerate(pages)}
+        reported = set()
+        for r in sorted(failed, key=lambda r: position.get(r.path, len(position))):
+            if r.problem.loc not in reported:
+                reported.add(r.problem.loc)
+                problems.items.append(r.problem)
 
 
 def _zip(job: rebuild.Job, done: list, static: dict[str, bytes], outputs: frozenset[str]) -> None:
