@@ -611,7 +611,7 @@ def _record(pages: list[Page], outputs: frozenset[str], done: list, writer: Writ
     if failed:
         position = {page.path: i for i, page in enumerate(pages)}
         reported = set()
-        for r in sorted(failed, key=lambda r: position.get(r.path, len(position))):
+        for r in sorted(failed, key=lambda r: position[r.path]):  # each rendered from one of `pages`
             if r.problem.loc not in reported:
                 reported.add(r.problem.loc)
                 problems.items.append(r.problem)
