@@ -65,7 +65,7 @@ class Reader:
         if memo.index is not self._index:
             memo.meet(self._index)
         key = (make, args)
-        found = memo.entries.get(key)
+        found = memo.found(key)
         if found is None:
             self.checkpoint()
             inner = Reader(self._index, memo)
@@ -85,6 +85,23 @@ class Reader:
         for start in range(0, len(ids), BLOCK):
             out.extend(self.derive(_each, make, ids[start:start + BLOCK]))
         return out
+
+    def kept(self, key: Hashable, make: Callable[..., tuple[Any, tuple]], *args) -> Any:
+        """A value kept in the memo under `key` that no page derives from the index: `make(*args)` gives it
+        with the keys it stands on, and it is made again once one of them changed (see Memo.forget).
+
+        What the renderer draws of a row (see Renderer._fragments_of): the keys are the row's, which the
+        page read as it derived the row, so none is recorded for the page here.
+        """
+        memo = self._memo
+        if memo.index is not self._index:
+            memo.meet(self._index)
+        found = memo.found(key)
+        if found is None:
+            self.checkpoint()
+            value, deps = make(*args)
+            found = memo.put(key, value, deps)
+        return found[0]
 
     def checkpoint(self) -> None:
         """Where work not done yet begins: the memo's `interrupt`, if it has one, may stop it here."""
@@ -108,9 +125,12 @@ class Memo:
     told about forgets everything, so a value never outlives its build by mistake.
     """
 
-    def __init__(self, track: bool = False):
+    def __init__(self, track: bool = False, behind: "Memo | None" = None):
         self.entries: dict = {}  # (make, args) -> (value, the keys it read)
-        self.index: Index | None = None
+        # A render worker's view of the build's memo, as it stood when the render began (see
+        # rebuild.start_worker): read, never written, so that a thread of a pool changes nothing of it.
+        self._behind = behind.entries if behind is not None else {}
+        self.index: Index | None = behind.index if behind is not None else None
         # key -> the entries that read it; kept only by a memo that lives through several builds
         self._readers: dict[Key, list] | None = {} if track else None
         # Called before each value not derived yet (and each fragment not drawn yet): the
@@ -118,6 +138,11 @@ class Memo:
         # What was derived until then stays, so the work starts again from where it stopped.
         self.interrupt: Callable[[], None] | None = None
         self._resumed = False  # entries from disk, not counted in _readers yet
+
+    def found(self, key) -> tuple | None:
+        """The value kept under `key` with the keys it read, or None."""
+        found = self.entries.get(key)
+        return found if found is not None else self._behind.get(key)
 
     @classmethod
     def resumed(cls, entries: dict) -> "Memo":
@@ -132,8 +157,11 @@ class Memo:
 
         What a session leaves on disk: text pickles as fast as memory copies
         (25 MB in 0.13 s at 10,000 facts), and the data files' lines for ten
-        thousand facts took 2.5 s to derive again. Records and rows are
-        derived again instead: pickled, they cost more than they save."""
+        thousand facts took 2.5 s to derive again; and the rows the renderer
+        drew (see Reader.kept), which one fact edited would otherwise draw
+        again for every list it is on: ten thousand each for the lists of an
+        operation at 100,000 facts. Records and rows themselves are derived
+        again instead: pickled, they cost more than they save."""
         named: dict = {}  # each kind of value asked once: a session's memo holds a few hundred thousand
         out = {}
         for key, found in self.entries.items():
@@ -156,12 +184,14 @@ class Memo:
 
     def meet(self, index: Index) -> None:
         self.entries.clear()
+        self._behind = {}
         if self._readers is not None or self._resumed:
             self._readers, self._resumed = {}, False
         self.index = index
 
     def forget(self, changed, index: Index) -> None:
         """The next build reads `index`, in which `changed` keys differ from the last one's."""
+        self._behind = {}
         if self._resumed:  # entries from disk, not counted: one pass over them (see count_readers)
             self.entries = {key: found for key, found in self.entries.items() if changed.isdisjoint(found[1])}
             self.index = index
@@ -173,6 +203,10 @@ class Memo:
             for entry in self._readers.pop(key, ()):
                 self.entries.pop(entry, None)
         self.index = index
+
+    def drop(self, make: Callable) -> None:
+        """Let go of every value `make` made: those the renderer drew of rows, say, once a template changed."""
+        self.entries = {key: found for key, found in self.entries.items() if key[0] is not make}
 
     @property
     def lasting(self) -> bool:
@@ -198,7 +232,12 @@ def _by_name(make) -> bool:
 
 
 def _is_text(value) -> bool:
-    return isinstance(value, str) or (isinstance(value, tuple) and all(map(isinstance, value, repeat(str))))
+    """Text, None, or tuples of them: a block of a data file's lines, or of the feed's (time, entry)
+    pairs, whose time is None for a fact of no known date (its block was derived on every build)."""
+    kind = type(value)
+    if kind is str or value is None:
+        return True
+    return kind is tuple and all(map(_is_text, value))
 
 
 def plan(index: Index, problems: Problems, claims: "Claims | None" = None) -> list[Page]:
@@ -368,18 +407,27 @@ def data_files(index: Index) -> list[Page]:
 
 @dataclass(frozen=True, eq=False)
 class Row:
-    """What a list of facts shows of one fact: derived once a fact and compared by identity,
-    so that the renderer draws each row once however many lists show it (see Renderer._fragment)."""
+    """What a list of facts shows of one fact: derived once a fact, with the keys it was derived
+    from, so that the renderer draws each row once however many lists show it, and keeps what it
+    drew in the memo until one of those keys changes (see Renderer._fragments_of)."""
 
     fact: Any
     disputed: bool
     metric: Any
     via: Any = None  # the sub-operation through which an operation's list holds the fact
+    reads: tuple[Key, ...] = ()
+
+    @property
+    def name(self) -> tuple[str, str | None]:
+        """Which row this is, in any build: its fact's id, and the sub-operation's it is listed through."""
+        return self.fact.id, None if self.via is None else self.via.id
 
 
 def _row(r: Reader, ident: str) -> Row:
     fact = r.get("fact", ident)
-    return Row(fact, bool(r.get("disputes", ident)), r.get("metric", fact.measure.metric) if fact.measure else None)
+    disputed = bool(r.get("disputes", ident))
+    metric = r.get("metric", fact.measure.metric) if fact.measure else None
+    return Row(fact, disputed, metric, reads=tuple(r.deps))
 
 
 def _row_via(r: Reader, entry: tuple[str, str | None]) -> Row:
@@ -387,7 +435,8 @@ def _row_via(r: Reader, entry: tuple[str, str | None]) -> Row:
     if via is None:
         return r.derive(_row, ident)
     row = r.derive(_row, ident)
-    return Row(row.fact, row.disputed, row.metric, r.get("operation", via))
+    operation = r.get("operation", via)
+    return Row(row.fact, row.disputed, row.metric, operation, tuple(r.deps))
 
 
 def _rows(r: Reader, ids) -> list[Row]:

@@ -21,7 +21,7 @@ from .model import Archive
 from .pages import Page, claimed, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
-from .render import Renderer
+from .render import Renderer, drawn_row
 from .session import Good, Session
 from .state import CACHE, State
 from .validate import validate
@@ -353,6 +353,8 @@ def _build(options: Options, progress: Silent, session: Session, changed: set[st
     if recompiled and session.vouched and session.state is not None:
         renderer.know(session.state.templates)  # the templates the last build walked, untouched since
     templates_changed = recompiled and not session.vouched
+    if templates_changed:  # the rows drawn with the old ones are keyed by their fingerprint: never asked again
+        session.memo.drop(drawn_row)
     compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
     with parallel.stopped_on_failure(compiling):
         read, patched = _read_or_patch(options, session, changed, problems, progress, ahead, git)

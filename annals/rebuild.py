@@ -265,8 +265,11 @@ _WORKER = threading.local()  # a thread of a thread pool is a worker of its own,
 
 
 def start_worker(job: Job) -> None:
-    """Set up a worker of the render's executor: `job` is inherited by a forked process, or the same object in a thread."""
-    _WORKER.job, _WORKER.memo = job, Memo()
+    """Set up a worker of the render's executor: `job` is inherited by a forked process, or the same object in a thread.
+
+    Its memo starts from what the build's held as the render began (the rows drawn in the builds
+    before, above all): what it derives itself is its own."""
+    _WORKER.job, _WORKER.memo = job, Memo(behind=job.memo if job.memo.index is job.index else None)
 
 
 def _work(chunk: list[int]) -> list[Rendered]:

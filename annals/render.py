@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - a build of markupsafe without its C sp
 from . import parallel, theme, urls
 from .markup import Markdown, Resolver
 from .model import Groups
-from .pages import Page, Reader
+from .pages import Page, Reader, Row
 from .periods import MONTHS
 from .problems import Loc, Problem
 
@@ -105,6 +105,14 @@ def _fragment_templates(tree) -> tuple[str, ...]:
                  if isinstance(call.node, jinja2.nodes.Name) and call.node.name in ("fragment", "fragments")
                  and call.args and isinstance(call.args[0], jinja2.nodes.Const))
 
+
+def drawn_row(*key):
+    """What names a row drawn by a fragment macro among the memo's values (see Renderer._fragments_of):
+    a function of this module's, as a memo's value is named by what made it, so that pickle can name it."""
+    raise TypeError("drawn_row names rows in the memo: it draws nothing itself")
+
+
+_SITE = ("site",)
 
 _PLAIN_CALLABLES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.BuiltinMethodType)
 
@@ -523,7 +531,7 @@ class Renderer:
             return drawn(self._fragment(template, macro, edition, args, reader.checkpoint))
 
         def fragments(template: str, macro: str, items, *args) -> Markup:
-            return drawn(self._fragments_of(template, macro, edition, items, args, reader.checkpoint))
+            return drawn(self._fragments_of(template, macro, edition, items, args, reader))
 
         def drawn(html: str) -> Markup:
             if both:
@@ -583,20 +591,43 @@ class Renderer:
         """Let go of every fragment drawn so far (a build that no other will follow, done with its lists)."""
         self._fragments.clear()
 
-    def _fragments_of(self, template: str, macro: str, edition: str, items, args: tuple, checkpoint) -> str:
-        """`_fragment` for each item of a list, with the same other arguments: one row of a list each."""
+    def _fragments_of(self, template: str, macro: str, edition: str, items, args: tuple, reader: Reader) -> str:
+        """`_fragment` for each item of a list, with the same other arguments: one row of a list each.
+
+        Rows are kept in the session's memo, under their template's fingerprint and their name, until
+        a key the row was derived from changes: a session resumed from disk has them too, and one fact
+        edited draws one row of a list of ten thousand, not all of them. Other items, by identity here."""
         items = items if isinstance(items, list) else list(items)
+        kinds = tuple(map(type, args))
+        if items and all(type(item) is Row for item in items):
+            head = (template, macro, edition, self.template_fingerprint(template), args, kinds)
+            try:
+                hash(head)
+            except TypeError:
+                pass  # arguments that do not hash: drawn one by one, below
+            else:
+                return self._rows_drawn(template, macro, edition, items, args, head, reader)
         try:
-            kinds = tuple(map(type, args))
             found = self._fragments
             keys = [(template, macro, edition, item, type(item), args, kinds) for item in items]
             drawn = [found.get(key) for key in keys]  # rows and charts hash by identity
         except TypeError:
-            return "".join(self._fragment(template, macro, edition, (item, *args), checkpoint) for item in items)
+            return "".join(self._fragment(template, macro, edition, (item, *args), reader.checkpoint)
+                           for item in items)
         for n, html in enumerate(drawn):
             if html is None:
-                drawn[n] = self._draw(keys[n], template, macro, edition, (items[n], *args), checkpoint)
+                drawn[n] = self._draw(keys[n], template, macro, edition, (items[n], *args), reader.checkpoint)
         return "".join(drawn)
+
+    def _rows_drawn(self, template: str, macro: str, edition: str, rows: list[Row], args: tuple, head: tuple,
+                    reader: Reader) -> str:
+        made = self._fragment_macro(template, macro, edition)
+
+        def draw(row: Row) -> tuple[str, tuple]:
+            return str(made(row, *args)), (*row.reads, _SITE)  # the site's words are the macro's too
+
+        kept = reader.kept
+        return "".join([kept((drawn_row, head, row.name), draw, row) for row in rows])
 
     def _fragment_macro(self, template: str, macro: str, edition: str):
         found = self._fragment_macros.get((template, macro, edition))

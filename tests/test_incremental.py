@@ -395,3 +395,48 @@ def test_a_session_that_cannot_be_kept_is_a_warning_not_a_failure(tmp_path):
     for folder in blocked:
         folder.rmdir()
     same_as_from_nothing(root, tmp_path)
+
+
+def test_a_row_macro_edited_draws_every_row_of_every_list_again(tmp_path):
+    # The rows a build drew are kept in its session under their template's fingerprint: a resumed
+    # build with the row's macro changed must draw them anew, not join the old ones.
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    edit(root, "templates/macros.html", '<a class="claim" href=', '<a class="claim row-claim" href=')
+    assert annals(root).code == 0
+    for page in ("timeline/2017/06/index.html", "timeline/2017/index.html", "operations/op-a/index.html",
+                 "operations/op-b/index.html", "sources/src-1/index.html"):
+        text = (root / "_site" / page).read_text()
+        assert 'class="claim row-claim"' in text and 'class="claim" href' not in text, page
+    same_as_from_nothing(root, tmp_path)
+
+
+def test_the_rows_a_build_drew_are_drawn_by_the_next_only_for_the_facts_that_changed(tmp_path):
+    # One fact edited among ten thousand draws one row of each list, not the list: the rows come
+    # from the session the last build left. Shown by a row put into the session by hand, which a
+    # build that draws again would never show, and which goes once its fact changes.
+    from annals.cli import _parser, options_from
+    from annals.pipeline import resume_session, save_session
+    from annals.render import drawn_row
+
+    root = make_site(tmp_path)
+    assert annals(root).code == 0
+    options = options_from(_parser().parse_args(["--root", str(root)]))
+    session = resume_session(options)
+    rows = {key: found for key, found in session.memo.entries.items() if key[0] is drawn_row}
+    assert {key[2][0] for key in rows} >= {"f-june", "f-event"}
+    planted = 0
+    for key, (html, deps) in rows.items():
+        if key[2][0] == "f-event":
+            session.memo.entries[key] = (html.replace("</li>", "<!-- kept --></li>"), deps)
+            planted += 1
+    assert planted
+    save_session(options, session)
+    edit(root, FACT, "100 weapons were released", "One hundred weapons were released")
+    assert annals(root).code == 0
+    month = (root / "_site/timeline/2017/index.html").read_text()
+    assert "<!-- kept -->" in month and "One hundred weapons" in month
+    edit(root, "content/facts/2017/f-event.yaml", "claim: ", "claim: Then ")
+    assert annals(root).code == 0
+    assert "<!-- kept -->" not in (root / "_site/timeline/2017/index.html").read_text()
+    same_as_from_nothing(root, tmp_path)

@@ -17,7 +17,7 @@ import pytest
 
 from annals.pipeline import Options, Session, build, check, finish
 from annals.problems import BuildFailed
-from conftest import make_site, synthetic, write_files
+from conftest import annals, make_site, synthetic, write_files
 
 FACT = "content/facts/2017/f-june.yaml"
 
@@ -242,3 +242,24 @@ def test_a_base_damaged_where_it_still_unpickles_is_no_session(tmp_path):
     build(options(root, "cold"))
     assert tree(root / "disk") == tree(root / "cold")
     assert b"HAPPENED" not in b"".join(tree(root / "disk").values())
+
+
+def test_the_feeds_entries_are_kept_on_disk_with_a_fact_of_no_date_among_them(tmp_path):
+    # A fact of no date has no time in the feed (None beside its entry): its block of entries was
+    # once no text to the session, and every build derived the whole feed again.
+    from annals.cli import _parser, options_from
+    from annals.exports import _feed_item
+    from annals.pages import _each
+    from annals.pipeline import resume_session
+
+    root = make_site(tmp_path, {"content/facts/f-undated.yaml": """\
+        claim: Something happened at some time.
+        sources:
+          - source: src-1
+            quote: "something happened"
+        """})
+    assert annals(root).code == 0
+    session = resume_session(options_from(_parser().parse_args(["--root", str(root)])))
+    blocks = [found[0] for key, found in session.memo.entries.items() if key[0] is _each and key[1][0] is _feed_item]
+    assert blocks and None in {time for block in blocks for time, _ in block}
+    assert sum(map(len, blocks)) == 3
