@@ -62,10 +62,8 @@ class Reader:
         an earlier build (see Memo) holds only values none of whose keys changed.
         """
         memo = self._memo
-        if memo.index is not self._index:
-            memo.meet(self._index)
         key = (make, args)
-        found = memo.found(key)
+        found = self._found(key)
         if found is None:
             self.checkpoint()
             inner = Reader(self._index, memo)
@@ -93,15 +91,18 @@ class Reader:
         What the renderer draws of a row (see Renderer._fragments_of): the keys are the row's, which the
         page read as it derived the row, so none is recorded for the page here.
         """
-        memo = self._memo
-        if memo.index is not self._index:
-            memo.meet(self._index)
-        found = memo.found(key)
+        found = self._found(key)
         if found is None:
             self.checkpoint()
             value, deps = make(*args)
-            found = memo.put(key, value, deps)
+            found = self._memo.put(key, value, deps)
         return found[0]
+
+    def _found(self, key: Hashable) -> tuple | None:
+        """The memo's value under `key`, with the keys it read; a memo that meets another index forgets all."""
+        if self._memo.index is not self._index:
+            self._memo.meet(self._index)
+        return self._memo.found(key)
 
     def checkpoint(self) -> None:
         """Where work not done yet begins: the memo's `interrupt`, if it has one, may stop it here."""

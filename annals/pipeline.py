@@ -21,7 +21,7 @@ from .model import Archive
 from .pages import Page, claimed, plan
 from .problems import BuildFailed, Loc, Problem, Problems
 from .progress import Silent
-from .render import Renderer, drawn_row
+from .render import Renderer
 from .session import Good, Session
 from .state import CACHE, State
 from .validate import validate
@@ -354,7 +354,7 @@ def _build(options: Options, progress: Silent, session: Session, changed: set[st
         renderer.know(session.state.templates)  # the templates the last build walked, untouched since
     templates_changed = recompiled and not session.vouched
     if templates_changed:  # the rows drawn with the old ones are keyed by their fingerprint: never asked again
-        session.memo.drop(drawn_row)
+        session.memo.drop(Renderer._rows_drawn)
     compiling = renderer.compile_ahead() if options.workers > 1 and recompiled else None
     with parallel.stopped_on_failure(compiling):
         read, patched = _read_or_patch(options, session, changed, problems, progress, ahead, git)

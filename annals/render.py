@@ -106,14 +106,6 @@ def _fragment_templates(tree) -> tuple[str, ...]:
                  and call.args and isinstance(call.args[0], jinja2.nodes.Const))
 
 
-def drawn_row(*key):
-    """What names a row drawn by a fragment macro among the memo's values (see Renderer._fragments_of):
-    a function of this module's, as a memo's value is named by what made it, so that pickle can name it."""
-    raise TypeError("drawn_row names rows in the memo: it draws nothing itself")
-
-
-_SITE = ("site",)
-
 _PLAIN_CALLABLES = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.BuiltinMethodType)
 
 
@@ -623,11 +615,14 @@ class Renderer:
                     reader: Reader) -> str:
         made = self._fragment_macro(template, macro, edition)
 
+        # The macro's words (`u`, `words`) are the site's: a site changed is another configuration,
+        # whose build meets a memo anew (see pipeline._state_for), so the row's own keys are enough.
         def draw(row: Row) -> tuple[str, tuple]:
-            return str(made(row, *args)), (*row.reads, _SITE)  # the site's words are the macro's too
+            return str(made(row, *args)), row.reads
 
         kept = reader.kept
-        return "".join([kept((drawn_row, head, row.name), draw, row) for row in rows])
+        # Named by this method, as a memo's value is by what made it: pickle names it in the session.
+        return "".join([kept((Renderer._rows_drawn, head, row.name), draw, row) for row in rows])
 
     def _fragment_macro(self, template: str, macro: str, edition: str):
         found = self._fragment_macros.get((template, macro, edition))

@@ -417,13 +417,13 @@ def test_the_rows_a_build_drew_are_drawn_by_the_next_only_for_the_facts_that_cha
     # build that draws again would never show, and which goes once its fact changes.
     from annals.cli import _parser, options_from
     from annals.pipeline import resume_session, save_session
-    from annals.render import drawn_row
+    from annals.render import Renderer
 
     root = make_site(tmp_path)
     assert annals(root).code == 0
     options = options_from(_parser().parse_args(["--root", str(root)]))
     session = resume_session(options)
-    rows = {key: found for key, found in session.memo.entries.items() if key[0] is drawn_row}
+    rows = {key: found for key, found in session.memo.entries.items() if key[0] is Renderer._rows_drawn}
     assert {key[2][0] for key in rows} >= {"f-june", "f-event"}
     planted = 0
     for key, (html, deps) in rows.items():
